@@ -1,0 +1,97 @@
+#pragma once
+// The stored objects of the control plane: desired state plus the observed fields agents report.
+// Plain values; JSON rendering belongs to the API layer. Times are wall milliseconds.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth::store {
+
+struct Quotas {
+  int64_t vcpus = 8;
+  int64_t memory_mib = 8192;
+  int64_t disk_gib = 100;
+  int64_t vms = 10;
+};
+
+// What a project's VMs consume, counted against its Quotas.
+struct Usage {
+  int64_t vcpus = 0;
+  int64_t memory_mib = 0;
+  int64_t disk_gib = 0;
+  int64_t vms = 0;
+};
+
+struct Project {
+  std::string name;
+  Quotas quotas;
+  int64_t version = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct Vm {
+  std::string project;
+  std::string name;
+  int64_t vcpus = 1;
+  int64_t memory_mib = 512;
+  int64_t disk_gib = 2;
+  std::string runtime = "qemu";
+  std::string machine = "microvm";
+  std::optional<std::string> node;
+  std::string power = "running";  // desired: running | stopped
+  std::string state = "pending";  // observed: pending | starting | running | stopping | stopped | failed
+  int64_t version = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct App {
+  std::string project;
+  std::string name;
+  std::string spec_json;  // the current release's spec, as validated by the API layer
+  int64_t release = 0;    // number of the current release
+  int64_t version = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct Release {
+  std::string project;
+  std::string app;
+  int64_t number = 0;
+  std::string spec_json;
+  int64_t created_at = 0;
+  std::string created_by;  // token id
+};
+
+struct Token {
+  std::string id;    // public identifier, "tok_" + 16 hex
+  std::string name;
+  std::string hash;  // sha256 of the secret; the secret itself is never stored
+  std::string role;  // admin | owner | deployer | viewer
+  std::optional<std::string> project;
+  int64_t created_at = 0;
+  std::string created_by;
+};
+
+struct Event {
+  int64_t seq = 0;  // assigned by the store, strictly increasing
+  int64_t time = 0;
+  std::string actor;   // token id, or "system"
+  std::string action;  // "project.create", "vm.stop", ...
+  std::optional<std::string> project;
+  std::string object;        // "projects/demo/vms/web"
+  std::string details_json;  // "{}" when there is nothing to add
+};
+
+// A page of a list: `next` is the cursor for the following page, empty at the end.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next;
+};
+
+}  // namespace berth::store

@@ -1,0 +1,87 @@
+#include "store/sqlite_migrations.h"
+
+#include <string>
+#include <vector>
+
+namespace berth::store {
+
+namespace {
+
+// Append only: a released migration never changes, or existing databases would diverge.
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> kMigrations = {
+      // 1: projects, VMs, apps with releases, tokens, events.
+      R"sql(
+CREATE TABLE projects (
+  name TEXT PRIMARY KEY,
+  quota_vcpus INTEGER NOT NULL, quota_memory_mib INTEGER NOT NULL,
+  quota_disk_gib INTEGER NOT NULL, quota_vms INTEGER NOT NULL,
+  version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE vms (
+  project TEXT NOT NULL REFERENCES projects(name), name TEXT NOT NULL,
+  vcpus INTEGER NOT NULL, memory_mib INTEGER NOT NULL, disk_gib INTEGER NOT NULL,
+  runtime TEXT NOT NULL, machine TEXT NOT NULL, node TEXT,
+  power TEXT NOT NULL, state TEXT NOT NULL,
+  version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (project, name)
+) WITHOUT ROWID;
+CREATE TABLE apps (
+  project TEXT NOT NULL REFERENCES projects(name), name TEXT NOT NULL,
+  spec TEXT NOT NULL, release INTEGER NOT NULL,
+  version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (project, name)
+) WITHOUT ROWID;
+CREATE TABLE releases (
+  project TEXT NOT NULL, app TEXT NOT NULL, number INTEGER NOT NULL,
+  spec TEXT NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,
+  PRIMARY KEY (project, app, number),
+  FOREIGN KEY (project, app) REFERENCES apps(project, name)
+) WITHOUT ROWID;
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL, project TEXT REFERENCES projects(name),
+  created_at INTEGER NOT NULL, created_by TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, actor TEXT NOT NULL,
+  action TEXT NOT NULL, project TEXT, object TEXT NOT NULL, details TEXT NOT NULL
+);
+CREATE INDEX events_by_project ON events (project, seq);
+)sql",
+  };
+  return kMigrations;
+}
+
+Result<int> userVersion(SqliteDb& db) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db.prepare("PRAGMA user_version"));
+  BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return internalError("PRAGMA user_version returned no row");
+  return static_cast<int>(st.int64At(0));
+}
+
+}  // namespace
+
+int latestSchemaVersion() { return static_cast<int>(migrations().size()); }
+
+Status migrate(SqliteDb& db) {
+  BERTH_ASSIGN_OR_RETURN(int current, userVersion(db));
+  if (current > latestSchemaVersion()) {
+    return failedPrecondition("the database has schema version " + std::to_string(current) +
+                              " but this berthd knows only up to " + std::to_string(latestSchemaVersion()) +
+                              "; run a newer berthd");
+  }
+  for (int v = current; v < latestSchemaVersion(); ++v) {
+    BERTH_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
+    Status s = db.exec(migrations()[static_cast<size_t>(v)]);
+    if (s.isOk()) s = db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    if (s.isOk()) s = db.exec("COMMIT");
+    if (!s.isOk()) {
+      (void)db.exec("ROLLBACK");
+      return s.withContext("schema migration " + std::to_string(v + 1) + " failed");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace berth::store

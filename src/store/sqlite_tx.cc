@@ -1,0 +1,354 @@
+#include "store/sqlite_tx.h"
+
+namespace berth::store {
+
+namespace {
+
+constexpr char kProjectCols[] =
+    "name, quota_vcpus, quota_memory_mib, quota_disk_gib, quota_vms, version, created_at, updated_at";
+constexpr char kVmCols[] =
+    "project, name, vcpus, memory_mib, disk_gib, runtime, machine, node, power, state, version, "
+    "created_at, updated_at";
+constexpr char kAppCols[] = "project, name, spec, release, version, created_at, updated_at";
+constexpr char kReleaseCols[] = "project, app, number, spec, created_at, created_by";
+constexpr char kTokenCols[] = "id, name, hash, role, project, created_at, created_by";
+constexpr char kEventCols[] = "seq, time, actor, action, project, object, details";
+
+Project readProject(const Statement& st) {
+  Project p;
+  p.name = st.textAt(0);
+  p.quotas = {st.int64At(1), st.int64At(2), st.int64At(3), st.int64At(4)};
+  p.version = st.int64At(5);
+  p.created_at = st.int64At(6);
+  p.updated_at = st.int64At(7);
+  return p;
+}
+
+Vm readVm(const Statement& st) {
+  Vm vm;
+  vm.project = st.textAt(0);
+  vm.name = st.textAt(1);
+  vm.vcpus = st.int64At(2);
+  vm.memory_mib = st.int64At(3);
+  vm.disk_gib = st.int64At(4);
+  vm.runtime = st.textAt(5);
+  vm.machine = st.textAt(6);
+  vm.node = st.optionalTextAt(7);
+  vm.power = st.textAt(8);
+  vm.state = st.textAt(9);
+  vm.version = st.int64At(10);
+  vm.created_at = st.int64At(11);
+  vm.updated_at = st.int64At(12);
+  return vm;
+}
+
+App readApp(const Statement& st) {
+  return App{st.textAt(0), st.textAt(1), st.textAt(2), st.int64At(3), st.int64At(4), st.int64At(5), st.int64At(6)};
+}
+
+Release readRelease(const Statement& st) {
+  return Release{st.textAt(0), st.textAt(1), st.int64At(2), st.textAt(3), st.int64At(4), st.textAt(5)};
+}
+
+Token readToken(const Statement& st) {
+  return Token{st.textAt(0), st.textAt(1), st.textAt(2), st.textAt(3),
+               st.optionalTextAt(4), st.int64At(5), st.textAt(6)};
+}
+
+Event readEvent(const Statement& st) {
+  return Event{st.int64At(0), st.int64At(1), st.textAt(2), st.textAt(3),
+               st.optionalTextAt(4), st.textAt(5), st.textAt(6)};
+}
+
+// Collects up to `limit` rows; when one more exists, `next` is the cursor of the last kept row.
+template <typename T, typename ReadFn, typename CursorFn>
+Result<Page<T>> collectPage(Statement& st, int limit, ReadFn read, CursorFn cursor) {
+  Page<T> page;
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next = cursor(page.items.back());
+      break;
+    }
+    page.items.push_back(read(st));
+  }
+  return page;
+}
+
+template <typename T, typename ReadFn>
+Result<T> getOne(Statement& st, ReadFn read, const std::string& missing) {
+  BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return notFound(missing);
+  return read(st);
+}
+
+Status insertOrExplain(Statement& st, const std::string& what) {
+  Status s = st.run();
+  if (s.code() == StatusCode::kAlreadyExists) return alreadyExists(what + " already exists");
+  return s;
+}
+
+}  // namespace
+
+Status SqliteTx::checkedChange(Statement& st, const std::string& what, bool exists, int64_t stored_version,
+                               int64_t expected_version) {
+  if (!exists) return notFound(what + " does not exist");
+  if (stored_version != expected_version) {
+    return versionMismatch(what + " is at version " + std::to_string(stored_version) + ", not " +
+                           std::to_string(expected_version) + "; fetch it again and retry");
+  }
+  return st.run();
+}
+
+// --- projects ---
+
+Result<Project> SqliteTx::getProject(const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kProjectCols +
+                                                   " FROM projects WHERE name = ?"));
+  st.bind(1, name);
+  return getOne<Project>(st, readProject, "project '" + name + "' does not exist");
+}
+
+Result<Page<Project>> SqliteTx::listProjects(const std::string& after, int limit) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kProjectCols +
+                                                   " FROM projects WHERE name > ? ORDER BY name LIMIT ?"));
+  st.bind(1, after).bind(2, int64_t{limit} + 1);
+  return collectPage<Project>(st, limit, readProject, [](const Project& p) { return p.name; });
+}
+
+Status SqliteTx::insertProject(const Project& p) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO projects (") + kProjectCols +
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, p.name).bind(2, p.quotas.vcpus).bind(3, p.quotas.memory_mib).bind(4, p.quotas.disk_gib);
+  st.bind(5, p.quotas.vms).bind(6, p.version).bind(7, p.created_at).bind(8, p.updated_at);
+  return insertOrExplain(st, "project '" + p.name + "'");
+}
+
+Status SqliteTx::updateProject(const Project& p, int64_t expected_version) {
+  auto current = getProject(p.name);
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "UPDATE projects SET quota_vcpus = ?, quota_memory_mib = ?, quota_disk_gib = ?, quota_vms = ?, "
+      "version = version + 1, updated_at = ? WHERE name = ?"));
+  st.bind(1, p.quotas.vcpus).bind(2, p.quotas.memory_mib).bind(3, p.quotas.disk_gib).bind(4, p.quotas.vms);
+  st.bind(5, p.updated_at).bind(6, p.name);
+  return checkedChange(st, "project '" + p.name + "'", current.isOk(), current ? current->version : 0,
+                       expected_version);
+}
+
+Status SqliteTx::deleteProject(const std::string& name) {
+  for (const char* sql : {"DELETE FROM tokens WHERE project = ?", "DELETE FROM projects WHERE name = ?"}) {
+    BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(sql));
+    st.bind(1, name);
+    BERTH_RETURN_IF_ERROR(st.run());
+  }
+  if (db_.changes() == 0) return notFound("project '" + name + "' does not exist");
+  return Status::ok();
+}
+
+Result<Usage> SqliteTx::projectUsage(const std::string& project) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "SELECT COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mib), 0), COALESCE(SUM(disk_gib), 0), COUNT(*) "
+      "FROM vms WHERE project = ?"));
+  st.bind(1, project);
+  BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return internalError("usage query returned no row");
+  return Usage{st.int64At(0), st.int64At(1), st.int64At(2), st.int64At(3)};
+}
+
+Result<int64_t> SqliteTx::countApps(const std::string& project) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("SELECT COUNT(*) FROM apps WHERE project = ?"));
+  st.bind(1, project);
+  BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return internalError("count query returned no row");
+  return st.int64At(0);
+}
+
+// --- VMs ---
+
+Result<Vm> SqliteTx::getVm(const std::string& project, const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kVmCols +
+                                                   " FROM vms WHERE project = ? AND name = ?"));
+  st.bind(1, project).bind(2, name);
+  return getOne<Vm>(st, readVm, "VM '" + name + "' does not exist in project '" + project + "'");
+}
+
+Result<Page<Vm>> SqliteTx::listVms(const std::string& project, const std::string& after, int limit) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kVmCols +
+      " FROM vms WHERE project = ? AND name > ? ORDER BY name LIMIT ?"));
+  st.bind(1, project).bind(2, after).bind(3, int64_t{limit} + 1);
+  return collectPage<Vm>(st, limit, readVm, [](const Vm& v) { return v.name; });
+}
+
+Status SqliteTx::insertVm(const Vm& vm) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO vms (") + kVmCols +
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, vm.project).bind(2, vm.name).bind(3, vm.vcpus).bind(4, vm.memory_mib).bind(5, vm.disk_gib);
+  st.bind(6, vm.runtime).bind(7, vm.machine).bind(8, vm.node).bind(9, vm.power).bind(10, vm.state);
+  st.bind(11, vm.version).bind(12, vm.created_at).bind(13, vm.updated_at);
+  return insertOrExplain(st, "VM '" + vm.name + "' in project '" + vm.project + "'");
+}
+
+Status SqliteTx::updateVm(const Vm& vm, int64_t expected_version) {
+  auto current = getVm(vm.project, vm.name);
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "UPDATE vms SET vcpus = ?, memory_mib = ?, disk_gib = ?, runtime = ?, machine = ?, node = ?, "
+      "power = ?, state = ?, version = version + 1, updated_at = ? WHERE project = ? AND name = ?"));
+  st.bind(1, vm.vcpus).bind(2, vm.memory_mib).bind(3, vm.disk_gib).bind(4, vm.runtime).bind(5, vm.machine);
+  st.bind(6, vm.node).bind(7, vm.power).bind(8, vm.state).bind(9, vm.updated_at);
+  st.bind(10, vm.project).bind(11, vm.name);
+  return checkedChange(st, "VM '" + vm.name + "'", current.isOk(), current ? current->version : 0,
+                       expected_version);
+}
+
+Status SqliteTx::deleteVm(const std::string& project, const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("DELETE FROM vms WHERE project = ? AND name = ?"));
+  st.bind(1, project).bind(2, name);
+  BERTH_RETURN_IF_ERROR(st.run());
+  if (db_.changes() == 0) return notFound("VM '" + name + "' does not exist in project '" + project + "'");
+  return Status::ok();
+}
+
+// --- apps and releases ---
+
+Result<App> SqliteTx::getApp(const std::string& project, const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kAppCols +
+                                                   " FROM apps WHERE project = ? AND name = ?"));
+  st.bind(1, project).bind(2, name);
+  return getOne<App>(st, readApp, "app '" + name + "' does not exist in project '" + project + "'");
+}
+
+Result<Page<App>> SqliteTx::listApps(const std::string& project, const std::string& after, int limit) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kAppCols +
+      " FROM apps WHERE project = ? AND name > ? ORDER BY name LIMIT ?"));
+  st.bind(1, project).bind(2, after).bind(3, int64_t{limit} + 1);
+  return collectPage<App>(st, limit, readApp, [](const App& a) { return a.name; });
+}
+
+Status SqliteTx::insertApp(const App& app) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO apps (") + kAppCols +
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, app.project).bind(2, app.name).bind(3, app.spec_json).bind(4, app.release);
+  st.bind(5, app.version).bind(6, app.created_at).bind(7, app.updated_at);
+  return insertOrExplain(st, "app '" + app.name + "' in project '" + app.project + "'");
+}
+
+Status SqliteTx::updateApp(const App& app, int64_t expected_version) {
+  auto current = getApp(app.project, app.name);
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "UPDATE apps SET spec = ?, release = ?, version = version + 1, updated_at = ? "
+      "WHERE project = ? AND name = ?"));
+  st.bind(1, app.spec_json).bind(2, app.release).bind(3, app.updated_at).bind(4, app.project).bind(5, app.name);
+  return checkedChange(st, "app '" + app.name + "'", current.isOk(), current ? current->version : 0,
+                       expected_version);
+}
+
+Status SqliteTx::deleteApp(const std::string& project, const std::string& name) {
+  for (const char* sql : {"DELETE FROM releases WHERE project = ? AND app = ?",
+                          "DELETE FROM apps WHERE project = ? AND name = ?"}) {
+    BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(sql));
+    st.bind(1, project).bind(2, name);
+    BERTH_RETURN_IF_ERROR(st.run());
+  }
+  if (db_.changes() == 0) return notFound("app '" + name + "' does not exist in project '" + project + "'");
+  return Status::ok();
+}
+
+Status SqliteTx::insertRelease(const Release& r) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO releases (") + kReleaseCols +
+                                                   ") VALUES (?, ?, ?, ?, ?, ?)"));
+  st.bind(1, r.project).bind(2, r.app).bind(3, r.number).bind(4, r.spec_json).bind(5, r.created_at);
+  st.bind(6, r.created_by);
+  return insertOrExplain(st, "release " + std::to_string(r.number) + " of app '" + r.app + "'");
+}
+
+Result<Release> SqliteTx::getRelease(const std::string& project, const std::string& app, int64_t number) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kReleaseCols +
+      " FROM releases WHERE project = ? AND app = ? AND number = ?"));
+  st.bind(1, project).bind(2, app).bind(3, number);
+  return getOne<Release>(st, readRelease,
+                         "app '" + app + "' has no release " + std::to_string(number));
+}
+
+Result<Page<Release>> SqliteTx::listReleases(const std::string& project, const std::string& app,
+                                             int64_t before, int limit) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kReleaseCols +
+      " FROM releases WHERE project = ? AND app = ? AND number < ? ORDER BY number DESC LIMIT ?"));
+  st.bind(1, project).bind(2, app).bind(3, before > 0 ? before : INT64_MAX).bind(4, int64_t{limit} + 1);
+  return collectPage<Release>(st, limit, readRelease,
+                              [](const Release& r) { return std::to_string(r.number); });
+}
+
+// --- tokens ---
+
+Status SqliteTx::insertToken(const Token& t) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO tokens (") + kTokenCols +
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, t.id).bind(2, t.name).bind(3, t.hash).bind(4, t.role).bind(5, t.project);
+  st.bind(6, t.created_at).bind(7, t.created_by);
+  return insertOrExplain(st, "token '" + t.id + "'");
+}
+
+Result<Token> SqliteTx::getToken(const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kTokenCols +
+                                                   " FROM tokens WHERE id = ?"));
+  st.bind(1, id);
+  return getOne<Token>(st, readToken, "token '" + id + "' does not exist");
+}
+
+Result<Token> SqliteTx::getTokenByHash(const std::string& hash) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kTokenCols +
+                                                   " FROM tokens WHERE hash = ?"));
+  st.bind(1, hash);
+  return getOne<Token>(st, readToken, "no token has this secret");
+}
+
+Result<Page<Token>> SqliteTx::listTokens(const std::optional<std::string>& project, const std::string& after,
+                                         int limit) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kTokenCols +
+      " FROM tokens WHERE (?1 IS NULL OR project = ?1) AND id > ?2 ORDER BY id LIMIT ?3"));
+  st.bind(1, project).bind(2, after).bind(3, int64_t{limit} + 1);
+  return collectPage<Token>(st, limit, readToken, [](const Token& t) { return t.id; });
+}
+
+Status SqliteTx::deleteToken(const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("DELETE FROM tokens WHERE id = ?"));
+  st.bind(1, id);
+  BERTH_RETURN_IF_ERROR(st.run());
+  if (db_.changes() == 0) return notFound("token '" + id + "' does not exist");
+  return Status::ok();
+}
+
+Result<int64_t> SqliteTx::countTokens() {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("SELECT COUNT(*) FROM tokens"));
+  BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return internalError("count query returned no row");
+  return st.int64At(0);
+}
+
+// --- events ---
+
+Result<int64_t> SqliteTx::appendEvent(const Event& e) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "INSERT INTO events (time, actor, action, project, object, details) VALUES (?, ?, ?, ?, ?, ?)"));
+  st.bind(1, e.time).bind(2, e.actor).bind(3, e.action).bind(4, e.project).bind(5, e.object);
+  st.bind(6, e.details_json);
+  BERTH_RETURN_IF_ERROR(st.run());
+  return db_.lastInsertRowId();
+}
+
+Result<std::vector<Event>> SqliteTx::listEvents(int64_t after, const std::optional<std::string>& project,
+                                                int limit) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kEventCols +
+      " FROM events WHERE seq > ?1 AND (?2 IS NULL OR project = ?2) ORDER BY seq LIMIT ?3"));
+  st.bind(1, after).bind(2, project).bind(3, int64_t{limit});
+  std::vector<Event> out;
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(readEvent(st));
+  }
+  return out;
+}
+
+}  // namespace berth::store

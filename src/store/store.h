@@ -1,0 +1,95 @@
+#pragma once
+// The Store interface: durable desired state. Backends: SQLite (embedded default) and, later,
+// PostgreSQL; the control plane sees only this file.
+//
+// Work happens in transactions handed to read() or write(). A transaction either happens fully
+// or not at all: if the function returns a non-ok Status, every change it made is rolled back.
+// write() returns only once the transaction is durable (fsynced), so an acknowledged API write
+// survives a crash. Backends may commit several concurrent write() calls together (group
+// commit); each still succeeds or fails on its own.
+//
+// Thread-safety: Store is safe to use from any number of threads. A Tx is only valid inside
+// the function it is passed to, on that thread.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "store/model.h"
+
+namespace berth::store {
+
+// Operations inside one transaction. Mutations are legal only in a write transaction.
+// Lookups of a missing object return NotFound with a message naming it; inserts of an
+// existing key return AlreadyExists; updates check `expected_version` and return
+// VersionMismatch when the stored version differs (and bump the version on success).
+class Tx {
+ public:
+  virtual ~Tx() = default;
+
+  virtual Result<Project> getProject(const std::string& name) = 0;
+  virtual Result<Page<Project>> listProjects(const std::string& after, int limit) = 0;
+  virtual Status insertProject(const Project& p) = 0;
+  virtual Status updateProject(const Project& p, int64_t expected_version) = 0;
+  // Removes the project with its releases and tokens; the caller ensures it has no VMs or apps.
+  virtual Status deleteProject(const std::string& name) = 0;
+  virtual Result<Usage> projectUsage(const std::string& project) = 0;
+  virtual Result<int64_t> countApps(const std::string& project) = 0;
+
+  virtual Result<Vm> getVm(const std::string& project, const std::string& name) = 0;
+  virtual Result<Page<Vm>> listVms(const std::string& project, const std::string& after, int limit) = 0;
+  virtual Status insertVm(const Vm& vm) = 0;
+  virtual Status updateVm(const Vm& vm, int64_t expected_version) = 0;
+  virtual Status deleteVm(const std::string& project, const std::string& name) = 0;
+
+  virtual Result<App> getApp(const std::string& project, const std::string& name) = 0;
+  virtual Result<Page<App>> listApps(const std::string& project, const std::string& after, int limit) = 0;
+  virtual Status insertApp(const App& app) = 0;
+  virtual Status updateApp(const App& app, int64_t expected_version) = 0;
+  // Removes the app and its releases.
+  virtual Status deleteApp(const std::string& project, const std::string& name) = 0;
+
+  virtual Status insertRelease(const Release& r) = 0;
+  virtual Result<Release> getRelease(const std::string& project, const std::string& app, int64_t number) = 0;
+  // Newest first; `before` = 0 starts at the newest.
+  virtual Result<Page<Release>> listReleases(const std::string& project, const std::string& app,
+                                             int64_t before, int limit) = 0;
+
+  virtual Status insertToken(const Token& t) = 0;
+  virtual Result<Token> getToken(const std::string& id) = 0;
+  virtual Result<Token> getTokenByHash(const std::string& hash) = 0;
+  // All tokens, or only those of `project` when given.
+  virtual Result<Page<Token>> listTokens(const std::optional<std::string>& project,
+                                         const std::string& after, int limit) = 0;
+  virtual Status deleteToken(const std::string& id) = 0;
+  virtual Result<int64_t> countTokens() = 0;
+
+  // Assigns and returns the event's seq.
+  virtual Result<int64_t> appendEvent(const Event& e) = 0;
+  // Events with seq > after, oldest first; only `project`'s when given.
+  virtual Result<std::vector<Event>> listEvents(int64_t after, const std::optional<std::string>& project,
+                                                int limit) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` on a consistent snapshot.
+  virtual Status read(const std::function<Status(Tx&)>& fn) = 0;
+  // Runs `fn` in a write transaction; returns once it is durable or failed.
+  virtual Status write(const std::function<Status(Tx&)>& fn) = 0;
+
+  // The seq of the newest committed event (0 if none).
+  virtual int64_t lastEventSeq() const = 0;
+  // Blocks until an event newer than `after` is committed, the timeout passes, or
+  // wakeAll() is called. Returns lastEventSeq().
+  virtual int64_t waitForEvents(int64_t after, std::chrono::milliseconds timeout) = 0;
+  // Releases every waitForEvents() caller (used at shutdown).
+  virtual void wakeAll() = 0;
+};
+
+}  // namespace berth::store

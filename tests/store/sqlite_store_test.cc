@@ -1,0 +1,203 @@
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <thread>
+
+#include "os/temp_dir.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_migrations.h"
+
+namespace berth::store {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = os::TempDir::create("berth-store-");
+    ASSERT_TRUE(dir.isOk());
+    dir_.emplace(std::move(dir).value());
+    path_ = dir_->path() + "/berth.db";
+    reopen();
+  }
+  void reopen() {
+    store_.reset();
+    auto s = SqliteStore::open(path_);
+    ASSERT_TRUE(s.isOk()) << s.status().toString();
+    store_ = std::move(s).value();
+  }
+  Status createProject(const std::string& name) {
+    return store_->write([&](Tx& tx) {
+      Project p;
+      p.name = name;
+      p.version = 1;
+      return tx.insertProject(p);
+    });
+  }
+  Result<Project> getProject(const std::string& name) {
+    std::optional<Project> out;
+    Status s = store_->read([&](Tx& tx) {
+      BERTH_ASSIGN_OR_RETURN(out, tx.getProject(name));
+      return Status::ok();
+    });
+    if (!s.isOk()) return s;
+    return *out;
+  }
+
+  std::optional<os::TempDir> dir_;
+  std::string path_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(SqliteStoreTest, MigratesToLatestAndReopens) {
+  ASSERT_TRUE(createProject("demo").isOk());
+  reopen();
+  EXPECT_TRUE(getProject("demo").isOk());
+  auto db = SqliteDb::open(path_, true);
+  ASSERT_TRUE(db.isOk());
+  auto st = (*db)->prepare("PRAGMA user_version");
+  ASSERT_TRUE(st.isOk());
+  ASSERT_TRUE(*st->step());
+  EXPECT_EQ(st->int64At(0), latestSchemaVersion());
+  auto mode = (*db)->prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(*mode->step());
+  EXPECT_EQ(mode->textAt(0), "wal");
+}
+
+TEST_F(SqliteStoreTest, RefusesDatabaseFromNewerBerth) {
+  store_.reset();
+  {
+    auto db = SqliteDb::open(path_, false);
+    ASSERT_TRUE((*db)->exec("PRAGMA user_version = 999").isOk());
+  }
+  auto s = SqliteStore::open(path_);
+  ASSERT_FALSE(s.isOk());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("999"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, FailedTransactionChangesNothing) {
+  Status s = store_->write([&](Tx& tx) {
+    Project p;
+    p.name = "half";
+    BERTH_RETURN_IF_ERROR(tx.insertProject(p));
+    BERTH_RETURN_IF_ERROR(tx.appendEvent(Event{0, 1, "t", "project.create", "half", "projects/half", "{}"}).status());
+    return invalidArgument("changed my mind");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(getProject("half").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->lastEventSeq(), 0);
+}
+
+TEST_F(SqliteStoreTest, ThrowingTransactionFailsAloneAndStoreKeepsWorking) {
+  Status s = store_->write([](Tx&) -> Status { throw std::runtime_error("boom"); });
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_TRUE(createProject("after").isOk());
+}
+
+TEST_F(SqliteStoreTest, DuplicateInsertIsAlreadyExists) {
+  ASSERT_TRUE(createProject("demo").isOk());
+  Status s = createProject("demo");
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(s.message().find("project 'demo' already exists"), std::string::npos) << s.message();
+}
+
+TEST_F(SqliteStoreTest, StaleVersionIsRejectedAndChangesNothing) {
+  ASSERT_TRUE(createProject("demo").isOk());
+  auto p = getProject("demo");
+  ASSERT_TRUE(p.isOk());
+  Project changed = *p;
+  changed.quotas.vcpus = 2;
+  ASSERT_TRUE(store_->write([&](Tx& tx) { return tx.updateProject(changed, 1); }).isOk());
+  EXPECT_EQ(getProject("demo")->version, 2);
+  changed.quotas.vcpus = 64;
+  Status stale = store_->write([&](Tx& tx) { return tx.updateProject(changed, 1); });
+  EXPECT_EQ(stale.code(), StatusCode::kVersionMismatch);
+  EXPECT_EQ(getProject("demo")->quotas.vcpus, 2);
+}
+
+TEST_F(SqliteStoreTest, ConcurrentWritesAreGroupCommittedAndEachDurable) {
+  constexpr int kThreads = 16, kPerThread = 20;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every third write fails on purpose: it must not disturb its batch-mates.
+        bool fail = i % 3 == 0;
+        Status s = store_->write([&](Tx& tx) {
+          Project p;
+          p.name = "p" + std::to_string(t) + "-" + std::to_string(i);
+          BERTH_RETURN_IF_ERROR(tx.insertProject(p));
+          return fail ? invalidArgument("planned failure") : Status::ok();
+        });
+        if (s.isOk() == fail) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(store_->writeCount(), kThreads * kPerThread);
+  EXPECT_LT(store_->commitCount(), store_->writeCount());
+  reopen();
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      std::string name = "p" + std::to_string(t) + "-" + std::to_string(i);
+      EXPECT_EQ(getProject(name).isOk(), i % 3 != 0) << name;
+    }
+  }
+}
+
+TEST_F(SqliteStoreTest, PagesThroughProjects) {
+  for (const char* n : {"a", "b", "c", "d", "e"}) ASSERT_TRUE(createProject(n).isOk());
+  std::vector<std::string> seen;
+  std::string after;
+  int pages = 0;
+  do {
+    Page<Project> page;
+    ASSERT_TRUE(store_->read([&](Tx& tx) {
+      BERTH_ASSIGN_OR_RETURN(page, tx.listProjects(after, 2));
+      return Status::ok();
+    }).isOk());
+    for (auto& p : page.items) seen.push_back(p.name);
+    after = page.next;
+    ++pages;
+  } while (!after.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(pages, 3);
+}
+
+TEST_F(SqliteStoreTest, EventWaitersWakeOnCommit) {
+  std::atomic<int64_t> seen{0};
+  std::thread waiter([&] { seen = store_->waitForEvents(0, std::chrono::seconds(30)); });
+  ASSERT_TRUE(store_->write([](Tx& tx) {
+    return tx.appendEvent(Event{0, 1, "t", "project.create", std::nullopt, "projects/x", "{}"}).status();
+  }).isOk());
+  waiter.join();
+  EXPECT_EQ(seen, 1);
+  std::vector<Event> events;
+  ASSERT_TRUE(store_->read([&](Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(events, tx.listEvents(0, std::nullopt, 10));
+    return Status::ok();
+  }).isOk());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "project.create");
+}
+
+TEST_F(SqliteStoreTest, DeletingProjectWithVmsIsRefusedByForeignKey) {
+  ASSERT_TRUE(createProject("demo").isOk());
+  ASSERT_TRUE(store_->write([](Tx& tx) {
+    Vm vm;
+    vm.project = "demo";
+    vm.name = "web";
+    return tx.insertVm(vm);
+  }).isOk());
+  Status s = store_->write([](Tx& tx) { return tx.deleteProject("demo"); });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(getProject("demo").isOk());
+}
+
+}  // namespace
+}  // namespace berth::store
