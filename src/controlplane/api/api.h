@@ -1,0 +1,39 @@
+#pragma once
+// The v1 REST API: turns HttpRequests into ControlPlane commands and their results into
+// HttpResponses. Order of checks per request: source-address rate limit, the address's budget
+// of failed logins, authentication, the token's rate limit, routing, body parsing, the command.
+// Thread-safe.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "controlplane/auth/rate_limiter.h"
+#include "controlplane/http/http_types.h"
+#include "controlplane/service/control_plane.h"
+
+namespace berth::controlplane {
+
+struct ApiOptions {
+  RateLimit per_token{200, 400};
+  RateLimit per_address{400, 800};
+  // Bad tokens from one address: a small burst, then one try every few seconds.
+  RateLimit auth_failures{0.2, 10};
+  std::chrono::seconds event_keepalive{15};
+};
+
+class Metrics;
+
+class Api {
+ public:
+  Api(ControlPlane& control_plane, const Clock& clock, ApiOptions options);
+  ~Api();
+  HttpResponse handle(const HttpRequest& request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace berth::controlplane

@@ -1,0 +1,34 @@
+#pragma once
+// berthd's Prometheus metrics (prometheus-cpp core: registry and text exposition). Thread-safe.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace prometheus {
+class Registry;
+template <typename T> class Family;
+class Counter;
+class Histogram;
+class Gauge;
+}  // namespace prometheus
+
+namespace berth::controlplane {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  void observe(const std::string& method, int status, std::chrono::steady_clock::duration elapsed);
+  // The text exposition; `last_event_seq` is sampled at scrape time.
+  std::string render(int64_t last_event_seq);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Histogram* latency_;
+  prometheus::Gauge* last_event_;
+  prometheus::Gauge* start_time_;
+};
+
+}  // namespace berth::controlplane

@@ -1,0 +1,74 @@
+#pragma once
+// What a route handler gets: the request, its path parameters, the caller, the executor.
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "controlplane/auth/principal.h"
+#include "controlplane/http/http_types.h"
+#include "controlplane/service/control_plane.h"
+
+namespace berth::controlplane {
+
+struct RequestContext {
+  const HttpRequest& request;
+  std::map<std::string, std::string> params;  // from ":name" path segments
+  Principal who;
+  ControlPlane& cp;
+  std::chrono::seconds event_keepalive;
+
+  const std::string& param(const std::string& name) const { return params.at(name); }
+};
+
+using RouteHandler = Result<HttpResponse> (*)(RequestContext&);
+
+// Query paging: limit in 1..1000 (default 100) and an opaque cursor.
+struct Paging {
+  int limit = 100;
+  std::string after;
+};
+Result<Paging> parsePaging(const HttpRequest& request);
+// If-Match: "3", 3, W/"3" or * (no check).
+Result<std::optional<int64_t>> parseIfMatch(const HttpRequest& request);
+// The body as a JSON object (Api checked its Content-Type); an empty body is {} when `empty_ok`.
+Result<nlohmann::json> jsonBody(const HttpRequest& request, bool empty_ok = false);
+
+HttpResponse jsonResponse(int status, const nlohmann::json& body);
+// A JSON response carrying the object's version as its ETag.
+HttpResponse objectResponse(int status, const nlohmann::json& body, int64_t version);
+HttpResponse noContent();
+
+// Route handlers, one group per file.
+Result<HttpResponse> handleWhoami(RequestContext& c);
+Result<HttpResponse> handleCreateToken(RequestContext& c);
+Result<HttpResponse> handleListTokens(RequestContext& c);
+Result<HttpResponse> handleDeleteToken(RequestContext& c);
+
+Result<HttpResponse> handleCreateProject(RequestContext& c);
+Result<HttpResponse> handleListProjects(RequestContext& c);
+Result<HttpResponse> handleGetProject(RequestContext& c);
+Result<HttpResponse> handlePatchProject(RequestContext& c);
+Result<HttpResponse> handleDeleteProject(RequestContext& c);
+
+Result<HttpResponse> handleCreateVm(RequestContext& c);
+Result<HttpResponse> handleListVms(RequestContext& c);
+Result<HttpResponse> handleGetVm(RequestContext& c);
+Result<HttpResponse> handlePatchVm(RequestContext& c);
+Result<HttpResponse> handleDeleteVm(RequestContext& c);
+Result<HttpResponse> handleStartVm(RequestContext& c);
+Result<HttpResponse> handleStopVm(RequestContext& c);
+Result<HttpResponse> handleRestartVm(RequestContext& c);
+
+Result<HttpResponse> handleCreateApp(RequestContext& c);
+Result<HttpResponse> handleListApps(RequestContext& c);
+Result<HttpResponse> handleGetApp(RequestContext& c);
+Result<HttpResponse> handlePatchApp(RequestContext& c);
+Result<HttpResponse> handleDeleteApp(RequestContext& c);
+Result<HttpResponse> handleListReleases(RequestContext& c);
+Result<HttpResponse> handleRollbackApp(RequestContext& c);
+
+Result<HttpResponse> handleEvents(RequestContext& c);
+
+}  // namespace berth::controlplane

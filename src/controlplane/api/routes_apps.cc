@@ -1,0 +1,124 @@
+#include <regex>
+
+#include "controlplane/api/json_fields.h"
+#include "controlplane/api/render.h"
+#include "controlplane/api/request_context.h"
+
+namespace berth::controlplane {
+
+namespace {
+constexpr size_t kMaxArgs = 256, kMaxEnv = 256, kMaxPorts = 64;
+constexpr size_t kMaxStringBytes = 4096;
+
+Status checkLengths(const std::vector<std::string>& v, const std::string& field) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i].size() > kMaxStringBytes) {
+      return invalidArgument(field + "[" + std::to_string(i) + "] is longer than " + std::to_string(kMaxStringBytes) +
+                             " bytes");
+    }
+  }
+  return Status::ok();
+}
+
+Status checkEnv(const std::map<std::string, std::string>& env) {
+  static const std::regex kEnvName("[A-Za-z_][A-Za-z0-9_]*");
+  for (const auto& [k, v] : env) {
+    if (k.size() > 256 || !std::regex_match(k, kEnvName)) {
+      return invalidArgument("env key '" + k + "' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    if (v.size() > kMaxStringBytes) return invalidArgument("env." + k + " is longer than 4096 bytes");
+  }
+  return Status::ok();
+}
+
+Result<AppSpecPatch> readSpec(FieldReader& f) {
+  AppSpecPatch p;
+  p.kind = f.oneOf("kind", {"process", "container"});
+  p.image = f.string("image");
+  p.command = f.stringArray("command", kMaxArgs);
+  p.env = f.stringMap("env", kMaxEnv);
+  p.replicas = f.integer("replicas", 0, 100);
+  p.vm = f.name("vm");
+  if (const auto* ports = f.array("ports")) {
+    if (ports->size() > kMaxPorts) return invalidArgument("ports has more than 64 entries");
+    std::vector<PortSpec> out;
+    for (size_t i = 0; i < ports->size(); ++i) {
+      std::string prefix = "ports[" + std::to_string(i) + "].";
+      if (!(*ports)[i].is_object()) return invalidArgument("ports[" + std::to_string(i) + "] must be an object");
+      FieldReader pf((*ports)[i], prefix);
+      auto port = pf.integer("port", 1, 65535, true);
+      auto protocol = pf.oneOf("protocol", {"tcp", "udp"});
+      BERTH_RETURN_IF_ERROR(pf.finish());
+      out.push_back({*port, protocol.value_or("tcp")});
+    }
+    p.ports = out;
+  }
+  if (p.image && p.image->size() > kMaxStringBytes) return invalidArgument("image is longer than 4096 bytes");
+  if (p.command) BERTH_RETURN_IF_ERROR(checkLengths(*p.command, "command"));
+  if (p.env) BERTH_RETURN_IF_ERROR(checkEnv(*p.env));
+  return p;
+}
+}  // namespace
+
+Result<HttpResponse> handleCreateApp(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request));
+  FieldReader f(body);
+  auto name = f.name("name", true);
+  BERTH_ASSIGN_OR_RETURN(AppSpecPatch spec, readSpec(f));
+  BERTH_RETURN_IF_ERROR(f.finish());
+  BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.createApp(c.who, c.param("project"), *name, spec));
+  return objectResponse(201, renderApp(app), app.version);
+}
+
+Result<HttpResponse> handleListApps(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(Paging p, parsePaging(c.request));
+  BERTH_ASSIGN_OR_RETURN(auto page, c.cp.listApps(c.who, c.param("project"), p.after, p.limit));
+  return jsonResponse(200, renderPage(page, renderApp));
+}
+
+Result<HttpResponse> handleGetApp(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.getApp(c.who, c.param("project"), c.param("app")));
+  return objectResponse(200, renderApp(app), app.version);
+}
+
+Result<HttpResponse> handlePatchApp(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(auto if_match, parseIfMatch(c.request));
+  BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request));
+  FieldReader f(body);
+  BERTH_ASSIGN_OR_RETURN(AppSpecPatch spec, readSpec(f));
+  BERTH_RETURN_IF_ERROR(f.finish());
+  BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.updateApp(c.who, c.param("project"), c.param("app"), spec, if_match));
+  return objectResponse(200, renderApp(app), app.version);
+}
+
+Result<HttpResponse> handleDeleteApp(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(auto if_match, parseIfMatch(c.request));
+  BERTH_RETURN_IF_ERROR(c.cp.deleteApp(c.who, c.param("project"), c.param("app"), if_match));
+  return noContent();
+}
+
+Result<HttpResponse> handleListReleases(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(Paging p, parsePaging(c.request));
+  int64_t before = 0;
+  if (!p.after.empty()) {
+    try {
+      before = std::stoll(p.after);
+    } catch (const std::exception&) {
+      return invalidArgument("query parameter after must be a release number");
+    }
+  }
+  BERTH_ASSIGN_OR_RETURN(auto page, c.cp.listReleases(c.who, c.param("project"), c.param("app"), before, p.limit));
+  return jsonResponse(200, renderPage(page, renderRelease));
+}
+
+Result<HttpResponse> handleRollbackApp(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(auto if_match, parseIfMatch(c.request));
+  BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request, /*empty_ok=*/true));
+  FieldReader f(body);
+  auto to = f.integer("to", 1, INT64_MAX);
+  BERTH_RETURN_IF_ERROR(f.finish());
+  BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.rollbackApp(c.who, c.param("project"), c.param("app"), to, if_match));
+  return objectResponse(200, renderApp(app), app.version);
+}
+
+}  // namespace berth::controlplane

@@ -1,0 +1,89 @@
+#include "controlplane/berthd.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+
+#include <cstdio>
+
+#include "controlplane/api/api.h"
+#include "controlplane/http/http_server.h"
+#include "controlplane/service/control_plane.h"
+#include "os/file_util.h"
+#include "os/unique_fd.h"
+#include "store/sqlite_store.h"
+
+namespace berth::controlplane {
+
+namespace {
+
+Result<os::UniqueFd> lockDataDir(const std::string& dir) {
+  std::string path = dir + "/berthd.lock";
+  os::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) return internalError("cannot open '" + path + "': " + os::errnoMessage(errno));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    return failedPrecondition("another berthd is already using the data directory '" + dir + "'");
+  }
+  return fd;
+}
+
+class RunningBerthd final : public Berthd {
+ public:
+  RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store)
+      : options_(options), lock_(std::move(lock)), store_(std::move(store)),
+        control_plane_(*store_, SystemClock::instance()),
+        api_(control_plane_, SystemClock::instance(), options.api) {}
+
+  ~RunningBerthd() override { stop(); }
+
+  Status serve() {
+    BERTH_ASSIGN_OR_RETURN(auto bootstrap, control_plane_.bootstrapAdminToken());
+    if (bootstrap) {
+      std::string path = options_.data_dir + "/admin.token";
+      BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, *bootstrap + "\n", 0600));
+      // Printed once, on the very first start, as DESIGN.md promises; the file keeps it for scripts.
+      std::printf("berthd: created the first admin token (also in %s):\n%s\n", path.c_str(), bootstrap->c_str());
+      std::fflush(stdout);
+    }
+    BERTH_ASSIGN_OR_RETURN(HttpServerOptions http, listenOptions(options_.listen));
+    http.max_body_bytes = options_.max_body_bytes;
+    BERTH_ASSIGN_OR_RETURN(server_, HttpServer::start(http, [this](const HttpRequest& r) { return api_.handle(r); }));
+    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(options_.data_dir + "/berthd.addr", server_->boundAddress() + "\n"));
+    spdlog::info("berthd {} serving the API on http://{} (data: {})", BERTH_VERSION, server_->boundAddress(),
+                 options_.data_dir);
+    return Status::ok();
+  }
+
+  std::string address() const override { return server_ ? server_->boundAddress() : ""; }
+
+  void stop() override {
+    if (!server_ || stopped_) return;
+    stopped_ = true;
+    spdlog::info("berthd: shutting down; in-flight requests get up to {} s", options_.shutdown_grace_seconds);
+    server_->shutdown(std::chrono::seconds(options_.shutdown_grace_seconds));
+    ::unlink((options_.data_dir + "/berthd.addr").c_str());
+    spdlog::info("berthd: stopped");
+  }
+
+ private:
+  BerthdOptions options_;
+  os::UniqueFd lock_;
+  std::unique_ptr<store::SqliteStore> store_;
+  ControlPlane control_plane_;
+  Api api_;
+  std::unique_ptr<HttpServer> server_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Berthd>> Berthd::start(const BerthdOptions& options) {
+  BERTH_RETURN_IF_ERROR(os::makeDirs(options.data_dir, 0700));
+  BERTH_ASSIGN_OR_RETURN(os::UniqueFd lock, lockDataDir(options.data_dir));
+  BERTH_ASSIGN_OR_RETURN(auto store, store::SqliteStore::open(options.data_dir + "/berth.db"));
+  auto berthd = std::make_unique<RunningBerthd>(options, std::move(lock), std::move(store));
+  BERTH_RETURN_IF_ERROR(berthd->serve());
+  return std::unique_ptr<Berthd>(std::move(berthd));
+}
+
+}  // namespace berth::controlplane

@@ -1,0 +1,37 @@
+// berthd: thin main over the control-plane library.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "controlplane/berthd.h"
+
+int main(int argc, char** argv) {
+  int exit_code = 0;
+  auto options = berth::controlplane::parseBerthdOptions(argc, argv, &exit_code);
+  if (!options.isOk()) {
+    std::fprintf(exit_code == 0 ? stdout : stderr, "%s\n", options.status().message().c_str());
+    return exit_code;
+  }
+  spdlog::set_level(spdlog::level::from_str(options->log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  // Block the stop signals before any thread starts so only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto berthd = berth::controlplane::Berthd::start(*options);
+  if (!berthd.isOk()) {
+    std::fprintf(stderr, "berthd: %s\n", berthd.status().message().c_str());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("berthd: received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*berthd)->stop();
+  return 0;
+}

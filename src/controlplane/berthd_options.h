@@ -1,0 +1,31 @@
+#pragma once
+// berthd's configuration, from flags, a config file (--config, INI/TOML) and BERTH_* environment
+// variables, in that order of precedence.
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "controlplane/api/api.h"
+#include "controlplane/http/http_server.h"
+
+namespace berth::controlplane {
+
+struct BerthdOptions {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:7070";
+  bool dev = false;
+  size_t max_body_bytes = 1 << 20;
+  int shutdown_grace_seconds = 20;
+  ApiOptions api;
+  std::string log_level = "info";
+};
+
+// Parses argv. On --help or a usage error returns a Status whose message is the text to print;
+// `exit_code` says how to exit (0 for --help, 2 for usage errors).
+Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code);
+
+// Splits "HOST:PORT" into the server's options.
+Result<HttpServerOptions> listenOptions(const std::string& listen);
+
+}  // namespace berth::controlplane

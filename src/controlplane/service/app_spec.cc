@@ -1,0 +1,73 @@
+#include "controlplane/service/app_spec.h"
+
+#include <set>
+
+namespace berth::controlplane {
+
+AppSpec applyPatch(AppSpec spec, const AppSpecPatch& p) {
+  if (p.kind) spec.kind = *p.kind;
+  if (p.image) spec.image = *p.image;
+  if (p.command) spec.command = *p.command;
+  if (p.env) spec.env = *p.env;
+  if (p.ports) spec.ports = *p.ports;
+  if (p.replicas) spec.replicas = *p.replicas;
+  if (p.vm) spec.vm = p.vm->empty() ? std::nullopt : p.vm;
+  return spec;
+}
+
+Status validateAppSpec(const AppSpec& spec) {
+  if (spec.command.empty() && spec.image.empty()) {
+    return invalidArgument("an app needs a command or an image");
+  }
+  if (spec.kind == "container" && spec.image.empty()) {
+    return invalidArgument("a container app needs an image");
+  }
+  std::set<std::pair<int64_t, std::string>> seen;
+  for (const auto& p : spec.ports) {
+    if (!seen.insert({p.port, p.protocol}).second) {
+      return invalidArgument("port " + std::to_string(p.port) + "/" + p.protocol + " is listed twice");
+    }
+  }
+  return Status::ok();
+}
+
+nlohmann::json appSpecToJson(const AppSpec& spec) {
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& p : spec.ports) ports.push_back({{"port", p.port}, {"protocol", p.protocol}});
+  return {{"kind", spec.kind},
+          {"image", spec.image},
+          {"command", spec.command},
+          {"env", spec.env},
+          {"ports", ports},
+          {"replicas", spec.replicas},
+          {"vm", spec.vm ? nlohmann::json(*spec.vm) : nlohmann::json(nullptr)}};
+}
+
+Result<AppSpec> appSpecFromJson(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return internalError("stored app spec is not a JSON object");
+  AppSpec spec;
+  // Stored specs were validated on the way in; value() with defaults keeps a malformed row from throwing.
+  spec.kind = j.value("kind", "process");
+  spec.image = j.value("image", "");
+  if (j.contains("command") && j["command"].is_array()) {
+    for (const auto& c : j["command"]) {
+      if (c.is_string()) spec.command.push_back(c.get<std::string>());
+    }
+  }
+  if (j.contains("env") && j["env"].is_object()) {
+    for (const auto& [k, v] : j["env"].items()) {
+      if (v.is_string()) spec.env[k] = v.get<std::string>();
+    }
+  }
+  if (j.contains("ports") && j["ports"].is_array()) {
+    for (const auto& p : j["ports"]) {
+      if (p.is_object()) spec.ports.push_back({p.value("port", int64_t{0}), p.value("protocol", "tcp")});
+    }
+  }
+  spec.replicas = j.value("replicas", int64_t{1});
+  if (j.contains("vm") && j["vm"].is_string()) spec.vm = j["vm"].get<std::string>();
+  return spec;
+}
+
+}  // namespace berth::controlplane

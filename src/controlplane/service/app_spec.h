@@ -1,0 +1,51 @@
+#pragma once
+// An app's declarative spec: what a release freezes. Stored as canonical JSON.
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace berth::controlplane {
+
+struct PortSpec {
+  int64_t port = 0;
+  std::string protocol = "tcp";
+  bool operator==(const PortSpec&) const = default;
+};
+
+struct AppSpec {
+  std::string kind = "process";  // process | container
+  std::string image;             // empty for process apps that ship files another way
+  std::vector<std::string> command;
+  std::map<std::string, std::string> env;
+  std::vector<PortSpec> ports;
+  int64_t replicas = 1;
+  std::optional<std::string> vm;  // pin to one VM of the project
+  bool operator==(const AppSpec&) const = default;
+};
+
+// The fields of a create or PATCH request; absent fields keep their current value.
+struct AppSpecPatch {
+  std::optional<std::string> kind;
+  std::optional<std::string> image;
+  std::optional<std::vector<std::string>> command;
+  std::optional<std::map<std::string, std::string>> env;
+  std::optional<std::vector<PortSpec>> ports;
+  std::optional<int64_t> replicas;
+  std::optional<std::string> vm;
+};
+
+AppSpec applyPatch(AppSpec spec, const AppSpecPatch& patch);
+// Checks rules that span fields (a process app needs a command or an image, ports unique).
+Status validateAppSpec(const AppSpec& spec);
+
+nlohmann::json appSpecToJson(const AppSpec& spec);
+// Reads a spec written by appSpecToJson (from the store).
+Result<AppSpec> appSpecFromJson(const std::string& text);
+
+}  // namespace berth::controlplane

@@ -1,0 +1,138 @@
+#include "controlplane/service/control_plane.h"
+
+namespace berth::controlplane {
+
+namespace {
+std::string appObject(const std::string& project, const std::string& name) {
+  return "app '" + name + "' in project '" + project + "'";
+}
+std::string appPath(const std::string& project, const std::string& name) {
+  return "projects/" + project + "/apps/" + name;
+}
+}  // namespace
+
+Result<store::App> ControlPlane::createApp(const Principal& who, const std::string& project,
+                                           const std::string& name, const AppSpecPatch& patch) {
+  BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, "project '" + project + "'"));
+  AppSpec spec = applyPatch(AppSpec{}, patch);
+  BERTH_RETURN_IF_ERROR(validateAppSpec(spec));
+  store::App app;
+  app.project = project;
+  app.name = name;
+  app.spec_json = appSpecToJson(spec).dump();
+  app.release = 1;
+  app.version = 1;
+  app.created_at = app.updated_at = clock_.wallMillis();
+  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+    BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
+    if (spec.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *spec.vm).status());
+    BERTH_RETURN_IF_ERROR(tx.insertApp(app));
+    BERTH_RETURN_IF_ERROR(tx.insertRelease({project, name, 1, app.spec_json, app.created_at, who.token_id}));
+    return tx.appendEvent(event(who, "app.create", project, appPath(project, name), {{"release", 1}})).status();
+  }));
+  return app;
+}
+
+Result<store::Page<store::App>> ControlPlane::listApps(const Principal& who, const std::string& project,
+                                                       const std::string& after, int limit) {
+  BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));
+  store::Page<store::App> page;
+  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+    BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
+    BERTH_ASSIGN_OR_RETURN(page, tx.listApps(project, after, limit));
+    return Status::ok();
+  }));
+  return page;
+}
+
+Result<store::App> ControlPlane::getApp(const Principal& who, const std::string& project, const std::string& name) {
+  BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, appObject(project, name)));
+  store::App app;
+  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(app, tx.getApp(project, name));
+    return Status::ok();
+  }));
+  return app;
+}
+
+namespace {
+// Appends a release with `spec` and points the app at it, in the caller's transaction.
+Status activateRelease(store::Tx& tx, store::App& app, const std::string& spec_json, const std::string& actor,
+                       int64_t now) {
+  int64_t version = app.version;
+  app.release += 1;
+  app.spec_json = spec_json;
+  app.updated_at = now;
+  BERTH_RETURN_IF_ERROR(tx.insertRelease({app.project, app.name, app.release, spec_json, now, actor}));
+  BERTH_RETURN_IF_ERROR(tx.updateApp(app, version));
+  app.version = version + 1;
+  return Status::ok();
+}
+}  // namespace
+
+Result<store::App> ControlPlane::updateApp(const Principal& who, const std::string& project, const std::string& name,
+                                           const AppSpecPatch& patch, std::optional<int64_t> if_match) {
+  BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, appObject(project, name)));
+  store::App app;
+  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(app, tx.getApp(project, name));
+    BERTH_RETURN_IF_ERROR(checkVersion(if_match, app.version, appObject(project, name)));
+    BERTH_ASSIGN_OR_RETURN(AppSpec current, appSpecFromJson(app.spec_json));
+    AppSpec next = applyPatch(current, patch);
+    BERTH_RETURN_IF_ERROR(validateAppSpec(next));
+    if (next.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *next.vm).status());
+    // Releases are immutable and numbered: a change that changes nothing makes none.
+    if (next == current) return Status::ok();
+    BERTH_RETURN_IF_ERROR(activateRelease(tx, app, appSpecToJson(next).dump(), who.token_id, clock_.wallMillis()));
+    return tx.appendEvent(event(who, "app.update", project, appPath(project, name), {{"release", app.release}}))
+        .status();
+  }));
+  return app;
+}
+
+Status ControlPlane::deleteApp(const Principal& who, const std::string& project, const std::string& name,
+                               std::optional<int64_t> if_match) {
+  BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, appObject(project, name)));
+  return store_.write([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(store::App app, tx.getApp(project, name));
+    BERTH_RETURN_IF_ERROR(checkVersion(if_match, app.version, appObject(project, name)));
+    BERTH_RETURN_IF_ERROR(tx.deleteApp(project, name));
+    return tx.appendEvent(event(who, "app.delete", project, appPath(project, name))).status();
+  });
+}
+
+Result<store::Page<store::Release>> ControlPlane::listReleases(const Principal& who, const std::string& project,
+                                                               const std::string& app, int64_t before, int limit) {
+  BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, appObject(project, app)));
+  store::Page<store::Release> page;
+  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+    BERTH_RETURN_IF_ERROR(tx.getApp(project, app).status());
+    BERTH_ASSIGN_OR_RETURN(page, tx.listReleases(project, app, before, limit));
+    return Status::ok();
+  }));
+  return page;
+}
+
+Result<store::App> ControlPlane::rollbackApp(const Principal& who, const std::string& project,
+                                             const std::string& name, std::optional<int64_t> to,
+                                             std::optional<int64_t> if_match) {
+  BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, appObject(project, name)));
+  store::App app;
+  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(app, tx.getApp(project, name));
+    BERTH_RETURN_IF_ERROR(checkVersion(if_match, app.version, appObject(project, name)));
+    int64_t target = to.value_or(app.release - 1);
+    if (target < 1) return failedPrecondition("app '" + name + "' has no release before " + std::to_string(app.release));
+    if (target == app.release) {
+      return failedPrecondition("app '" + name + "' is already at release " + std::to_string(target));
+    }
+    BERTH_ASSIGN_OR_RETURN(store::Release old, tx.getRelease(project, name, target));
+    BERTH_RETURN_IF_ERROR(activateRelease(tx, app, old.spec_json, who.token_id, clock_.wallMillis()));
+    return tx.appendEvent(event(who, "app.rollback", project, appPath(project, name),
+                                {{"release", app.release}, {"from_release", target}}))
+        .status();
+  }));
+  return app;
+}
+
+}  // namespace berth::controlplane

@@ -1,0 +1,110 @@
+#pragma once
+// The control plane's executor: typed commands in, store transactions out. Every mutation is
+// authorized, validated against quotas and current state, written together with its audit
+// event in one transaction, and durable when the call returns. The HTTP layer parses requests
+// into these commands and renders the results; nothing here knows about HTTP.
+//
+// Thread-safe: all state lives in the Store.
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "common/clock.h"
+#include "controlplane/auth/principal.h"
+#include "controlplane/service/app_spec.h"
+#include "store/store.h"
+
+namespace berth::controlplane {
+
+struct ProjectView {
+  store::Project project;
+  store::Usage usage;
+};
+
+struct CreatedToken {
+  store::Token token;
+  std::string secret;  // shown once, never stored
+};
+
+struct QuotaPatch {
+  std::optional<int64_t> vcpus, memory_mib, disk_gib, vms;
+};
+
+struct VmPatch {
+  std::optional<int64_t> vcpus, memory_mib, disk_gib;
+  std::optional<std::string> machine, power;
+};
+
+enum class PowerAction { kStart, kStop, kRestart };
+
+// `if_match` arguments: the version the caller last saw; nullopt skips the check.
+class ControlPlane {
+ public:
+  ControlPlane(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // Authenticates a bearer secret; Unauthenticated if unknown or revoked.
+  Result<Principal> authenticate(const std::string& secret);
+  // Creates the first admin token if the store has no tokens; returns its secret then, else nullopt.
+  Result<std::optional<std::string>> bootstrapAdminToken();
+
+  Result<CreatedToken> createToken(const Principal& who, const std::string& name, Role role,
+                                   const std::optional<std::string>& project);
+  Result<store::Page<store::Token>> listTokens(const Principal& who, const std::string& after, int limit);
+  Status deleteToken(const Principal& who, const std::string& id);
+
+  Result<ProjectView> createProject(const Principal& who, const std::string& name, const QuotaPatch& quotas);
+  Result<store::Page<ProjectView>> listProjects(const Principal& who, const std::string& after, int limit);
+  Result<ProjectView> getProject(const Principal& who, const std::string& name);
+  Result<ProjectView> updateProject(const Principal& who, const std::string& name, const QuotaPatch& quotas,
+                                    std::optional<int64_t> if_match);
+  Status deleteProject(const Principal& who, const std::string& name, std::optional<int64_t> if_match);
+
+  Result<store::Vm> createVm(const Principal& who, store::Vm vm);
+  Result<store::Page<store::Vm>> listVms(const Principal& who, const std::string& project, const std::string& after,
+                                         int limit);
+  Result<store::Vm> getVm(const Principal& who, const std::string& project, const std::string& name);
+  Result<store::Vm> updateVm(const Principal& who, const std::string& project, const std::string& name,
+                             const VmPatch& patch, std::optional<int64_t> if_match);
+  Result<store::Vm> powerVm(const Principal& who, const std::string& project, const std::string& name,
+                            PowerAction action, std::optional<int64_t> if_match);
+  Status deleteVm(const Principal& who, const std::string& project, const std::string& name,
+                  std::optional<int64_t> if_match);
+
+  Result<store::App> createApp(const Principal& who, const std::string& project, const std::string& name,
+                               const AppSpecPatch& spec);
+  Result<store::Page<store::App>> listApps(const Principal& who, const std::string& project,
+                                           const std::string& after, int limit);
+  Result<store::App> getApp(const Principal& who, const std::string& project, const std::string& name);
+  Result<store::App> updateApp(const Principal& who, const std::string& project, const std::string& name,
+                               const AppSpecPatch& patch, std::optional<int64_t> if_match);
+  Status deleteApp(const Principal& who, const std::string& project, const std::string& name,
+                   std::optional<int64_t> if_match);
+  Result<store::Page<store::Release>> listReleases(const Principal& who, const std::string& project,
+                                                   const std::string& app, int64_t before, int limit);
+  // Makes a new release whose spec is release `to`'s (default: the one before the current).
+  Result<store::App> rollbackApp(const Principal& who, const std::string& project, const std::string& app,
+                                 std::optional<int64_t> to, std::optional<int64_t> if_match);
+
+  // Events visible to `who` (project tokens see only their project's).
+  Result<std::vector<store::Event>> listEvents(const Principal& who, int64_t after,
+                                               const std::optional<std::string>& project, int limit);
+  // The project filter a follower of the event stream must use; errors as listEvents.
+  Result<std::optional<std::string>> eventScope(const Principal& who, const std::optional<std::string>& project);
+
+  store::Store& store() { return store_; }
+
+ private:
+  store::Event event(const Principal& who, std::string action, std::optional<std::string> project,
+                     std::string object, nlohmann::json details = nlohmann::json::object()) const;
+  Result<store::Token> makeToken(const std::string& name, Role role, const std::optional<std::string>& project,
+                                 const std::string& created_by, std::string* secret) const;
+
+  store::Store& store_;
+  const Clock& clock_;
+};
+
+// The version in an If-Match check, or VersionMismatch naming the object.
+Status checkVersion(std::optional<int64_t> if_match, int64_t current, const std::string& object);
+
+}  // namespace berth::controlplane

@@ -1,0 +1,111 @@
+#include "common/crypto.h"
+#include "controlplane/service/control_plane.h"
+
+namespace berth::controlplane {
+
+namespace {
+constexpr char kSecretPrefix[] = "berth_";
+constexpr size_t kSecretBytes = 32;  // 256 bits
+}  // namespace
+
+Result<store::Token> ControlPlane::makeToken(const std::string& name, Role role,
+                                             const std::optional<std::string>& project,
+                                             const std::string& created_by, std::string* secret) const {
+  BERTH_ASSIGN_OR_RETURN(std::string id_hex, randomHex(8));
+  BERTH_ASSIGN_OR_RETURN(std::string secret_hex, randomHex(kSecretBytes));
+  *secret = kSecretPrefix + secret_hex;
+  store::Token t;
+  t.id = "tok_" + id_hex;
+  t.name = name;
+  t.hash = sha256Hex(*secret);
+  t.role = roleName(role);
+  t.project = project;
+  t.created_at = clock_.wallMillis();
+  t.created_by = created_by;
+  return t;
+}
+
+Result<Principal> ControlPlane::authenticate(const std::string& secret) {
+  // Hash first: the lookup never sees the secret, and unknown secrets cost the same as known ones.
+  std::string hash = sha256Hex(secret);
+  std::optional<store::Token> token;
+  Status s = store_.read([&](store::Tx& tx) {
+    auto t = tx.getTokenByHash(hash);
+    if (t.isOk()) token = std::move(t).value();
+    return t.isOk() || t.status().code() == StatusCode::kNotFound ? Status::ok() : t.status();
+  });
+  BERTH_RETURN_IF_ERROR(s);
+  if (!token) return unauthenticated("the token is not valid (unknown or revoked)");
+  auto role = parseRole(token->role);
+  if (!role) return internalError("token '" + token->id + "' has an unknown role '" + token->role + "'");
+  return Principal{token->id, token->name, *role, token->project};
+}
+
+Result<std::optional<std::string>> ControlPlane::bootstrapAdminToken() {
+  std::optional<std::string> secret;
+  Status s = store_.write([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(int64_t count, tx.countTokens());
+    if (count > 0) return Status::ok();
+    std::string value;
+    BERTH_ASSIGN_OR_RETURN(store::Token t, makeToken("admin", Role::kAdmin, std::nullopt, "system", &value));
+    BERTH_RETURN_IF_ERROR(tx.insertToken(t));
+    Principal system{"system", "system", Role::kAdmin, std::nullopt};
+    BERTH_RETURN_IF_ERROR(tx.appendEvent(event(system, "token.create", std::nullopt, "tokens/" + t.id,
+                                               {{"name", t.name}, {"role", t.role}}))
+                              .status());
+    secret = value;
+    return Status::ok();
+  });
+  BERTH_RETURN_IF_ERROR(s.withContext("cannot create the first admin token"));
+  return secret;
+}
+
+Result<CreatedToken> ControlPlane::createToken(const Principal& who, const std::string& name, Role role,
+                                               const std::optional<std::string>& project) {
+  if (role == Role::kAdmin && project) {
+    return invalidArgument("an admin token is global; do not give it a project");
+  }
+  if (role != Role::kAdmin && !project) {
+    return invalidArgument("a " + roleName(role) + " token needs a project");
+  }
+  BERTH_RETURN_IF_ERROR(authorize(who, project, role == Role::kAdmin ? Access::kAdminOnly : Access::kManageTokens,
+                                  "project '" + project.value_or("") + "'"));
+  CreatedToken out;
+  Status s = store_.write([&](store::Tx& tx) {
+    if (project) BERTH_RETURN_IF_ERROR(tx.getProject(*project).status());
+    BERTH_ASSIGN_OR_RETURN(out.token, makeToken(name, role, project, who.token_id, &out.secret));
+    BERTH_RETURN_IF_ERROR(tx.insertToken(out.token));
+    return tx.appendEvent(event(who, "token.create", project, "tokens/" + out.token.id,
+                                {{"name", name}, {"role", out.token.role}}))
+        .status();
+  });
+  BERTH_RETURN_IF_ERROR(s);
+  return out;
+}
+
+Result<store::Page<store::Token>> ControlPlane::listTokens(const Principal& who, const std::string& after,
+                                                           int limit) {
+  BERTH_RETURN_IF_ERROR(authorize(who, who.project, Access::kManageTokens, "tokens"));
+  store::Page<store::Token> page;
+  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(page, tx.listTokens(who.project, after, limit));
+    return Status::ok();
+  }));
+  return page;
+}
+
+Status ControlPlane::deleteToken(const Principal& who, const std::string& id) {
+  return store_.write([&](store::Tx& tx) {
+    auto token = tx.getToken(id);
+    // A project owner must not learn about tokens outside its project.
+    if (!token.isOk()) return token.status();
+    BERTH_RETURN_IF_ERROR(authorize(who, token->project,
+                                    token->role == "admin" ? Access::kAdminOnly : Access::kManageTokens,
+                                    "token '" + id + "'"));
+    BERTH_RETURN_IF_ERROR(tx.deleteToken(id));
+    return tx.appendEvent(event(who, "token.delete", token->project, "tokens/" + id, {{"name", token->name}}))
+        .status();
+  });
+}
+
+}  // namespace berth::controlplane
