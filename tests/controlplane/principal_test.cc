@@ -30,7 +30,9 @@ TEST(AuthorizeTest, RolesWithinTheirProject) {
   for (const auto& c : cases) {
     Status s = authorize(token(c.role, "a"), "a", c.access, "project 'a'");
     EXPECT_EQ(s.isOk(), c.allowed) << roleName(c.role) << " " << static_cast<int>(c.access);
-    if (!c.allowed) EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+    if (!c.allowed) {
+      EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+    }
   }
 }
 
