@@ -4,11 +4,14 @@
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
 
 #include "controlplane/api/api.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/service/control_plane.h"
+#include "controlplane/service/scheduler.h"
 #include "os/file_util.h"
 #include "os/unique_fd.h"
 #include "store/sqlite_store.h"
@@ -32,7 +35,8 @@ class RunningBerthd final : public Berthd {
   RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store)
       : options_(options), lock_(std::move(lock)), store_(std::move(store)),
         control_plane_(*store_, SystemClock::instance()),
-        api_(control_plane_, SystemClock::instance(), options.api) {}
+        api_(control_plane_, SystemClock::instance(), options.api),
+        scheduler_(*store_, SystemClock::instance()) {}
 
   ~RunningBerthd() override { stop(); }
 
@@ -51,7 +55,19 @@ class RunningBerthd final : public Berthd {
     BERTH_RETURN_IF_ERROR(os::writeFileAtomic(options_.data_dir + "/berthd.addr", server_->boundAddress() + "\n"));
     spdlog::info("berthd {} serving the API on http://{} (data: {})", BERTH_VERSION, server_->boundAddress(),
                  options_.data_dir);
+    reconciler_ = std::thread([this] { reconcileLoop(); });
     return Status::ok();
+  }
+
+  // Wakes on every committed event and at least every few seconds (to notice silent nodes).
+  void reconcileLoop() {
+    int64_t seen = 0;
+    while (!stopping_.load()) {
+      seen = store_->lastEventSeq();
+      Status s = scheduler_.runOnce();
+      if (!s.isOk()) spdlog::warn("scheduler: {}", s.toString());
+      store_->waitForEvents(seen, std::chrono::seconds(2));
+    }
   }
 
   std::string address() const override { return server_ ? server_->boundAddress() : ""; }
@@ -61,6 +77,9 @@ class RunningBerthd final : public Berthd {
     stopped_ = true;
     spdlog::info("berthd: shutting down; in-flight requests get up to {} s", options_.shutdown_grace_seconds);
     server_->shutdown(std::chrono::seconds(options_.shutdown_grace_seconds));
+    stopping_ = true;
+    store_->wakeAll();
+    if (reconciler_.joinable()) reconciler_.join();
     ::unlink((options_.data_dir + "/berthd.addr").c_str());
     spdlog::info("berthd: stopped");
   }
@@ -71,7 +90,10 @@ class RunningBerthd final : public Berthd {
   std::unique_ptr<store::SqliteStore> store_;
   ControlPlane control_plane_;
   Api api_;
+  Scheduler scheduler_;
   std::unique_ptr<HttpServer> server_;
+  std::thread reconciler_;
+  std::atomic<bool> stopping_{false};
   bool stopped_ = false;
 };
 

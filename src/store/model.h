@@ -43,6 +43,23 @@ struct Vm {
   std::optional<std::string> node;
   std::string power = "running";  // desired: running | stopped
   std::string state = "pending";  // observed: pending | starting | running | stopping | stopped | failed
+  // Bumped by each restart request; the agent restarts a VM whose booted generation is older.
+  int64_t restart_generation = 0;
+  std::string state_detail;  // why the observed state is what it is ("QEMU exited with status 1")
+  int64_t version = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+// A host running berth-agent.
+struct Node {
+  std::string name;
+  std::string address;  // where the agent can be reached, informational
+  int64_t vcpus = 0;    // capacity offered to VMs
+  int64_t memory_mib = 0;
+  int64_t disk_gib = 0;
+  std::string state = "ready";  // ready | draining | lost
+  int64_t heartbeat_at = 0;
   int64_t version = 0;
   int64_t created_at = 0;
   int64_t updated_at = 0;

@@ -49,6 +49,18 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_project ON events (project, seq);
 )sql",
+      // 2: nodes, VM placement bookkeeping.
+      R"sql(
+CREATE TABLE nodes (
+  name TEXT PRIMARY KEY, address TEXT NOT NULL,
+  vcpus INTEGER NOT NULL, memory_mib INTEGER NOT NULL, disk_gib INTEGER NOT NULL,
+  state TEXT NOT NULL, heartbeat_at INTEGER NOT NULL,
+  version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE vms ADD COLUMN restart_generation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE vms ADD COLUMN state_detail TEXT NOT NULL DEFAULT '';
+CREATE INDEX vms_by_node ON vms (node);
+)sql",
   };
   return kMigrations;
 }

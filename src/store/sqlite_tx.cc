@@ -8,7 +8,9 @@ constexpr char kProjectCols[] =
     "name, quota_vcpus, quota_memory_mib, quota_disk_gib, quota_vms, version, created_at, updated_at";
 constexpr char kVmCols[] =
     "project, name, vcpus, memory_mib, disk_gib, runtime, machine, node, power, state, version, "
-    "created_at, updated_at";
+    "created_at, updated_at, restart_generation, state_detail";
+constexpr char kNodeCols[] =
+    "name, address, vcpus, memory_mib, disk_gib, state, heartbeat_at, version, created_at, updated_at";
 constexpr char kAppCols[] = "project, name, spec, release, version, created_at, updated_at";
 constexpr char kReleaseCols[] = "project, app, number, spec, created_at, created_by";
 constexpr char kTokenCols[] = "id, name, hash, role, project, created_at, created_by";
@@ -39,7 +41,24 @@ Vm readVm(const Statement& st) {
   vm.version = st.int64At(10);
   vm.created_at = st.int64At(11);
   vm.updated_at = st.int64At(12);
+  vm.restart_generation = st.int64At(13);
+  vm.state_detail = st.textAt(14);
   return vm;
+}
+
+Node readNode(const Statement& st) {
+  Node n;
+  n.name = st.textAt(0);
+  n.address = st.textAt(1);
+  n.vcpus = st.int64At(2);
+  n.memory_mib = st.int64At(3);
+  n.disk_gib = st.int64At(4);
+  n.state = st.textAt(5);
+  n.heartbeat_at = st.int64At(6);
+  n.version = st.int64At(7);
+  n.created_at = st.int64At(8);
+  n.updated_at = st.int64At(9);
+  return n;
 }
 
 App readApp(const Statement& st) {
@@ -182,10 +201,11 @@ Result<Page<Vm>> SqliteTx::listVms(const std::string& project, const std::string
 
 Status SqliteTx::insertVm(const Vm& vm) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO vms (") + kVmCols +
-                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st.bind(1, vm.project).bind(2, vm.name).bind(3, vm.vcpus).bind(4, vm.memory_mib).bind(5, vm.disk_gib);
   st.bind(6, vm.runtime).bind(7, vm.machine).bind(8, vm.node).bind(9, vm.power).bind(10, vm.state);
-  st.bind(11, vm.version).bind(12, vm.created_at).bind(13, vm.updated_at);
+  st.bind(11, vm.version).bind(12, vm.created_at).bind(13, vm.updated_at).bind(14, vm.restart_generation);
+  st.bind(15, vm.state_detail);
   return insertOrExplain(st, "VM '" + vm.name + "' in project '" + vm.project + "'");
 }
 
@@ -193,10 +213,11 @@ Status SqliteTx::updateVm(const Vm& vm, int64_t expected_version) {
   auto current = getVm(vm.project, vm.name);
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
       "UPDATE vms SET vcpus = ?, memory_mib = ?, disk_gib = ?, runtime = ?, machine = ?, node = ?, "
-      "power = ?, state = ?, version = version + 1, updated_at = ? WHERE project = ? AND name = ?"));
+      "power = ?, state = ?, version = version + 1, updated_at = ?, restart_generation = ?, state_detail = ? "
+      "WHERE project = ? AND name = ?"));
   st.bind(1, vm.vcpus).bind(2, vm.memory_mib).bind(3, vm.disk_gib).bind(4, vm.runtime).bind(5, vm.machine);
   st.bind(6, vm.node).bind(7, vm.power).bind(8, vm.state).bind(9, vm.updated_at);
-  st.bind(10, vm.project).bind(11, vm.name);
+  st.bind(10, vm.restart_generation).bind(11, vm.state_detail).bind(12, vm.project).bind(13, vm.name);
   return checkedChange(st, "VM '" + vm.name + "'", current.isOk(), current ? current->version : 0,
                        expected_version);
 }
@@ -207,6 +228,68 @@ Status SqliteTx::deleteVm(const std::string& project, const std::string& name) {
   BERTH_RETURN_IF_ERROR(st.run());
   if (db_.changes() == 0) return notFound("VM '" + name + "' does not exist in project '" + project + "'");
   return Status::ok();
+}
+
+Status SqliteTx::setVmObserved(const std::string& project, const std::string& name, const std::string& state,
+                               const std::string& detail) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "UPDATE vms SET state = ?, state_detail = ? WHERE project = ? AND name = ?"));
+  st.bind(1, state).bind(2, detail).bind(3, project).bind(4, name);
+  BERTH_RETURN_IF_ERROR(st.run());
+  if (db_.changes() == 0) return notFound("VM '" + name + "' does not exist in project '" + project + "'");
+  return Status::ok();
+}
+
+Result<std::vector<Vm>> SqliteTx::listVmsOnNode(const std::string& node) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kVmCols +
+      " FROM vms WHERE (?1 = '' AND node IS NULL) OR node = ?1 ORDER BY project, name"));
+  st.bind(1, node);
+  std::vector<Vm> out;
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(readVm(st));
+  }
+  return out;
+}
+
+// --- nodes ---
+
+Result<Node> SqliteTx::getNode(const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kNodeCols + " FROM nodes WHERE name = ?"));
+  st.bind(1, name);
+  return getOne<Node>(st, readNode, "node '" + name + "' does not exist");
+}
+
+Result<std::vector<Node>> SqliteTx::listNodes() {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kNodeCols + " FROM nodes ORDER BY name"));
+  std::vector<Node> out;
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(readNode(st));
+  }
+  return out;
+}
+
+Status SqliteTx::upsertNode(const Node& n) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO nodes (") + kNodeCols +
+      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET address = excluded.address, "
+      "vcpus = excluded.vcpus, memory_mib = excluded.memory_mib, disk_gib = excluded.disk_gib, "
+      "heartbeat_at = excluded.heartbeat_at, updated_at = excluded.updated_at"));
+  st.bind(1, n.name).bind(2, n.address).bind(3, n.vcpus).bind(4, n.memory_mib).bind(5, n.disk_gib);
+  st.bind(6, n.state).bind(7, n.heartbeat_at).bind(8, n.version).bind(9, n.created_at).bind(10, n.updated_at);
+  return st.run();
+}
+
+Status SqliteTx::updateNode(const Node& n, int64_t expected_version) {
+  auto current = getNode(n.name);
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "UPDATE nodes SET address = ?, vcpus = ?, memory_mib = ?, disk_gib = ?, state = ?, heartbeat_at = ?, "
+      "version = version + 1, updated_at = ? WHERE name = ?"));
+  st.bind(1, n.address).bind(2, n.vcpus).bind(3, n.memory_mib).bind(4, n.disk_gib).bind(5, n.state);
+  st.bind(6, n.heartbeat_at).bind(7, n.updated_at).bind(8, n.name);
+  return checkedChange(st, "node '" + n.name + "'", current.isOk(), current ? current->version : 0, expected_version);
 }
 
 // --- apps and releases ---

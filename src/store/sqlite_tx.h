@@ -23,6 +23,14 @@ class SqliteTx final : public Tx {
   Status insertVm(const Vm& vm) override;
   Status updateVm(const Vm& vm, int64_t expected_version) override;
   Status deleteVm(const std::string& project, const std::string& name) override;
+  Status setVmObserved(const std::string& project, const std::string& name, const std::string& state,
+                       const std::string& detail) override;
+  Result<std::vector<Vm>> listVmsOnNode(const std::string& node) override;
+
+  Result<Node> getNode(const std::string& name) override;
+  Result<std::vector<Node>> listNodes() override;
+  Status upsertNode(const Node& node) override;
+  Status updateNode(const Node& node, int64_t expected_version) override;
 
   Result<App> getApp(const std::string& project, const std::string& name) override;
   Result<Page<App>> listApps(const std::string& project, const std::string& after, int limit) override;

@@ -44,6 +44,17 @@ class Tx {
   virtual Status insertVm(const Vm& vm) = 0;
   virtual Status updateVm(const Vm& vm, int64_t expected_version) = 0;
   virtual Status deleteVm(const std::string& project, const std::string& name) = 0;
+  // Records what an agent observed; not a desired-state change, so the version stays.
+  virtual Status setVmObserved(const std::string& project, const std::string& name, const std::string& state,
+                               const std::string& detail) = 0;
+  // VMs placed on `node` (all projects), or with no node when `node` is empty.
+  virtual Result<std::vector<Vm>> listVmsOnNode(const std::string& node) = 0;
+
+  virtual Result<Node> getNode(const std::string& name) = 0;
+  virtual Result<std::vector<Node>> listNodes() = 0;
+  // Inserts the node, or refreshes address, capacity and heartbeat of an existing one.
+  virtual Status upsertNode(const Node& node) = 0;
+  virtual Status updateNode(const Node& node, int64_t expected_version) = 0;
 
   virtual Result<App> getApp(const std::string& project, const std::string& name) = 0;
   virtual Result<Page<App>> listApps(const std::string& project, const std::string& after, int limit) = 0;

@@ -58,6 +58,11 @@ const std::vector<Route>& routes() {
       route("GET", "/v1/projects/:project/apps/:app/releases", handleListReleases),
       route("POST", "/v1/projects/:project/apps/:app/rollback", handleRollbackApp),
       route("GET", "/v1/events", handleEvents),
+      route("POST", "/v1/nodes", handleRegisterNode),
+      route("GET", "/v1/nodes", handleListNodes),
+      route("POST", "/v1/nodes/:node/drain", handleDrainNode),
+      route("GET", "/v1/nodes/:node/assignment", handleNodeAssignment),
+      route("POST", "/v1/nodes/:node/status", handleNodeStatus),
   };
   return kRoutes;
 }

@@ -24,7 +24,8 @@ nlohmann::json renderVm(const store::Vm& vm) {
   return {{"name", vm.name},         {"project", vm.project},     {"vcpus", vm.vcpus},
           {"memory_mib", vm.memory_mib}, {"disk_gib", vm.disk_gib}, {"runtime", vm.runtime},
           {"machine", vm.machine},   {"node", optionalString(vm.node)}, {"power", vm.power},
-          {"state", vm.state},       {"version", vm.version},
+          {"state", vm.state},       {"state_detail", vm.state_detail},
+          {"restart_generation", vm.restart_generation}, {"version", vm.version},
           {"created_at", formatTimestamp(vm.created_at)}, {"updated_at", formatTimestamp(vm.updated_at)}};
 }
 
@@ -65,6 +66,17 @@ nlohmann::json renderEvent(const store::Event& e) {
           {"project", optionalString(e.project)},
           {"object", e.object},
           {"details", details.is_discarded() ? nlohmann::json::object() : details}};
+}
+
+nlohmann::json renderNode(const store::Node& n) {
+  return {{"name", n.name},
+          {"address", n.address},
+          {"capacity", {{"vcpus", n.vcpus}, {"memory_mib", n.memory_mib}, {"disk_gib", n.disk_gib}}},
+          {"state", n.state},
+          {"heartbeat_at", formatTimestamp(n.heartbeat_at)},
+          {"version", n.version},
+          {"created_at", formatTimestamp(n.created_at)},
+          {"updated_at", formatTimestamp(n.updated_at)}};
 }
 
 }  // namespace berth::controlplane

@@ -13,6 +13,7 @@ nlohmann::json renderApp(const store::App& app);
 nlohmann::json renderRelease(const store::Release& release);
 nlohmann::json renderToken(const store::Token& token);
 nlohmann::json renderEvent(const store::Event& event);
+nlohmann::json renderNode(const store::Node& node);
 
 // {"items": [...], "next": cursor-or-null}
 template <typename T, typename F>

@@ -71,4 +71,10 @@ Result<HttpResponse> handleRollbackApp(RequestContext& c);
 
 Result<HttpResponse> handleEvents(RequestContext& c);
 
+Result<HttpResponse> handleRegisterNode(RequestContext& c);
+Result<HttpResponse> handleListNodes(RequestContext& c);
+Result<HttpResponse> handleDrainNode(RequestContext& c);
+Result<HttpResponse> handleNodeAssignment(RequestContext& c);
+Result<HttpResponse> handleNodeStatus(RequestContext& c);
+
 }  // namespace berth::controlplane

@@ -15,7 +15,7 @@ Result<HttpResponse> handleCreateToken(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request));
   FieldReader f(body);
   auto name = f.name("name", true);
-  auto role = f.oneOf("role", {"admin", "owner", "deployer", "viewer"}, true);
+  auto role = f.oneOf("role", {"admin", "owner", "deployer", "viewer", "node"}, true);
   auto project = f.name("project");
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_ASSIGN_OR_RETURN(CreatedToken created, c.cp.createToken(c.who, *name, *parseRole(*role), project));

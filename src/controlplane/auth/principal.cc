@@ -8,6 +8,7 @@ std::string roleName(Role role) {
     case Role::kOwner: return "owner";
     case Role::kDeployer: return "deployer";
     case Role::kViewer: return "viewer";
+    case Role::kNode: return "node";
   }
   return "viewer";
 }
@@ -17,13 +18,15 @@ std::optional<Role> parseRole(const std::string& name) {
   if (name == "owner") return Role::kOwner;
   if (name == "deployer") return Role::kDeployer;
   if (name == "viewer") return Role::kViewer;
+  if (name == "node") return Role::kNode;
   return std::nullopt;
 }
 
 namespace {
 int rank(Role role) {
   switch (role) {
-    case Role::kViewer: return 0;
+    case Role::kViewer:
+    case Role::kNode: return 0;
     case Role::kDeployer: return 1;
     case Role::kOwner: return 2;
     case Role::kAdmin: return 3;
@@ -56,6 +59,12 @@ Status authorize(const Principal& who, const std::optional<std::string>& project
                             kNeeds[requiredRank(access)] + " role");
   }
   return Status::ok();
+}
+
+Status authorizeNode(const Principal& who, const std::string& node) {
+  if (who.role == Role::kAdmin || (who.role == Role::kNode && who.token_name == node)) return Status::ok();
+  if (who.role == Role::kNode) return permissionDenied("node token '" + who.token_name + "' cannot act for node '" + node + "'");
+  return permissionDenied("nodes are managed with an admin token");
 }
 
 }  // namespace berth::controlplane

@@ -8,7 +8,8 @@
 
 namespace berth::controlplane {
 
-enum class Role { kAdmin, kOwner, kDeployer, kViewer };
+// kNode: a berth-agent; its token's name is the node's name, and it may act only on that node.
+enum class Role { kAdmin, kOwner, kDeployer, kViewer, kNode };
 
 // What a request does to a project's objects.
 enum class Access {
@@ -26,7 +27,7 @@ struct Principal {
 };
 
 std::string roleName(Role role);
-// Parses "admin", "owner", "deployer", "viewer".
+// Parses "admin", "owner", "deployer", "viewer", "node".
 std::optional<Role> parseRole(const std::string& name);
 
 // Decides whether `who` may do `access` on `project` (empty project = global objects).
@@ -34,5 +35,7 @@ std::optional<Role> parseRole(const std::string& name);
 // learn that the project exists; a role too weak for the action gets PermissionDenied.
 Status authorize(const Principal& who, const std::optional<std::string>& project, Access access,
                  const std::string& object);
+// Admin, or the agent of `node` itself.
+Status authorizeNode(const Principal& who, const std::string& node);
 
 }  // namespace berth::controlplane

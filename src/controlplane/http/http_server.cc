@@ -199,7 +199,9 @@ class BeastServer final : public HttpServer {
       }
       setIdle(id, false);
       auto& req = parser.get();
-      HttpResponse response = handler_(toRequest(req, remote));
+      HttpRequest request = toRequest(req, remote);
+      request.server_stopping = [this] { return stopping_.load(); };
+      HttpResponse response = handler_(request);
       bool keep_alive = req.keep_alive() && !stopping_.load() && !response.stream;
       if (!writeResponse(socket, response, keep_alive, req.version()) || !keep_alive) break;
     }

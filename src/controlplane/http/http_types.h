@@ -18,6 +18,8 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // names lowercased
   std::string body;
   std::string remote_address;  // peer IP, for rate limits
+  // True once the server is shutting down: long-polls return early. Always set by the server.
+  std::function<bool()> server_stopping = [] { return false; };
 
   // The header's value, if present.
   std::optional<std::string> header(const std::string& lowercase_name) const;

@@ -38,6 +38,19 @@ struct VmPatch {
 
 enum class PowerAction { kStart, kStop, kRestart };
 
+// One VM's state as an agent saw it.
+struct VmObservation {
+  std::string project, name, state, detail;
+};
+
+// What a node must run: its VMs and the apps placed in them. `revision` is the event sequence
+// the snapshot reflects; an agent long-polls for a newer one.
+struct NodeAssignment {
+  int64_t revision = 0;
+  std::vector<store::Vm> vms;
+  std::vector<store::App> apps;  // each app's spec.vm names its VM (filled in when unpinned)
+};
+
 // `if_match` arguments: the version the caller last saw; nullopt skips the check.
 class ControlPlane {
  public:
@@ -85,6 +98,14 @@ class ControlPlane {
   // Makes a new release whose spec is release `to`'s (default: the one before the current).
   Result<store::App> rollbackApp(const Principal& who, const std::string& project, const std::string& app,
                                  std::optional<int64_t> to, std::optional<int64_t> if_match);
+
+  // Nodes. An agent registers (idempotently) on every start, long-polls its assignment and
+  // reports what it observes; the report doubles as the heartbeat.
+  Result<store::Node> registerNode(const Principal& who, store::Node node);
+  Result<std::vector<store::Node>> listNodes(const Principal& who);
+  Result<store::Node> drainNode(const Principal& who, const std::string& name);
+  Result<NodeAssignment> nodeAssignment(const Principal& who, const std::string& node);
+  Status reportNodeStatus(const Principal& who, const std::string& node, const std::vector<VmObservation>& vms);
 
   // Events visible to `who` (project tokens see only their project's).
   Result<std::vector<store::Event>> listEvents(const Principal& who, int64_t after,

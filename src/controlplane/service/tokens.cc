@@ -62,13 +62,14 @@ Result<std::optional<std::string>> ControlPlane::bootstrapAdminToken() {
 
 Result<CreatedToken> ControlPlane::createToken(const Principal& who, const std::string& name, Role role,
                                                const std::optional<std::string>& project) {
-  if (role == Role::kAdmin && project) {
-    return invalidArgument("an admin token is global; do not give it a project");
+  bool global = role == Role::kAdmin || role == Role::kNode;
+  if (global && project) {
+    return invalidArgument("a " + roleName(role) + " token is global; do not give it a project");
   }
-  if (role != Role::kAdmin && !project) {
+  if (!global && !project) {
     return invalidArgument("a " + roleName(role) + " token needs a project");
   }
-  BERTH_RETURN_IF_ERROR(authorize(who, project, role == Role::kAdmin ? Access::kAdminOnly : Access::kManageTokens,
+  BERTH_RETURN_IF_ERROR(authorize(who, project, global ? Access::kAdminOnly : Access::kManageTokens,
                                   "project '" + project.value_or("") + "'"));
   CreatedToken out;
   Status s = store_.write([&](store::Tx& tx) {
@@ -100,7 +101,7 @@ Status ControlPlane::deleteToken(const Principal& who, const std::string& id) {
     // A project owner must not learn about tokens outside its project.
     if (!token.isOk()) return token.status();
     BERTH_RETURN_IF_ERROR(authorize(who, token->project,
-                                    token->role == "admin" ? Access::kAdminOnly : Access::kManageTokens,
+                                    token->project ? Access::kManageTokens : Access::kAdminOnly,
                                     "token '" + id + "'"));
     BERTH_RETURN_IF_ERROR(tx.deleteToken(id));
     return tx.appendEvent(event(who, "token.delete", token->project, "tokens/" + id, {{"name", token->name}}))

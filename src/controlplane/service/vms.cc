@@ -99,8 +99,7 @@ Result<store::Vm> ControlPlane::powerVm(const Principal& who, const std::string&
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, vm.version, vmObject(project, name)));
     int64_t version = vm.version;
     vm.power = action == PowerAction::kStop ? "stopped" : "running";
-    // A restart is a stop the agent performs before starting again: "stopping" tells it so.
-    if (action == PowerAction::kRestart) vm.state = "stopping";
+    if (action == PowerAction::kRestart) vm.restart_generation += 1;
     vm.updated_at = clock_.wallMillis();
     BERTH_RETURN_IF_ERROR(tx.updateVm(vm, version));
     vm.version = version + 1;

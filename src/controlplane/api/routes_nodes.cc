@@ -1,0 +1,98 @@
+#include <charconv>
+
+#include "controlplane/api/json_fields.h"
+#include "controlplane/api/render.h"
+#include "controlplane/api/request_context.h"
+
+namespace berth::controlplane {
+
+namespace {
+// Long-polls stay below the default shutdown grace so a stopping berthd is not held up.
+constexpr int64_t kMaxWaitSeconds = 15;
+
+Result<int64_t> queryInt(const HttpRequest& r, const std::string& key, int64_t min, int64_t max) {
+  auto it = r.query.find(key);
+  if (it == r.query.end()) return min;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc() || end != it->second.data() + it->second.size() || v < min || v > max) {
+    return invalidArgument("query parameter " + key + " must be an integer from " + std::to_string(min) + " to " +
+                           std::to_string(max));
+  }
+  return v;
+}
+}  // namespace
+
+Result<HttpResponse> handleRegisterNode(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request));
+  FieldReader f(body);
+  store::Node node;
+  auto name = f.name("name", true);
+  node.address = f.string("address").value_or("");
+  if (const auto* capacity = f.object("capacity")) {
+    FieldReader cf(*capacity, "capacity.");
+    node.vcpus = cf.integer("vcpus", 1, 4096, true).value_or(0);
+    node.memory_mib = cf.integer("memory_mib", 64, 64 * 1024 * 1024, true).value_or(0);
+    node.disk_gib = cf.integer("disk_gib", 1, 1024 * 1024, true).value_or(0);
+    BERTH_RETURN_IF_ERROR(cf.finish());
+  } else if (f.ok()) {
+    f.fail(invalidArgument("capacity is required"));
+  }
+  BERTH_RETURN_IF_ERROR(f.finish());
+  node.name = *name;
+  BERTH_ASSIGN_OR_RETURN(store::Node stored, c.cp.registerNode(c.who, node));
+  return objectResponse(200, renderNode(stored), stored.version);
+}
+
+Result<HttpResponse> handleListNodes(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(auto nodes, c.cp.listNodes(c.who));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& n : nodes) items.push_back(renderNode(n));
+  return jsonResponse(200, {{"items", items}, {"next", nullptr}});
+}
+
+Result<HttpResponse> handleDrainNode(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(store::Node node, c.cp.drainNode(c.who, c.param("node")));
+  return objectResponse(202, renderNode(node), node.version);
+}
+
+Result<HttpResponse> handleNodeAssignment(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(int64_t since, queryInt(c.request, "since", 0, INT64_MAX));
+  BERTH_ASSIGN_OR_RETURN(int64_t wait, queryInt(c.request, "wait", 0, kMaxWaitSeconds));
+  // Authorize before waiting, so a bad token cannot park a connection.
+  BERTH_ASSIGN_OR_RETURN(NodeAssignment assignment, c.cp.nodeAssignment(c.who, c.param("node")));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+  while (assignment.revision <= since && std::chrono::steady_clock::now() < deadline &&
+         !c.request.server_stopping()) {
+    c.cp.store().waitForEvents(since, std::chrono::seconds(1));
+    BERTH_ASSIGN_OR_RETURN(assignment, c.cp.nodeAssignment(c.who, c.param("node")));
+  }
+  nlohmann::json vms = nlohmann::json::array(), apps = nlohmann::json::array();
+  for (const auto& vm : assignment.vms) vms.push_back(renderVm(vm));
+  for (const auto& app : assignment.apps) apps.push_back(renderApp(app));
+  return jsonResponse(200, {{"revision", assignment.revision}, {"vms", vms}, {"apps", apps}});
+}
+
+Result<HttpResponse> handleNodeStatus(RequestContext& c) {
+  BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request));
+  FieldReader f(body);
+  std::vector<VmObservation> observations;
+  if (const auto* vms = f.array("vms")) {
+    for (size_t i = 0; i < vms->size(); ++i) {
+      std::string prefix = "vms[" + std::to_string(i) + "].";
+      if (!(*vms)[i].is_object()) return invalidArgument("vms[" + std::to_string(i) + "] must be an object");
+      FieldReader vf((*vms)[i], prefix);
+      auto project = vf.name("project", true);
+      auto name = vf.name("name", true);
+      auto state = vf.string("state", true);
+      auto detail = vf.string("detail");
+      BERTH_RETURN_IF_ERROR(vf.finish());
+      observations.push_back({*project, *name, *state, detail.value_or("")});
+    }
+  }
+  BERTH_RETURN_IF_ERROR(f.finish());
+  BERTH_RETURN_IF_ERROR(c.cp.reportNodeStatus(c.who, c.param("node"), observations));
+  return noContent();
+}
+
+}  // namespace berth::controlplane

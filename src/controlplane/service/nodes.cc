@@ -1,0 +1,123 @@
+#include "controlplane/service/control_plane.h"
+
+#include <set>
+
+namespace berth::controlplane {
+
+namespace {
+const std::set<std::string> kObservedStates = {"pending", "starting", "running", "stopping", "stopped", "failed"};
+}
+
+Result<store::Node> ControlPlane::registerNode(const Principal& who, store::Node node) {
+  BERTH_RETURN_IF_ERROR(authorizeNode(who, node.name));
+  int64_t now = clock_.wallMillis();
+  node.heartbeat_at = now;
+  store::Node stored;
+  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+    auto existing = tx.getNode(node.name);
+    node.state = "ready";
+    node.version = 1;
+    node.created_at = node.updated_at = now;
+    BERTH_RETURN_IF_ERROR(tx.upsertNode(node));
+    BERTH_ASSIGN_OR_RETURN(stored, tx.getNode(node.name));
+    // A node that was lost and came back is ready again; a draining one stays draining.
+    if (stored.state == "lost") {
+      stored.state = "ready";
+      BERTH_RETURN_IF_ERROR(tx.updateNode(stored, stored.version));
+      stored.version += 1;
+    }
+    return tx.appendEvent(event(who, existing.isOk() ? "node.reregister" : "node.register", std::nullopt,
+                                "nodes/" + node.name,
+                                {{"vcpus", node.vcpus}, {"memory_mib", node.memory_mib}, {"disk_gib", node.disk_gib}}))
+        .status();
+  }));
+  return stored;
+}
+
+Result<std::vector<store::Node>> ControlPlane::listNodes(const Principal& who) {
+  if (who.role != Role::kAdmin) return permissionDenied("the fleet is visible to admin tokens only");
+  std::vector<store::Node> nodes;
+  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(nodes, tx.listNodes());
+    return Status::ok();
+  }));
+  return nodes;
+}
+
+Result<store::Node> ControlPlane::drainNode(const Principal& who, const std::string& name) {
+  if (who.role != Role::kAdmin) return permissionDenied("draining a node needs an admin token");
+  store::Node node;
+  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(node, tx.getNode(name));
+    if (node.state == "draining") return Status::ok();
+    node.state = "draining";
+    node.updated_at = clock_.wallMillis();
+    BERTH_RETURN_IF_ERROR(tx.updateNode(node, node.version));
+    node.version += 1;
+    return tx.appendEvent(event(who, "node.drain", std::nullopt, "nodes/" + name)).status();
+  }));
+  return node;
+}
+
+Result<NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const std::string& node) {
+  BERTH_RETURN_IF_ERROR(authorizeNode(who, node));
+  NodeAssignment out;
+  out.revision = store_.lastEventSeq();
+  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+    BERTH_RETURN_IF_ERROR(tx.getNode(node).status());
+    BERTH_ASSIGN_OR_RETURN(out.vms, tx.listVmsOnNode(node));
+    std::set<std::string> projects;
+    for (const auto& vm : out.vms) projects.insert(vm.project);
+    for (const auto& project : projects) {
+      // Unpinned apps go to the project's first VM by name: deterministic, so every agent agrees.
+      BERTH_ASSIGN_OR_RETURN(auto first_vm, tx.listVms(project, "", 1));
+      std::string after;
+      do {
+        BERTH_ASSIGN_OR_RETURN(auto page, tx.listApps(project, after, 1000));
+        for (auto& app : page.items) {
+          BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app.spec_json));
+          if (!spec.vm && !first_vm.items.empty()) spec.vm = first_vm.items[0].name;
+          if (!spec.vm) continue;
+          auto vm = tx.getVm(project, *spec.vm);
+          if (!vm.isOk() || vm->node != node) continue;
+          app.spec_json = appSpecToJson(spec).dump();
+          out.apps.push_back(std::move(app));
+        }
+        after = page.next;
+      } while (!after.empty());
+    }
+    return Status::ok();
+  }));
+  return out;
+}
+
+Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& node,
+                                      const std::vector<VmObservation>& vms) {
+  BERTH_RETURN_IF_ERROR(authorizeNode(who, node));
+  for (const auto& o : vms) {
+    if (!kObservedStates.count(o.state)) {
+      return invalidArgument("vms[].state must be one of pending, starting, running, stopping, stopped, failed, not '" +
+                             o.state + "'");
+    }
+  }
+  return store_.write([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(store::Node n, tx.getNode(node));
+    n.heartbeat_at = clock_.wallMillis();
+    n.updated_at = n.heartbeat_at;
+    BERTH_RETURN_IF_ERROR(tx.upsertNode(n));
+    for (const auto& o : vms) {
+      auto vm = tx.getVm(o.project, o.name);
+      // A VM deleted or moved since the agent looked: its report is stale, not an error.
+      if (!vm.isOk() || vm->node != node) continue;
+      if (vm->state == o.state && vm->state_detail == o.detail) continue;
+      BERTH_RETURN_IF_ERROR(tx.setVmObserved(o.project, o.name, o.state, o.detail));
+      BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "vm.state", o.project,
+                                                 "projects/" + o.project + "/vms/" + o.name,
+                                                 {{"from", vm->state}, {"to", o.state}, {"detail", o.detail}}))
+                                .status());
+    }
+    return Status::ok();
+  });
+}
+
+}  // namespace berth::controlplane
