@@ -93,6 +93,11 @@ Result<Statement> SqliteDb::prepare(const std::string& sql) {
   return Statement(this, it->second);
 }
 
+Status SqliteDb::run(const std::string& sql) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, prepare(sql));
+  return st.run();
+}
+
 Status SqliteDb::exec(const std::string& sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {

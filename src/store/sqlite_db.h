@@ -54,8 +54,11 @@ class SqliteDb {
   SqliteDb& operator=(const SqliteDb&) = delete;
 
   Result<Statement> prepare(const std::string& sql);
-  // Runs one or more statements without results (DDL, BEGIN/COMMIT).
+  // Runs one or more statements without results (DDL, PRAGMAs).
   Status exec(const std::string& sql);
+  // Runs one statement without results through the statement cache: for the BEGIN, COMMIT and
+  // SAVEPOINT of every transaction, which sqlite3_exec would parse again each time.
+  Status run(const std::string& sql);
   std::string lastError() const { return sqlite3_errmsg(db_); }
   int extendedErrorCode() const { return sqlite3_extended_errcode(db_); }
   int changes() const { return sqlite3_changes(db_); }

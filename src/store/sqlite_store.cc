@@ -81,7 +81,7 @@ void SqliteStore::writerLoop() {
 
 void SqliteStore::commitBatch(std::vector<PendingWrite>& batch) {
   std::vector<Status> results(batch.size());
-  Status begin = writer_db_->exec("BEGIN IMMEDIATE");
+  Status begin = writer_db_->run("BEGIN IMMEDIATE");
   if (!begin.isOk()) {
     for (auto& w : batch) w.done.set_value(begin.withContext("cannot start a transaction"));
     return;
@@ -89,18 +89,18 @@ void SqliteStore::commitBatch(std::vector<PendingWrite>& batch) {
   SqliteTx tx(*writer_db_);
   bool any_ok = false;
   for (size_t i = 0; i < batch.size(); ++i) {
-    Status s = writer_db_->exec("SAVEPOINT w");
+    Status s = writer_db_->run("SAVEPOINT w");
     if (s.isOk()) s = runGuarded(*batch[i].fn, tx);
     // A failed call undoes only its own changes; RELEASE then closes its savepoint either way.
-    if (!s.isOk()) (void)writer_db_->exec("ROLLBACK TO w");
-    Status released = writer_db_->exec("RELEASE w");
+    if (!s.isOk()) (void)writer_db_->run("ROLLBACK TO w");
+    Status released = writer_db_->run("RELEASE w");
     if (s.isOk() && !released.isOk()) s = released;
     any_ok = any_ok || s.isOk();
     results[i] = s;
   }
-  Status commit = writer_db_->exec("COMMIT");
+  Status commit = writer_db_->run("COMMIT");
   if (!commit.isOk()) {
-    (void)writer_db_->exec("ROLLBACK");
+    (void)writer_db_->run("ROLLBACK");
     commit = unavailable("the database could not commit: " + commit.message());
   }
   int64_t seq = 0;
@@ -144,10 +144,10 @@ void SqliteStore::releaseReader(std::unique_ptr<SqliteDb> db) {
 
 Status SqliteStore::read(const std::function<Status(Tx&)>& fn) {
   BERTH_ASSIGN_OR_RETURN(auto db, acquireReader());
-  BERTH_RETURN_IF_ERROR(db->exec("BEGIN"));
+  BERTH_RETURN_IF_ERROR(db->run("BEGIN"));
   SqliteTx tx(*db);
   Status s = runGuarded(fn, tx);
-  Status end = db->exec("COMMIT");
+  Status end = db->run("COMMIT");
   if (end.isOk()) releaseReader(std::move(db));
   return s.isOk() ? end : s;
 }

@@ -175,6 +175,20 @@ Result<Usage> SqliteTx::projectUsage(const std::string& project) {
   return Usage{st.int64At(0), st.int64At(1), st.int64At(2), st.int64At(3)};
 }
 
+Result<std::map<std::string, Usage>> SqliteTx::projectUsages(const std::string& first, const std::string& last) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "SELECT project, SUM(vcpus), SUM(memory_mib), SUM(disk_gib), COUNT(*) FROM vms "
+      "WHERE project >= ? AND project <= ? GROUP BY project"));
+  st.bind(1, first).bind(2, last);
+  std::map<std::string, Usage> out;
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out[st.textAt(0)] = Usage{st.int64At(1), st.int64At(2), st.int64At(3), st.int64At(4)};
+  }
+  return out;
+}
+
 Result<int64_t> SqliteTx::countApps(const std::string& project) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("SELECT COUNT(*) FROM apps WHERE project = ?"));
   st.bind(1, project);

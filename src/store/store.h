@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,9 @@ class Tx {
   // Removes the project with its releases and tokens; the caller ensures it has no VMs or apps.
   virtual Status deleteProject(const std::string& name) = 0;
   virtual Result<Usage> projectUsage(const std::string& project) = 0;
+  // Usage of every project whose name is in [first, last], in one query (for list pages);
+  // projects without VMs are absent from the map.
+  virtual Result<std::map<std::string, Usage>> projectUsages(const std::string& first, const std::string& last) = 0;
   virtual Result<int64_t> countApps(const std::string& project) = 0;
 
   virtual Result<Vm> getVm(const std::string& project, const std::string& name) = 0;

@@ -172,3 +172,19 @@ TEST_F(ControlPlaneTest, ProjectTokensSeeOnlyTheirEventsAndProjects) {
 
 }  // namespace
 }  // namespace berth::controlplane
+
+namespace berth::controlplane {
+namespace {
+
+TEST_F(ControlPlaneTest, DeletingAProjectRevokesItsCachedTokensAtOnce) {
+  ASSERT_TRUE(cp_->createProject(admin_, "gone", {}).isOk());
+  auto t = cp_->createToken(admin_, "v", Role::kViewer, "gone");
+  ASSERT_TRUE(t.isOk());
+  ASSERT_TRUE(cp_->authenticate(t->secret).isOk());  // now cached
+  ASSERT_TRUE(cp_->authenticate(t->secret).isOk());
+  ASSERT_TRUE(cp_->deleteProject(admin_, "gone", std::nullopt).isOk());
+  EXPECT_EQ(cp_->authenticate(t->secret).status().code(), StatusCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace berth::controlplane

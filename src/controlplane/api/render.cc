@@ -3,80 +3,77 @@
 namespace berth::controlplane {
 
 namespace {
-nlohmann::json optionalString(const std::optional<std::string>& s) {
-  return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
+void timestamps(JsonWriter& w, int64_t created_at, int64_t updated_at) {
+  w.field("created_at", formatTimestamp(created_at)).field("updated_at", formatTimestamp(updated_at));
+}
+
+void resources(JsonWriter& w, int64_t vcpus, int64_t memory_mib, int64_t disk_gib) {
+  w.field("vcpus", vcpus).field("memory_mib", memory_mib).field("disk_gib", disk_gib);
 }
 }  // namespace
 
-nlohmann::json renderProject(const ProjectView& v) {
+void renderProject(JsonWriter& w, const ProjectView& v) {
   const auto& p = v.project;
-  return {{"name", p.name},
-          {"quotas", {{"vcpus", p.quotas.vcpus}, {"memory_mib", p.quotas.memory_mib},
-                      {"disk_gib", p.quotas.disk_gib}, {"vms", p.quotas.vms}}},
-          {"usage", {{"vcpus", v.usage.vcpus}, {"memory_mib", v.usage.memory_mib},
-                     {"disk_gib", v.usage.disk_gib}, {"vms", v.usage.vms}}},
-          {"version", p.version},
-          {"created_at", formatTimestamp(p.created_at)},
-          {"updated_at", formatTimestamp(p.updated_at)}};
+  w.beginObject().field("name", p.name);
+  w.key("quotas").beginObject();
+  resources(w, p.quotas.vcpus, p.quotas.memory_mib, p.quotas.disk_gib);
+  w.field("vms", p.quotas.vms).endObject();
+  w.key("usage").beginObject();
+  resources(w, v.usage.vcpus, v.usage.memory_mib, v.usage.disk_gib);
+  w.field("vms", v.usage.vms).endObject();
+  w.field("version", p.version);
+  timestamps(w, p.created_at, p.updated_at);
+  w.endObject();
 }
 
-nlohmann::json renderVm(const store::Vm& vm) {
-  return {{"name", vm.name},         {"project", vm.project},     {"vcpus", vm.vcpus},
-          {"memory_mib", vm.memory_mib}, {"disk_gib", vm.disk_gib}, {"runtime", vm.runtime},
-          {"machine", vm.machine},   {"node", optionalString(vm.node)}, {"power", vm.power},
-          {"state", vm.state},       {"state_detail", vm.state_detail},
-          {"restart_generation", vm.restart_generation}, {"version", vm.version},
-          {"created_at", formatTimestamp(vm.created_at)}, {"updated_at", formatTimestamp(vm.updated_at)}};
+void renderVm(JsonWriter& w, const store::Vm& vm) {
+  w.beginObject().field("name", vm.name).field("project", vm.project);
+  resources(w, vm.vcpus, vm.memory_mib, vm.disk_gib);
+  w.field("runtime", vm.runtime).field("machine", vm.machine).field("node", vm.node).field("power", vm.power);
+  w.field("state", vm.state).field("state_detail", vm.state_detail);
+  w.field("restart_generation", vm.restart_generation).field("version", vm.version);
+  timestamps(w, vm.created_at, vm.updated_at);
+  w.endObject();
 }
 
-nlohmann::json renderApp(const store::App& app) {
-  auto spec = nlohmann::json::parse(app.spec_json, nullptr, false);
-  return {{"name", app.name},
-          {"project", app.project},
-          {"release", app.release},
-          {"spec", spec.is_discarded() ? nlohmann::json::object() : spec},
-          {"version", app.version},
-          {"created_at", formatTimestamp(app.created_at)},
-          {"updated_at", formatTimestamp(app.updated_at)}};
+// Specs are stored as the canonical JSON that appSpecToJson produced, so they are embedded as is.
+void renderApp(JsonWriter& w, const store::App& app) {
+  w.beginObject().field("name", app.name).field("project", app.project).field("release", app.release);
+  w.key("spec").raw(app.spec_json);
+  w.field("version", app.version);
+  timestamps(w, app.created_at, app.updated_at);
+  w.endObject();
 }
 
-nlohmann::json renderRelease(const store::Release& r) {
-  auto spec = nlohmann::json::parse(r.spec_json, nullptr, false);
-  return {{"number", r.number},
-          {"spec", spec.is_discarded() ? nlohmann::json::object() : spec},
-          {"created_at", formatTimestamp(r.created_at)},
-          {"created_by", r.created_by}};
+void renderRelease(JsonWriter& w, const store::Release& r) {
+  w.beginObject().field("number", r.number);
+  w.key("spec").raw(r.spec_json);
+  w.field("created_at", formatTimestamp(r.created_at)).field("created_by", r.created_by);
+  w.endObject();
 }
 
-nlohmann::json renderToken(const store::Token& t) {
-  return {{"id", t.id},
-          {"name", t.name},
-          {"role", t.role},
-          {"project", optionalString(t.project)},
-          {"created_at", formatTimestamp(t.created_at)},
-          {"created_by", t.created_by}};
+void renderToken(JsonWriter& w, const store::Token& t) {
+  w.beginObject().field("id", t.id).field("name", t.name).field("role", t.role).field("project", t.project);
+  w.field("created_at", formatTimestamp(t.created_at)).field("created_by", t.created_by);
+  w.endObject();
 }
 
-nlohmann::json renderEvent(const store::Event& e) {
-  auto details = nlohmann::json::parse(e.details_json, nullptr, false);
-  return {{"seq", e.seq},
-          {"time", formatTimestamp(e.time)},
-          {"actor", e.actor},
-          {"action", e.action},
-          {"project", optionalString(e.project)},
-          {"object", e.object},
-          {"details", details.is_discarded() ? nlohmann::json::object() : details}};
+// Event details are written by the service with nlohmann's dump(), never taken from a request.
+void renderEvent(JsonWriter& w, const store::Event& e) {
+  w.beginObject().field("seq", e.seq).field("time", formatTimestamp(e.time)).field("actor", e.actor);
+  w.field("action", e.action).field("project", e.project).field("object", e.object);
+  w.key("details").raw(e.details_json.empty() ? "{}" : e.details_json);
+  w.endObject();
 }
 
-nlohmann::json renderNode(const store::Node& n) {
-  return {{"name", n.name},
-          {"address", n.address},
-          {"capacity", {{"vcpus", n.vcpus}, {"memory_mib", n.memory_mib}, {"disk_gib", n.disk_gib}}},
-          {"state", n.state},
-          {"heartbeat_at", formatTimestamp(n.heartbeat_at)},
-          {"version", n.version},
-          {"created_at", formatTimestamp(n.created_at)},
-          {"updated_at", formatTimestamp(n.updated_at)}};
+void renderNode(JsonWriter& w, const store::Node& n) {
+  w.beginObject().field("name", n.name).field("address", n.address);
+  w.key("capacity").beginObject();
+  resources(w, n.vcpus, n.memory_mib, n.disk_gib);
+  w.endObject();
+  w.field("state", n.state).field("heartbeat_at", formatTimestamp(n.heartbeat_at)).field("version", n.version);
+  timestamps(w, n.created_at, n.updated_at);
+  w.endObject();
 }
 
 }  // namespace berth::controlplane

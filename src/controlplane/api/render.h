@@ -1,26 +1,42 @@
 #pragma once
-// JSON representations of stored objects, as docs/api.md and openapi.json describe them.
+// JSON representations of stored objects, as docs/api.md and openapi.json describe them. Each
+// render function appends one object to a JsonWriter.
 
-#include <nlohmann/json.hpp>
-
+#include "controlplane/api/json_writer.h"
 #include "controlplane/service/control_plane.h"
 
 namespace berth::controlplane {
 
-nlohmann::json renderProject(const ProjectView& view);
-nlohmann::json renderVm(const store::Vm& vm);
-nlohmann::json renderApp(const store::App& app);
-nlohmann::json renderRelease(const store::Release& release);
-nlohmann::json renderToken(const store::Token& token);
-nlohmann::json renderEvent(const store::Event& event);
-nlohmann::json renderNode(const store::Node& node);
+void renderProject(JsonWriter& w, const ProjectView& view);
+void renderVm(JsonWriter& w, const store::Vm& vm);
+void renderApp(JsonWriter& w, const store::App& app);
+void renderRelease(JsonWriter& w, const store::Release& release);
+void renderToken(JsonWriter& w, const store::Token& token);
+void renderEvent(JsonWriter& w, const store::Event& event);
+void renderNode(JsonWriter& w, const store::Node& node);
+
+// One object alone, as a string.
+template <typename T>
+std::string renderOne(void (*render)(JsonWriter&, const T&), const T& item) {
+  JsonWriter w;
+  render(w, item);
+  return w.take();
+}
 
 // {"items": [...], "next": cursor-or-null}
-template <typename T, typename F>
-nlohmann::json renderPage(const store::Page<T>& page, F render) {
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& item : page.items) items.push_back(render(item));
-  return {{"items", items}, {"next", page.next.empty() ? nlohmann::json(nullptr) : nlohmann::json(page.next)}};
+template <typename T>
+std::string renderPage(const store::Page<T>& page, void (*render)(JsonWriter&, const T&)) {
+  JsonWriter w;
+  w.beginObject().key("items").beginArray();
+  for (const auto& item : page.items) render(w, item);
+  w.endArray().key("next");
+  if (page.next.empty()) {
+    w.null();
+  } else {
+    w.value(page.next);
+  }
+  w.endObject();
+  return w.take();
 }
 
 }  // namespace berth::controlplane

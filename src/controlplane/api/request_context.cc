@@ -48,8 +48,15 @@ HttpResponse jsonResponse(int status, const nlohmann::json& body) {
   return r;
 }
 
-HttpResponse objectResponse(int status, const nlohmann::json& body, int64_t version) {
-  HttpResponse r = jsonResponse(status, body);
+HttpResponse jsonResponse(int status, std::string serialized) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(serialized);
+  return r;
+}
+
+HttpResponse objectResponse(int status, std::string serialized, int64_t version) {
+  HttpResponse r = jsonResponse(status, std::move(serialized));
   r.setHeader("ETag", "\"" + std::to_string(version) + "\"");
   return r;
 }

@@ -36,8 +36,9 @@ Result<std::optional<int64_t>> parseIfMatch(const HttpRequest& request);
 Result<nlohmann::json> jsonBody(const HttpRequest& request, bool empty_ok = false);
 
 HttpResponse jsonResponse(int status, const nlohmann::json& body);
+HttpResponse jsonResponse(int status, std::string serialized);
 // A JSON response carrying the object's version as its ETag.
-HttpResponse objectResponse(int status, const nlohmann::json& body, int64_t version);
+HttpResponse objectResponse(int status, std::string serialized, int64_t version);
 HttpResponse noContent();
 
 // Route handlers, one group per file.

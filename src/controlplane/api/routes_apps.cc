@@ -67,7 +67,7 @@ Result<HttpResponse> handleCreateApp(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(AppSpecPatch spec, readSpec(f));
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.createApp(c.who, c.param("project"), *name, spec));
-  return objectResponse(201, renderApp(app), app.version);
+  return objectResponse(201, renderOne(renderApp, app), app.version);
 }
 
 Result<HttpResponse> handleListApps(RequestContext& c) {
@@ -78,7 +78,7 @@ Result<HttpResponse> handleListApps(RequestContext& c) {
 
 Result<HttpResponse> handleGetApp(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.getApp(c.who, c.param("project"), c.param("app")));
-  return objectResponse(200, renderApp(app), app.version);
+  return objectResponse(200, renderOne(renderApp, app), app.version);
 }
 
 Result<HttpResponse> handlePatchApp(RequestContext& c) {
@@ -88,7 +88,7 @@ Result<HttpResponse> handlePatchApp(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(AppSpecPatch spec, readSpec(f));
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.updateApp(c.who, c.param("project"), c.param("app"), spec, if_match));
-  return objectResponse(200, renderApp(app), app.version);
+  return objectResponse(200, renderOne(renderApp, app), app.version);
 }
 
 Result<HttpResponse> handleDeleteApp(RequestContext& c) {
@@ -118,7 +118,7 @@ Result<HttpResponse> handleRollbackApp(RequestContext& c) {
   auto to = f.integer("to", 1, INT64_MAX);
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.rollbackApp(c.who, c.param("project"), c.param("app"), to, if_match));
-  return objectResponse(200, renderApp(app), app.version);
+  return objectResponse(200, renderOne(renderApp, app), app.version);
 }
 
 }  // namespace berth::controlplane

@@ -19,7 +19,7 @@ Result<int64_t> parseSeq(const std::string& s, const char* what) {
 }
 
 std::string sseFrame(const store::Event& e) {
-  return "id: " + std::to_string(e.seq) + "\nevent: " + e.action + "\ndata: " + renderEvent(e).dump() + "\n\n";
+  return "id: " + std::to_string(e.seq) + "\nevent: " + e.action + "\ndata: " + renderOne(renderEvent, e) + "\n\n";
 }
 }  // namespace
 
@@ -37,13 +37,11 @@ Result<HttpResponse> handleEvents(RequestContext& c) {
   bool follow = c.request.query.count("follow") && c.request.query.at("follow") != "0";
 
   if (!follow) {
-    BERTH_ASSIGN_OR_RETURN(auto events, c.cp.listEvents(c.who, after, project, paging.limit));
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& e : events) items.push_back(renderEvent(e));
-    nlohmann::json next = events.size() == static_cast<size_t>(paging.limit)
-                              ? nlohmann::json(std::to_string(events.back().seq))
-                              : nlohmann::json(nullptr);
-    return jsonResponse(200, {{"items", items}, {"next", next}});
+    auto events = c.cp.listEvents(c.who, after, project, paging.limit);
+    if (!events.isOk()) return events.status();
+    store::Page<store::Event> page{std::move(events).value(), ""};
+    if (page.items.size() == static_cast<size_t>(paging.limit)) page.next = std::to_string(page.items.back().seq);
+    return jsonResponse(200, renderPage(page, renderEvent));
   }
 
   // Check access before the 200 goes out; the stream itself re-reads with the same scope.

@@ -41,19 +41,21 @@ Result<HttpResponse> handleRegisterNode(RequestContext& c) {
   BERTH_RETURN_IF_ERROR(f.finish());
   node.name = *name;
   BERTH_ASSIGN_OR_RETURN(store::Node stored, c.cp.registerNode(c.who, node));
-  return objectResponse(200, renderNode(stored), stored.version);
+  return objectResponse(200, renderOne(renderNode, stored), stored.version);
 }
 
 Result<HttpResponse> handleListNodes(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(auto nodes, c.cp.listNodes(c.who));
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& n : nodes) items.push_back(renderNode(n));
-  return jsonResponse(200, {{"items", items}, {"next", nullptr}});
+  JsonWriter w;
+  w.beginObject().key("items").beginArray();
+  for (const auto& n : nodes) renderNode(w, n);
+  w.endArray().key("next").null().endObject();
+  return jsonResponse(200, w.take());
 }
 
 Result<HttpResponse> handleDrainNode(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(store::Node node, c.cp.drainNode(c.who, c.param("node")));
-  return objectResponse(202, renderNode(node), node.version);
+  return objectResponse(202, renderOne(renderNode, node), node.version);
 }
 
 Result<HttpResponse> handleNodeAssignment(RequestContext& c) {
@@ -67,10 +69,13 @@ Result<HttpResponse> handleNodeAssignment(RequestContext& c) {
     c.cp.store().waitForEvents(since, std::chrono::seconds(1));
     BERTH_ASSIGN_OR_RETURN(assignment, c.cp.nodeAssignment(c.who, c.param("node")));
   }
-  nlohmann::json vms = nlohmann::json::array(), apps = nlohmann::json::array();
-  for (const auto& vm : assignment.vms) vms.push_back(renderVm(vm));
-  for (const auto& app : assignment.apps) apps.push_back(renderApp(app));
-  return jsonResponse(200, {{"revision", assignment.revision}, {"vms", vms}, {"apps", apps}});
+  JsonWriter w;
+  w.beginObject().field("revision", assignment.revision).key("vms").beginArray();
+  for (const auto& vm : assignment.vms) renderVm(w, vm);
+  w.endArray().key("apps").beginArray();
+  for (const auto& app : assignment.apps) renderApp(w, app);
+  w.endArray().endObject();
+  return jsonResponse(200, w.take());
 }
 
 Result<HttpResponse> handleNodeStatus(RequestContext& c) {

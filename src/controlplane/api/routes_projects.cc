@@ -27,7 +27,7 @@ Result<HttpResponse> handleCreateProject(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(QuotaPatch quotas, readQuotas(f));
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_ASSIGN_OR_RETURN(ProjectView view, c.cp.createProject(c.who, *name, quotas));
-  return objectResponse(201, renderProject(view), view.project.version);
+  return objectResponse(201, renderOne(renderProject, view), view.project.version);
 }
 
 Result<HttpResponse> handleListProjects(RequestContext& c) {
@@ -38,7 +38,7 @@ Result<HttpResponse> handleListProjects(RequestContext& c) {
 
 Result<HttpResponse> handleGetProject(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(ProjectView view, c.cp.getProject(c.who, c.param("project")));
-  return objectResponse(200, renderProject(view), view.project.version);
+  return objectResponse(200, renderOne(renderProject, view), view.project.version);
 }
 
 Result<HttpResponse> handlePatchProject(RequestContext& c) {
@@ -48,7 +48,7 @@ Result<HttpResponse> handlePatchProject(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(QuotaPatch quotas, readQuotas(f));
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_ASSIGN_OR_RETURN(ProjectView view, c.cp.updateProject(c.who, c.param("project"), quotas, if_match));
-  return objectResponse(200, renderProject(view), view.project.version);
+  return objectResponse(200, renderOne(renderProject, view), view.project.version);
 }
 
 Result<HttpResponse> handleDeleteProject(RequestContext& c) {

@@ -19,9 +19,13 @@ Result<HttpResponse> handleCreateToken(RequestContext& c) {
   auto project = f.name("project");
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_ASSIGN_OR_RETURN(CreatedToken created, c.cp.createToken(c.who, *name, *parseRole(*role), project));
-  nlohmann::json out = renderToken(created.token);
-  out["token"] = created.secret;
-  return jsonResponse(201, out);
+  // The token object plus the secret, which is shown only here.
+  std::string out = renderOne(renderToken, created.token);
+  out.pop_back();
+  out += ",\"token\":";
+  appendJsonString(out, created.secret);
+  out += "}";
+  return jsonResponse(201, std::move(out));
 }
 
 Result<HttpResponse> handleListTokens(RequestContext& c) {

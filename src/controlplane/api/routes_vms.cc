@@ -15,7 +15,7 @@ Result<HttpResponse> power(RequestContext& c, PowerAction action) {
   FieldReader f(body);
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_ASSIGN_OR_RETURN(store::Vm vm, c.cp.powerVm(c.who, c.param("project"), c.param("vm"), action, if_match));
-  return objectResponse(202, renderVm(vm), vm.version);
+  return objectResponse(202, renderOne(renderVm, vm), vm.version);
 }
 }  // namespace
 
@@ -43,7 +43,7 @@ Result<HttpResponse> handleCreateVm(RequestContext& c) {
   vm.node = node;
   if (power) vm.power = *power;
   BERTH_ASSIGN_OR_RETURN(store::Vm created, c.cp.createVm(c.who, vm));
-  return objectResponse(201, renderVm(created), created.version);
+  return objectResponse(201, renderOne(renderVm, created), created.version);
 }
 
 Result<HttpResponse> handleListVms(RequestContext& c) {
@@ -54,7 +54,7 @@ Result<HttpResponse> handleListVms(RequestContext& c) {
 
 Result<HttpResponse> handleGetVm(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(store::Vm vm, c.cp.getVm(c.who, c.param("project"), c.param("vm")));
-  return objectResponse(200, renderVm(vm), vm.version);
+  return objectResponse(200, renderOne(renderVm, vm), vm.version);
 }
 
 Result<HttpResponse> handlePatchVm(RequestContext& c) {
@@ -69,7 +69,7 @@ Result<HttpResponse> handlePatchVm(RequestContext& c) {
   patch.power = f.oneOf("power", {"running", "stopped"});
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_ASSIGN_OR_RETURN(store::Vm vm, c.cp.updateVm(c.who, c.param("project"), c.param("vm"), patch, if_match));
-  return objectResponse(200, renderVm(vm), vm.version);
+  return objectResponse(200, renderOne(renderVm, vm), vm.version);
 }
 
 Result<HttpResponse> handleDeleteVm(RequestContext& c) {

@@ -6,8 +6,10 @@
 //
 // Thread-safe: all state lives in the Store.
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "common/clock.h"
@@ -120,9 +122,18 @@ class ControlPlane {
                      std::string object, nlohmann::json details = nlohmann::json::object()) const;
   Result<store::Token> makeToken(const std::string& name, Role role, const std::optional<std::string>& project,
                                  const std::string& created_by, std::string* secret) const;
+  // Called after a commit that removed tokens: no cached principal may outlive its token.
+  void forgetPrincipals();
 
   store::Store& store_;
   const Clock& clock_;
+
+  // Principals by token hash, so a request costs no store read to authenticate. A lookup that
+  // raced with a revocation sees a newer generation and does not cache what it read.
+  // (Several berthd replicas on PostgreSQL will invalidate through LISTEN/NOTIFY.)
+  std::mutex principals_mu_;
+  std::unordered_map<std::string, Principal> principals_;
+  uint64_t principals_generation_ = 0;
 };
 
 // The version in an If-Match check, or VersionMismatch naming the object.

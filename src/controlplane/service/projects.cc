@@ -46,11 +46,13 @@ Result<store::Page<ProjectView>> ControlPlane::listProjects(const Principal& who
       auto own = tx.getProject(*who.project);
       if (own.isOk()) page.items.push_back(std::move(own).value());
     }
-    for (auto& p : page.items) {
-      BERTH_ASSIGN_OR_RETURN(store::Usage usage, tx.projectUsage(p.name));
-      out.items.push_back({std::move(p), usage});
-    }
     out.next = page.next;
+    if (page.items.empty()) return Status::ok();
+    BERTH_ASSIGN_OR_RETURN(auto usages, tx.projectUsages(page.items.front().name, page.items.back().name));
+    for (auto& p : page.items) {
+      auto it = usages.find(p.name);
+      out.items.push_back({std::move(p), it == usages.end() ? store::Usage{} : it->second});
+    }
     return Status::ok();
   }));
   return out;
@@ -91,7 +93,7 @@ Result<ProjectView> ControlPlane::updateProject(const Principal& who, const std:
 Status ControlPlane::deleteProject(const Principal& who, const std::string& name, std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, name, Access::kRead, projectObject(name)));
   BERTH_RETURN_IF_ERROR(authorize(who, std::nullopt, Access::kAdminOnly, projectObject(name)));
-  return store_.write([&](store::Tx& tx) {
+  Status s = store_.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Project p, tx.getProject(name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, p.version, projectObject(name)));
     BERTH_ASSIGN_OR_RETURN(store::Usage usage, tx.projectUsage(name));
@@ -103,6 +105,9 @@ Status ControlPlane::deleteProject(const Principal& who, const std::string& name
     BERTH_RETURN_IF_ERROR(tx.deleteProject(name));
     return tx.appendEvent(event(who, "project.delete", name, "projects/" + name)).status();
   });
+  // The project's tokens went with it.
+  if (s.isOk()) forgetPrincipals();
+  return s;
 }
 
 }  // namespace berth::controlplane

@@ -6,7 +6,14 @@ namespace berth::controlplane {
 namespace {
 constexpr char kSecretPrefix[] = "berth_";
 constexpr size_t kSecretBytes = 32;  // 256 bits
+constexpr size_t kMaxCachedPrincipals = 10'000;
 }  // namespace
+
+void ControlPlane::forgetPrincipals() {
+  std::lock_guard lock(principals_mu_);
+  ++principals_generation_;
+  principals_.clear();
+}
 
 Result<store::Token> ControlPlane::makeToken(const std::string& name, Role role,
                                              const std::optional<std::string>& project,
@@ -28,6 +35,13 @@ Result<store::Token> ControlPlane::makeToken(const std::string& name, Role role,
 Result<Principal> ControlPlane::authenticate(const std::string& secret) {
   // Hash first: the lookup never sees the secret, and unknown secrets cost the same as known ones.
   std::string hash = sha256Hex(secret);
+  uint64_t generation;
+  {
+    std::lock_guard lock(principals_mu_);
+    auto it = principals_.find(hash);
+    if (it != principals_.end()) return it->second;
+    generation = principals_generation_;
+  }
   std::optional<store::Token> token;
   Status s = store_.read([&](store::Tx& tx) {
     auto t = tx.getTokenByHash(hash);
@@ -38,7 +52,13 @@ Result<Principal> ControlPlane::authenticate(const std::string& secret) {
   if (!token) return unauthenticated("the token is not valid (unknown or revoked)");
   auto role = parseRole(token->role);
   if (!role) return internalError("token '" + token->id + "' has an unknown role '" + token->role + "'");
-  return Principal{token->id, token->name, *role, token->project};
+  Principal who{token->id, token->name, *role, token->project};
+  std::lock_guard lock(principals_mu_);
+  if (generation == principals_generation_) {
+    if (principals_.size() >= kMaxCachedPrincipals) principals_.clear();
+    principals_.emplace(hash, who);
+  }
+  return who;
 }
 
 Result<std::optional<std::string>> ControlPlane::bootstrapAdminToken() {
@@ -96,7 +116,7 @@ Result<store::Page<store::Token>> ControlPlane::listTokens(const Principal& who,
 }
 
 Status ControlPlane::deleteToken(const Principal& who, const std::string& id) {
-  return store_.write([&](store::Tx& tx) {
+  Status s = store_.write([&](store::Tx& tx) {
     auto token = tx.getToken(id);
     // A project owner must not learn about tokens outside its project.
     if (!token.isOk()) return token.status();
@@ -107,6 +127,8 @@ Status ControlPlane::deleteToken(const Principal& who, const std::string& id) {
     return tx.appendEvent(event(who, "token.delete", token->project, "tokens/" + id, {{"name", token->name}}))
         .status();
   });
+  if (s.isOk()) forgetPrincipals();
+  return s;
 }
 
 }  // namespace berth::controlplane
