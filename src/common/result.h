@@ -51,6 +51,8 @@ class [[nodiscard]] Result {
 #define BERTH_CONCAT(a, b) BERTH_CONCAT_INNER(a, b)
 
 // BERTH_ASSIGN_OR_RETURN(auto x, makeX()); returns the Status if makeX() failed.
+// It expands to several statements (it must declare `x` in the caller's scope): brace it
+// when it is the body of an if.
 #define BERTH_ASSIGN_OR_RETURN(lhs, expr) \
   BERTH_ASSIGN_OR_RETURN_IMPL(BERTH_CONCAT(berth_result_, __LINE__), lhs, expr)
 #define BERTH_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

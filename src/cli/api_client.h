@@ -1,0 +1,44 @@
+#pragma once
+// The CLI's only way to Berth: the REST API over HTTP/1.1. API errors
+// ({"error":{"code","message"}}) become Status values carrying the server's message.
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace berth::cli {
+
+struct ApiResponse {
+  int status = 0;
+  nlohmann::json body;  // null for 204
+};
+
+class ApiClient {
+ public:
+  // `url` is "http://HOST:PORT" (a trailing slash is fine).
+  static Result<std::unique_ptr<ApiClient>> create(const std::string& url, std::string token);
+  virtual ~ApiClient() = default;
+
+  virtual Result<ApiResponse> get(const std::string& path) = 0;
+  virtual Result<ApiResponse> post(const std::string& path, const nlohmann::json& body) = 0;
+  virtual Result<ApiResponse> patch(const std::string& path, const nlohmann::json& body) = 0;
+  virtual Result<ApiResponse> del(const std::string& path) = 0;
+  // Reads a text/event-stream, calling on_event(id, data) per event until it returns false, the
+  // server ends the stream, or the connection drops (an error).
+  virtual Status stream(const std::string& path, const std::string& last_event_id,
+                        const std::function<bool(const std::string& id, const std::string& data)>& on_event) = 0;
+  virtual const std::string& url() const = 0;
+};
+
+// Maps an API error body and HTTP status to a Status with the server's message.
+Status apiError(int http_status, const nlohmann::json& body);
+
+// Percent-encodes one query or path component.
+std::string urlEncode(const std::string& s);
+
+}  // namespace berth::cli

@@ -1,0 +1,204 @@
+#include <ostream>
+
+#include "cli/app_flags.h"
+#include "cli/context.h"
+#include "cli/table.h"
+
+namespace berth::cli {
+
+namespace {
+
+struct Options {
+  std::string project, name, cmd, image, vm;
+  std::vector<std::string> argv, env, ports;
+  std::optional<int64_t> replicas, to;
+};
+
+std::string appPath(const std::string& project, const std::string& name) {
+  return "/v1/projects/" + urlEncode(project) + "/apps" + (name.empty() ? "" : "/" + urlEncode(name));
+}
+
+std::string commandOf(const nlohmann::json& spec) {
+  std::string out;
+  for (const auto& a : spec["command"]) out += (out.empty() ? "" : " ") + str(a);
+  if (out.empty()) out = str(spec["image"]);
+  return out;
+}
+
+std::string portsOf(const nlohmann::json& spec) {
+  std::string out;
+  for (const auto& p : spec["ports"]) out += (out.empty() ? "" : ",") + str(p["port"]) + "/" + str(p["protocol"]);
+  return out.empty() ? "-" : out;
+}
+
+void printApp(Context& ctx, const nlohmann::json& a) {
+  ctx.print(a, [&] {
+    const auto& spec = a["spec"];
+    ctx.out() << "Name:      " << str(a["name"]) << "\n"
+              << "Project:   " << str(a["project"]) << "\n"
+              << "Release:   " << str(a["release"]) << "\n"
+              << "Kind:      " << str(spec["kind"]) << "\n";
+    if (!str(spec["image"]).empty()) ctx.out() << "Image:     " << str(spec["image"]) << "\n";
+    ctx.out() << "Command:   " << commandOf(spec) << "\n"
+              << "Ports:     " << portsOf(spec) << "\n"
+              << "Replicas:  " << str(spec["replicas"]) << "\n"
+              << "VM:        " << str(spec["vm"]) << "\n";
+    for (const auto& [k, v] : spec["env"].items()) ctx.out() << "Env:       " << k << "=" << str(v) << "\n";
+  });
+}
+
+// The spec fields the user gave, as a create or PATCH body.
+Result<nlohmann::json> specBody(const Options& o) {
+  nlohmann::json body = nlohmann::json::object();
+  if (!o.cmd.empty() && !o.argv.empty()) return invalidArgument("give the command either with --cmd or after '--', not both");
+  if (!o.cmd.empty()) body["command"] = splitCommand(o.cmd);
+  if (!o.argv.empty()) body["command"] = o.argv;
+  if (!o.image.empty()) body["image"] = o.image;
+  if (!o.env.empty()) {
+    BERTH_ASSIGN_OR_RETURN(body["env"], parseEnvFlags(o.env));
+  }
+  if (!o.ports.empty()) {
+    BERTH_ASSIGN_OR_RETURN(body["ports"], parsePortFlags(o.ports));
+  }
+  if (o.replicas) body["replicas"] = *o.replicas;
+  if (!o.vm.empty()) body["vm"] = o.vm;
+  return body;
+}
+
+void addSpecFlags(CLI::App* cmd, Options& o) {
+  cmd->add_option("command", o.argv, "The command, after '--'");
+  cmd->add_option("--cmd", o.cmd, "The command as one string, split on spaces");
+  cmd->add_option("--image", o.image, "OCI image");
+  cmd->add_option("-e,--env", o.env, "KEY=VALUE environment variable (repeatable)");
+  cmd->add_option("--port", o.ports, "Port the app listens on: 8080 or 53/udp (repeatable)");
+  cmd->add_option("--replicas", o.replicas, "Instances to run");
+  cmd->add_option("--vm", o.vm, "Pin to this VM of the project");
+}
+
+}  // namespace
+
+void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
+  auto* group = app.add_subcommand("app", "Create, list, show, change and remove apps");
+  group->require_subcommand(1);
+  auto o = std::make_shared<Options>();
+
+  auto* create = group->add_subcommand("create", "Create an app (its release 1)");
+  create->add_option("name", o->name, "App name (a DNS label)")->required();
+  addProjectOption(create, o->project);
+  addSpecFlags(create, *o);
+  create->footer("EXAMPLES:\n  berth app create site --project demo --port 8080 --cmd \"busybox httpd -f -p 8080\"\n"
+                 "  berth app create api --project demo -e MODE=prod --port 8080 -- /srv/api --listen :8080");
+  create->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o));
+      body["name"] = o->name;
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(appPath(o->project, ""), body));
+      printApp(ctx, r.body);
+      return Status::ok();
+    };
+  });
+
+  auto* set = group->add_subcommand("set", "Change an app: makes a new release");
+  set->add_option("name", o->name, "App name")->required();
+  addProjectOption(set, o->project);
+  addSpecFlags(set, *o);
+  set->footer("EXAMPLES:\n  berth app set site --project demo -e MODE=v2\n  berth app set site --project demo --replicas 3");
+  set->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o));
+      if (body.empty()) return invalidArgument("nothing to change; give a command, --image, --env, --port, --replicas or --vm");
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->patch(appPath(o->project, o->name), body));
+      printApp(ctx, r.body);
+      return Status::ok();
+    };
+  });
+
+  auto* ls = group->add_subcommand("ls", "List a project's apps");
+  ls->alias("list");
+  addProjectOption(ls, o->project);
+  ls->footer("EXAMPLES:\n  berth app ls --project demo");
+  ls->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, appPath(o->project, "")));
+      ctx.print(all, [&] {
+        Table t({"NAME", "RELEASE", "KIND", "REPLICAS", "PORTS", "COMMAND"});
+        for (const auto& a : all["items"]) {
+          t.addRow({str(a["name"]), str(a["release"]), str(a["spec"]["kind"]), str(a["spec"]["replicas"]),
+                    portsOf(a["spec"]), commandOf(a["spec"])});
+        }
+        ctx.out() << t.render();
+      });
+      return Status::ok();
+    };
+  });
+
+  auto* show = group->add_subcommand("show", "Show an app's current release");
+  show->add_option("name", o->name, "App name")->required();
+  addProjectOption(show, o->project);
+  show->footer("EXAMPLES:\n  berth app show site --project demo");
+  show->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->get(appPath(o->project, o->name)));
+      printApp(ctx, r.body);
+      return Status::ok();
+    };
+  });
+
+  auto* rm = group->add_subcommand("rm", "Remove an app and its releases");
+  rm->alias("delete");
+  rm->add_option("name", o->name, "App name")->required();
+  addProjectOption(rm, o->project);
+  rm->footer("EXAMPLES:\n  berth app rm site --project demo");
+  rm->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_RETURN_IF_ERROR(client->del(appPath(o->project, o->name)).status());
+      if (!ctx.json) ctx.out() << "Removed app " << o->name << "\n";
+      return Status::ok();
+    };
+  });
+
+  auto* releases = app.add_subcommand("releases", "List an app's releases, newest first");
+  releases->add_option("app", o->name, "App name")->required();
+  addProjectOption(releases, o->project);
+  releases->footer("EXAMPLES:\n  berth releases site --project demo");
+  releases->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, appPath(o->project, o->name) + "/releases"));
+      ctx.print(all, [&] {
+        Table t({"RELEASE", "CREATED", "BY", "REPLICAS", "PORTS", "COMMAND"});
+        for (const auto& r : all["items"]) {
+          t.addRow({str(r["number"]), shortTime(r["created_at"]), str(r["created_by"]), str(r["spec"]["replicas"]),
+                    portsOf(r["spec"]), commandOf(r["spec"])});
+        }
+        ctx.out() << t.render();
+      });
+      return Status::ok();
+    };
+  });
+
+  auto* rollback = app.add_subcommand("rollback", "Make an earlier release current again (as a new release)");
+  rollback->add_option("app", o->name, "App name")->required();
+  addProjectOption(rollback, o->project);
+  rollback->add_option("--to", o->to, "Release number (default: the one before the current)");
+  rollback->footer("EXAMPLES:\n  berth rollback site --project demo\n  berth rollback site --project demo --to 3");
+  rollback->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      nlohmann::json body = nlohmann::json::object();
+      if (o->to) body["to"] = *o->to;
+      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(appPath(o->project, o->name) + "/rollback", body));
+      ctx.print(r.body, [&] {
+        ctx.out() << "App " << o->name << " is now at release " << str(r.body["release"]) << "\n";
+      });
+      return Status::ok();
+    };
+  });
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,65 @@
+#pragma once
+// What every command shares: global flags, the environment, output, and the API client.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cli/api_client.h"
+#include "cli/config.h"
+
+namespace berth::cli {
+
+class Context {
+ public:
+  Context(std::map<std::string, std::string> env, std::ostream& out) : env_(std::move(env)), out_(out) {}
+
+  // Global flags, bound by registerGlobalFlags.
+  bool json = false;
+  std::optional<std::string> url_flag;
+  std::optional<std::string> token_file_flag;
+
+  const std::map<std::string, std::string>& env() const { return env_; }
+  std::ostream& out() { return out_; }
+
+  // A client for the resolved server and token; FailedPrecondition when not logged in.
+  Result<std::unique_ptr<ApiClient>> client();
+
+  // Prints `body` as JSON with --json, else calls `human`.
+  void print(const nlohmann::json& body, const std::function<void()>& human);
+
+ private:
+  std::map<std::string, std::string> env_;
+  std::ostream& out_;
+};
+
+// The command to run once parsing succeeded.
+using Action = std::function<Status()>;
+
+// Each registers its subcommands on `app`; the chosen one stores its work in `action`.
+void addSessionCommands(CLI::App& app, Context& ctx, Action& action);  // login, status, events
+void addProjectCommands(CLI::App& app, Context& ctx, Action& action);
+void addVmCommands(CLI::App& app, Context& ctx, Action& action);
+void addAppCommands(CLI::App& app, Context& ctx, Action& action);     // app, releases, rollback
+void addTokenCommands(CLI::App& app, Context& ctx, Action& action);
+
+// Shared helpers for command files.
+// Adds --project, defaulting from BERTH_PROJECT; required.
+CLI::Option* addProjectOption(CLI::App* cmd, std::string& project);
+// Follows `next` cursors until the list ends; returns {"items":[all],"next":null}.
+Result<nlohmann::json> listAll(ApiClient& client, const std::string& path);
+// "2026-11-22T13:18:00.123Z" → "2026-11-22 13:18:00".
+std::string shortTime(const nlohmann::json& timestamp);
+std::string str(const nlohmann::json& v);  // strings unquoted, null as "-", others dumped
+
+// Runs the CLI: parses argv, runs the command, prints errors as one line on `err`.
+// Returns the exit code: 0 ok, 1 error, 2 usage.
+int runCli(int argc, const char* const* argv, std::map<std::string, std::string> env, std::ostream& out,
+           std::ostream& err);
+
+}  // namespace berth::cli

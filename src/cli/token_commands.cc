@@ -1,0 +1,71 @@
+#include <ostream>
+
+#include "cli/context.h"
+#include "cli/table.h"
+
+namespace berth::cli {
+
+void addTokenCommands(CLI::App& app, Context& ctx, Action& action) {
+  auto* token = app.add_subcommand("token", "Create, list and revoke API tokens");
+  token->require_subcommand(1);
+  struct Options {
+    std::string name, role, project, id;
+  };
+  auto o = std::make_shared<Options>();
+
+  auto* create = token->add_subcommand("create", "Create a token; its secret is shown once");
+  create->add_option("name", o->name, "A name for the token (a DNS label)")->required();
+  create->add_option("--role", o->role, "admin, owner, deployer, viewer or node")
+      ->required()
+      ->check(CLI::IsMember({"admin", "owner", "deployer", "viewer", "node"}));
+  create->add_option("-p,--project", o->project, "The project of an owner/deployer/viewer token")->envname("BERTH_PROJECT");
+  create->footer("EXAMPLES:\n  berth token create ci --role deployer --project demo\n  berth token create ops --role admin");
+  create->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      nlohmann::json body = {{"name", o->name}, {"role", o->role}};
+      if (!o->project.empty() && o->role != "admin" && o->role != "node") body["project"] = o->project;
+      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post("/v1/tokens", body));
+      ctx.print(r.body, [&] {
+        ctx.out() << "Created token " << str(r.body["id"]) << " (" << str(r.body["role"]);
+        if (r.body["project"].is_string()) ctx.out() << " of project " << str(r.body["project"]);
+        ctx.out() << "):\n" << str(r.body["token"]) << "\nKeep it now: it will not be shown again.\n";
+      });
+      return Status::ok();
+    };
+  });
+
+  auto* ls = token->add_subcommand("ls", "List tokens (never their secrets)");
+  ls->alias("list");
+  ls->footer("EXAMPLES:\n  berth token ls");
+  ls->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, "/v1/tokens"));
+      ctx.print(all, [&] {
+        Table t({"ID", "NAME", "ROLE", "PROJECT", "CREATED", "CREATED_BY"});
+        for (const auto& tk : all["items"]) {
+          t.addRow({str(tk["id"]), str(tk["name"]), str(tk["role"]), str(tk["project"]), shortTime(tk["created_at"]),
+                    str(tk["created_by"])});
+        }
+        ctx.out() << t.render();
+      });
+      return Status::ok();
+    };
+  });
+
+  auto* rm = token->add_subcommand("rm", "Revoke a token at once");
+  rm->alias("revoke");
+  rm->add_option("id", o->id, "Token id (tok_...)")->required();
+  rm->footer("EXAMPLES:\n  berth token rm tok_0123456789abcdef");
+  rm->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_RETURN_IF_ERROR(client->del("/v1/tokens/" + urlEncode(o->id)).status());
+      if (!ctx.json) ctx.out() << "Revoked token " << o->id << "\n";
+      return Status::ok();
+    };
+  });
+}
+
+}  // namespace berth::cli

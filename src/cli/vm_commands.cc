@@ -1,0 +1,135 @@
+#include <ostream>
+
+#include "cli/context.h"
+#include "cli/table.h"
+
+namespace berth::cli {
+
+namespace {
+
+void printVm(Context& ctx, const nlohmann::json& vm) {
+  ctx.print(vm, [&] {
+    ctx.out() << "Name:     " << str(vm["name"]) << "\n"
+              << "Project:  " << str(vm["project"]) << "\n"
+              << "vCPUs:    " << str(vm["vcpus"]) << "\n"
+              << "Memory:   " << str(vm["memory_mib"]) << " MiB\n"
+              << "Disk:     " << str(vm["disk_gib"]) << " GiB\n"
+              << "Machine:  " << str(vm["runtime"]) << "/" << str(vm["machine"]) << "\n"
+              << "Node:     " << str(vm["node"]) << "\n"
+              << "Power:    " << str(vm["power"]) << " (desired)\n"
+              << "State:    " << str(vm["state"]);
+    if (vm["state_detail"].is_string() && !vm["state_detail"].get<std::string>().empty()) {
+      ctx.out() << " (" << str(vm["state_detail"]) << ")";
+    }
+    ctx.out() << "\nVersion:  " << str(vm["version"]) << "\n";
+  });
+}
+
+std::string vmPath(const std::string& project, const std::string& name) {
+  return "/v1/projects/" + urlEncode(project) + "/vms" + (name.empty() ? "" : "/" + urlEncode(name));
+}
+
+}  // namespace
+
+void addVmCommands(CLI::App& app, Context& ctx, Action& action) {
+  auto* vm = app.add_subcommand("vm", "Create, list, show, power and remove virtual machines");
+  vm->require_subcommand(1);
+  struct Options {
+    std::string project, name, machine;
+    std::optional<int64_t> vcpus, memory_mib, disk_gib;
+    bool stopped = false;
+  };
+  auto o = std::make_shared<Options>();
+
+  auto* create = vm->add_subcommand("create", "Create a VM in a project");
+  create->add_option("name", o->name, "VM name (a DNS label)")->required();
+  addProjectOption(create, o->project);
+  create->add_option("--vcpus", o->vcpus, "vCPUs (default 1)");
+  create->add_option("--memory-mib", o->memory_mib, "Memory in MiB (default 512)");
+  create->add_option("--disk-gib", o->disk_gib, "Scratch disk in GiB (default 2)");
+  create->add_option("--machine", o->machine, "microvm (default) or q35")->check(CLI::IsMember({"microvm", "q35"}));
+  create->add_flag("--stopped", o->stopped, "Create it powered off");
+  create->footer("EXAMPLES:\n  berth vm create web --project demo\n  berth vm create db --project demo --vcpus 2 --memory-mib 2048 --disk-gib 20");
+  create->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      nlohmann::json body = {{"name", o->name}};
+      if (o->vcpus) body["vcpus"] = *o->vcpus;
+      if (o->memory_mib) body["memory_mib"] = *o->memory_mib;
+      if (o->disk_gib) body["disk_gib"] = *o->disk_gib;
+      if (!o->machine.empty()) body["machine"] = o->machine;
+      if (o->stopped) body["power"] = "stopped";
+      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(vmPath(o->project, ""), body));
+      printVm(ctx, r.body);
+      return Status::ok();
+    };
+  });
+
+  auto* ls = vm->add_subcommand("ls", "List a project's VMs");
+  ls->alias("list");
+  addProjectOption(ls, o->project);
+  ls->footer("EXAMPLES:\n  berth vm ls --project demo");
+  ls->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, vmPath(o->project, "")));
+      ctx.print(all, [&] {
+        Table t({"NAME", "VCPUS", "MEMORY_MIB", "DISK_GIB", "MACHINE", "POWER", "STATE", "NODE"});
+        for (const auto& v : all["items"]) {
+          t.addRow({str(v["name"]), str(v["vcpus"]), str(v["memory_mib"]), str(v["disk_gib"]), str(v["machine"]),
+                    str(v["power"]), str(v["state"]), str(v["node"])});
+        }
+        ctx.out() << t.render();
+      });
+      return Status::ok();
+    };
+  });
+
+  auto* show = vm->add_subcommand("show", "Show a VM");
+  show->add_option("name", o->name, "VM name")->required();
+  addProjectOption(show, o->project);
+  show->footer("EXAMPLES:\n  berth vm show web --project demo");
+  show->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->get(vmPath(o->project, o->name)));
+      printVm(ctx, r.body);
+      return Status::ok();
+    };
+  });
+
+  for (const char* verb : {"start", "stop", "restart"}) {
+    auto* power = vm->add_subcommand(verb, std::string("Ask for a VM to ") + verb + " (returns at once; watch with 'berth vm show')");
+    power->add_option("name", o->name, "VM name")->required();
+    addProjectOption(power, o->project);
+    power->footer(std::string("EXAMPLES:\n  berth vm ") + verb + " web --project demo");
+    std::string action_name = verb;
+    power->callback([&, o, action_name] {
+      action = [&, o, action_name]() -> Status {
+        BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+        BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(vmPath(o->project, o->name) + "/" + action_name, nlohmann::json::object()));
+        ctx.print(r.body, [&] {
+          ctx.out() << "VM " << o->name << ": power " << str(r.body["power"]) << " requested (state " << str(r.body["state"])
+                    << ")\n";
+        });
+        return Status::ok();
+      };
+    });
+  }
+
+  auto* rm = vm->add_subcommand("rm", "Remove a VM");
+  rm->alias("delete");
+  rm->add_option("name", o->name, "VM name")->required();
+  addProjectOption(rm, o->project);
+  rm->footer("EXAMPLES:\n  berth vm rm web --project demo");
+  rm->callback([&, o] {
+    action = [&, o]() -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
+      BERTH_RETURN_IF_ERROR(client->del(vmPath(o->project, o->name)).status());
+      if (!ctx.json) ctx.out() << "Removed VM " << o->name << "\n";
+      return Status::ok();
+    };
+  });
+}
+
+}  // namespace berth::cli
