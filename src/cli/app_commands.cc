@@ -10,7 +10,7 @@ namespace {
 
 struct Options {
   std::string project, name, cmd, image, vm;
-  std::vector<std::string> argv, env, ports;
+  std::vector<std::string> env, ports;
   std::optional<int64_t> replicas, to;
 };
 
@@ -48,11 +48,11 @@ void printApp(Context& ctx, const nlohmann::json& a) {
 }
 
 // The spec fields the user gave, as a create or PATCH body.
-Result<nlohmann::json> specBody(const Options& o) {
+Result<nlohmann::json> specBody(const Options& o, const std::vector<std::string>& argv) {
   nlohmann::json body = nlohmann::json::object();
-  if (!o.cmd.empty() && !o.argv.empty()) return invalidArgument("give the command either with --cmd or after '--', not both");
+  if (!o.cmd.empty() && !argv.empty()) return invalidArgument("give the command either with --cmd or after '--', not both");
   if (!o.cmd.empty()) body["command"] = splitCommand(o.cmd);
-  if (!o.argv.empty()) body["command"] = o.argv;
+  if (!argv.empty()) body["command"] = argv;
   if (!o.image.empty()) body["image"] = o.image;
   if (!o.env.empty()) {
     BERTH_ASSIGN_OR_RETURN(body["env"], parseEnvFlags(o.env));
@@ -66,8 +66,7 @@ Result<nlohmann::json> specBody(const Options& o) {
 }
 
 void addSpecFlags(CLI::App* cmd, Options& o) {
-  cmd->add_option("command", o.argv, "The command, after '--'");
-  cmd->add_option("--cmd", o.cmd, "The command as one string, split on spaces");
+  cmd->add_option("--cmd", o.cmd, "The command as one string, split on spaces (or give it after '--')");
   cmd->add_option("--image", o.image, "OCI image");
   cmd->add_option("-e,--env", o.env, "KEY=VALUE environment variable (repeatable)");
   cmd->add_option("--port", o.ports, "Port the app listens on: 8080 or 53/udp (repeatable)");
@@ -90,7 +89,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
                  "  berth app create api --project demo -e MODE=prod --port 8080 -- /srv/api --listen :8080");
   create->callback([&, o] {
     action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o));
+      BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
       body["name"] = o->name;
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(appPath(o->project, ""), body));
@@ -106,7 +105,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
   set->footer("EXAMPLES:\n  berth app set site --project demo -e MODE=v2\n  berth app set site --project demo --replicas 3");
   set->callback([&, o] {
     action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o));
+      BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
       if (body.empty()) return invalidArgument("nothing to change; give a command, --image, --env, --port, --replicas or --vm");
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->patch(appPath(o->project, o->name), body));

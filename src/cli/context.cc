@@ -1,5 +1,6 @@
 #include "cli/context.h"
 
+#include <algorithm>
 #include <ostream>
 
 namespace berth::cli {
@@ -91,8 +92,17 @@ int runCli(int argc, const char* const* argv, std::map<std::string, std::string>
       "  berth app create site --project demo --port 8080 -- busybox httpd -f -p 8080\n"
       "  berth events -f\n"
       "Run 'berth COMMAND --help' for a command's options.");
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--") {
+      ctx.trailing_args.assign(argv + i + 1, argv + argc);
+      break;
+    }
+    args.emplace_back(argv[i]);
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments in reverse order
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp&) {
     // Help for the subcommand the user asked about, not the top level.
     const CLI::App* target = &app;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/api_client.h"
 #include "cli/config.h"
@@ -21,6 +22,9 @@ class Context {
 
   // Global flags, bound by registerGlobalFlags.
   bool json = false;
+  // Everything after the first "--" on the command line (an app's command), kept away from
+  // CLI11, which would still match options such as -p in it.
+  std::vector<std::string> trailing_args;
   std::optional<std::string> url_flag;
   std::optional<std::string> token_file_flag;
 

@@ -113,15 +113,17 @@ void SqliteStore::commitBatch(std::vector<PendingWrite>& batch) {
     ++commits_;
     writes_ += static_cast<int64_t>(batch.size());
   }
-  for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i].done.set_value(commit.isOk() ? results[i] : commit);
-  }
+  // Publish the new events before releasing the writers: a caller that returns from write()
+  // must see its own events in lastEventSeq().
   if (seq > 0) {
     {
       std::lock_guard lock(events_mu_);
       if (seq > last_event_seq_) last_event_seq_ = seq;
     }
     events_cv_.notify_all();
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].done.set_value(commit.isOk() ? results[i] : commit);
   }
 }
 

@@ -186,6 +186,26 @@ TEST_F(SqliteStoreTest, EventWaitersWakeOnCommit) {
   EXPECT_EQ(events[0].action, "project.create");
 }
 
+TEST_F(SqliteStoreTest, AWriterSeesItsOwnEventsInLastEventSeqAtOnce) {
+  // Concurrent writers make batches; each must observe its own event when write() returns.
+  std::atomic<int> stale{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        int64_t mine = 0;
+        ASSERT_TRUE(store_->write([&](Tx& tx) {
+          BERTH_ASSIGN_OR_RETURN(mine, tx.appendEvent(Event{0, 1, "t", "x", std::nullopt, "o", "{}"}));
+          return Status::ok();
+        }).isOk());
+        if (store_->lastEventSeq() < mine) ++stale;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(stale, 0);
+}
+
 TEST_F(SqliteStoreTest, DeletingProjectWithVmsIsRefusedByForeignKey) {
   ASSERT_TRUE(createProject("demo").isOk());
   ASSERT_TRUE(store_->write([](Tx& tx) {

@@ -22,6 +22,10 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
+// After refusing a request mid-upload, how much more of it to read and discard so the client
+// (still sending) gets the error response instead of a connection reset.
+constexpr size_t kMaxLingerBytes = 64 << 20;
+constexpr int kLingerSeconds = 5;
 
 class BeastServer;
 
@@ -212,8 +216,21 @@ class BeastServer final : public HttpServer {
     if (connections_.empty()) drained_.notify_all();
   }
 
+  // Answers, then drains what the client is still sending (bounded in bytes and time) before the
+  // connection closes: closing with unread data would make the kernel reset the connection, and
+  // a client busy uploading would see the reset instead of the answer.
   void writeError(tcp::socket& socket, int status, const char* code, const std::string& message) {
     writeResponse(socket, jsonError(status, code, message), false, 11);
+    beast::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    timeval tv{kLingerSeconds, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char sink[65536];
+    for (size_t drained = 0; drained < kMaxLingerBytes;) {
+      size_t n = socket.read_some(asio::buffer(sink), ec);
+      if (ec) break;
+      drained += n;
+    }
   }
 
   bool writeResponse(tcp::socket& socket, const HttpResponse& r, bool keep_alive, unsigned version) {
