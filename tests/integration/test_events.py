@@ -4,6 +4,7 @@ import json
 import threading
 
 import berth_harness as h
+import openapi_conformance
 
 
 def read_sse(address, token, path, count, last_event_id=None, timeout=20):
@@ -58,7 +59,7 @@ class EventsTest(h.BerthdTestCase):
         self.assertEqual([int(e["id"]) for e in received], [start + 1, start + 2, start + 3])
         for e in received:
             body = json.loads(e["data"])
-            h.jsonschema.Draft202012Validator({"$ref": "#/components/schemas/Event"}, resolver=h._RESOLVER).validate(body)
+            openapi_conformance.validate("components/schemas/Event", body)
             self.assertEqual(e["event"], body["action"])
         # Resume after the third: the fourth and fifth follow, nothing repeated or skipped.
         rest = read_sse(self.berthd.address, self.berthd.admin_token, "/v1/events?follow=1", 2,
