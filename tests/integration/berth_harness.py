@@ -50,11 +50,12 @@ class Response:
 class Client:
     """One HTTP/1.1 connection per request, as a CLI would; bearer token optional."""
 
-    def __init__(self, address, token=None):
+    def __init__(self, address, token=None, source=None):
         self.address = address
         self.host, port = address.rsplit(":", 1)
         self.port = int(port)
         self.token = token
+        self.source = (source, 0) if source else None  # another loopback address, e.g. 127.0.0.2
 
     def request(self, method, path, body=None, headers=None, raw_body=None, content_type="application/json"):
         h = dict(headers or {})
@@ -63,7 +64,7 @@ class Client:
         data = json.dumps(body).encode() if body is not None else raw_body
         if data is not None and content_type:
             h.setdefault("Content-Type", content_type)
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30, source_address=self.source)
         try:
             conn.request(method, path, body=data, headers=h)
             r = conn.getresponse()
@@ -140,8 +141,8 @@ class Berthd:
         with open(os.path.join(self.data_dir, "admin.token")) as f:
             return f.read().strip()
 
-    def client(self, token=None):
-        return Client(self.address, token)
+    def client(self, token=None, source=None):
+        return Client(self.address, token, source)
 
     def admin(self):
         return self.client(self.admin_token)
@@ -190,8 +191,8 @@ class BerthdTestCase(unittest.TestCase):
         code = cls.berthd.stop()
         assert code == 0, f"berthd exited with {code} on SIGTERM; log:\n{cls.berthd.read_log()}"
 
-    def client(self, token=None):
-        return self.berthd.client(token)
+    def client(self, token=None, source=None):
+        return self.berthd.client(token, source)
 
     def last_seq(self):
         """The newest event's sequence number (0 if none)."""

@@ -46,35 +46,56 @@ class EventsTest(h.BerthdTestCase):
         for e in events:
             self.assertRegex(e["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
+    def assertFramesMatchLog(self, frames, token=None, project=None):
+        """Each SSE frame is the event the list API returns for that seq, and valid against Event."""
+        reader = self.client(token) if token else self.admin
+        query = f"&project={project}" if project else ""
+        first = int(frames[0]["id"])
+        logged = {e["seq"]: e for e in reader.list_all(f"/v1/events?after={first - 1}{query}")}
+        for frame in frames:
+            body = json.loads(frame["data"])
+            openapi_conformance.validate("components/schemas/Event", body)
+            self.assertEqual(int(frame["id"]), body["seq"])
+            self.assertEqual(frame["event"], body["action"])
+            self.assertEqual(body, logged.get(body["seq"]), f"frame {frame['id']} differs from the event log")
+
     def test_stream_delivers_live_events_and_resumes_from_last_event_id(self):
         start = self.last_seq()
         received = []
         reader = threading.Thread(target=lambda: received.extend(
-            read_sse(self.berthd.address, self.berthd.admin_token, f"/v1/events?follow=1&after={start}", 3)))
+            read_sse(self.berthd.address, self.berthd.admin_token, f"/v1/events?follow=1&after={start}", 12)))
         reader.start()
-        for i in range(5):
+        for i in range(30):
             self.assertEqual(self.admin.post("/v1/projects", {"name": f"sse{i}"}).status, 201)
         reader.join(30)
         self.assertFalse(reader.is_alive())
-        self.assertEqual([int(e["id"]) for e in received], [start + 1, start + 2, start + 3])
-        for e in received:
-            body = json.loads(e["data"])
-            openapi_conformance.validate("components/schemas/Event", body)
-            self.assertEqual(e["event"], body["action"])
-        # Resume after the third: the fourth and fifth follow, nothing repeated or skipped.
-        rest = read_sse(self.berthd.address, self.berthd.admin_token, "/v1/events?follow=1", 2,
+        self.assertEqual([int(e["id"]) for e in received], list(range(start + 1, start + 13)))
+        self.assertFramesMatchLog(received)
+        # Resume after the twelfth: the other eighteen follow, nothing repeated or skipped.
+        rest = read_sse(self.berthd.address, self.berthd.admin_token, "/v1/events?follow=1", 18,
                         last_event_id=received[-1]["id"])
-        self.assertEqual([int(e["id"]) for e in rest], [start + 4, start + 5])
+        self.assertEqual([int(e["id"]) for e in rest], list(range(start + 13, start + 31)))
+        self.assertFramesMatchLog(rest)
 
     def test_project_token_stream_is_scoped(self):
-        self.assertEqual(self.admin.post("/v1/projects", {"name": "mine"}).status, 201)
+        for p in ("mine", "other"):
+            self.assertEqual(self.admin.post("/v1/projects", {"name": p}).status, 201)
         token = self.admin.post("/v1/tokens", {"name": "v", "role": "viewer", "project": "mine"}).json["token"]
         start = self.last_seq()
-        self.assertEqual(self.admin.post("/v1/projects", {"name": "other"}).status, 201)
-        self.assertEqual(self.admin.post("/v1/projects/mine/vms", {"name": "w"}).status, 201)
-        events = read_sse(self.berthd.address, token, f"/v1/events?follow=1&after={start}", 1)
-        self.assertEqual(json.loads(events[0]["data"])["object"], "projects/mine/vms/w")
-        self.assertEqual(self.berthd.client(token).get("/v1/events?project=other").status, 404)
+        for i in range(4):  # interleaved, so the project's events are not consecutive seqs
+            for p in ("other", "mine"):
+                self.assertEqual(self.admin.post(f"/v1/projects/{p}/vms", {"name": f"w{i}"}).status, 201)
+        frames = read_sse(self.berthd.address, token, f"/v1/events?follow=1&after={start}", 4)
+        objects = [json.loads(f["data"])["object"] for f in frames]
+        self.assertEqual(objects, [f"projects/mine/vms/w{i}" for i in range(4)])
+        self.assertFramesMatchLog(frames, token=token)
+        viewer = self.client(token)
+        self.assertEqual(viewer.get("/v1/events?project=other").status, 404)
+        self.assertEqual(viewer.get("/v1/events?project=other&follow=1").status, 404)
+
+    def test_stream_needs_a_valid_token(self):
+        self.assertEqual(self.client(None).get("/v1/events?follow=1").status, 401)
+        self.assertEqual(self.client("berth_" + "1" * 64).get("/v1/events?follow=1").status, 401)
 
 
 if __name__ == "__main__":
