@@ -141,3 +141,15 @@ TEST_F(NodesTest, RestartBumpsTheGeneration) {
 
 }  // namespace
 }  // namespace berth::controlplane
+
+namespace berth::controlplane {
+namespace {
+
+TEST_F(NodesTest, NodeTokensReadNoEvents) {
+  Principal n1 = nodeToken("n1");
+  EXPECT_EQ(cp_->listEvents(n1, 0, std::nullopt, 10).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(cp_->eventScope(n1, std::nullopt).status().code(), StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace berth::controlplane

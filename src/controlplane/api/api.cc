@@ -123,17 +123,24 @@ struct Api::Impl {
       : cp(cp), options(options), per_token(clock, options.per_token), per_address(clock, options.per_address),
         auth_failures(clock, options.auth_failures) {}
 
-  HttpResponse dispatch(const HttpRequest& req) {
-    if (req.method == "GET" && req.path == "/v1/healthz") {
-      return jsonResponse(200, {{"status", "ok"}, {"version", BERTH_VERSION}});
-    }
-    if (req.method == "GET" && req.path == "/v1/openapi.json") return jsonResponse(200, openApiDocument());
-    if (req.method == "GET" && req.path == "/metrics") {
-      HttpResponse r;
-      r.content_type = "text/plain; version=0.0.4";
-      r.body = metrics.render(cp.store().lastEventSeq());
+  // Health, the API document and metrics: no token, no rate limit, GET only.
+  std::optional<HttpResponse> publicEndpoint(const HttpRequest& req) {
+    if (req.path != "/v1/healthz" && req.path != "/v1/openapi.json" && req.path != "/metrics") return std::nullopt;
+    if (req.method != "GET") {
+      HttpResponse r = jsonError(405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; allowed: GET");
+      r.setHeader("Allow", "GET");
       return r;
     }
+    if (req.path == "/v1/healthz") return jsonResponse(200, {{"status", "ok"}, {"version", BERTH_VERSION}});
+    if (req.path == "/v1/openapi.json") return jsonResponse(200, openApiDocument());
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics.render(cp.store().lastEventSeq());
+    return r;
+  }
+
+  HttpResponse dispatch(const HttpRequest& req) {
+    if (auto r = publicEndpoint(req)) return std::move(*r);
     if (int wait = per_address.acquire(req.remote_address)) {
       return rateLimited(wait, "too many requests from " + req.remote_address);
     }

@@ -25,6 +25,8 @@ Status checkVersion(std::optional<int64_t> if_match, int64_t current, const std:
 Result<std::optional<std::string>> ControlPlane::eventScope(const Principal& who,
                                                             const std::optional<std::string>& project) {
   if (who.role == Role::kAdmin) return project;
+  // Only admins read across projects; a token without a project (a node's) reads none.
+  if (!who.project) return permissionDenied("the event log needs an admin token or a project token");
   if (project && project != who.project) return notFound("project '" + *project + "' does not exist");
   return who.project;
 }
