@@ -37,10 +37,14 @@ Result<HttpResponse> handleEvents(RequestContext& c) {
   bool follow = c.request.query.count("follow") && c.request.query.at("follow") != "0";
 
   if (!follow) {
-    auto events = c.cp.listEvents(c.who, after, project, paging.limit);
+    // One more than asked tells whether another page exists, as the other lists do.
+    auto events = c.cp.listEvents(c.who, after, project, paging.limit + 1);
     if (!events.isOk()) return events.status();
     store::Page<store::Event> page{std::move(events).value(), ""};
-    if (page.items.size() == static_cast<size_t>(paging.limit)) page.next = std::to_string(page.items.back().seq);
+    if (page.items.size() > static_cast<size_t>(paging.limit)) {
+      page.items.pop_back();
+      page.next = std::to_string(page.items.back().seq);
+    }
     return jsonResponse(200, renderPage(page, renderEvent));
   }
 
