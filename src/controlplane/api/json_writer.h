@@ -36,6 +36,7 @@ class JsonWriter {
     return key(k).value(v);
   }
 
+  void reserve(size_t bytes) { out_.reserve(bytes); }
   const std::string& str() const { return out_; }
   std::string take() { return std::move(out_); }
 

@@ -27,6 +27,7 @@ std::string renderOne(void (*render)(JsonWriter&, const T&), const T& item) {
 template <typename T>
 std::string renderPage(const store::Page<T>& page, void (*render)(JsonWriter&, const T&)) {
   JsonWriter w;
+  w.reserve(256 * (page.items.size() + 1));  // about one object's size each: no regrowth while writing
   w.beginObject().key("items").beginArray();
   for (const auto& item : page.items) render(w, item);
   w.endArray().key("next");
