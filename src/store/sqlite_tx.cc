@@ -96,6 +96,17 @@ Result<Page<T>> collectPage(Statement& st, int limit, ReadFn read, CursorFn curs
 }
 
 template <typename T, typename ReadFn>
+Result<std::vector<T>> collectAll(Statement& st, ReadFn read) {
+  std::vector<T> out;
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read(st));
+  }
+  return out;
+}
+
+template <typename T, typename ReadFn>
 Result<T> getOne(Statement& st, ReadFn read, const std::string& missing) {
   BERTH_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return notFound(missing);
@@ -258,13 +269,7 @@ Result<std::vector<Vm>> SqliteTx::listVmsOnNode(const std::string& node) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kVmCols +
       " FROM vms WHERE (?1 = '' AND node IS NULL) OR node = ?1 ORDER BY project, name"));
   st.bind(1, node);
-  std::vector<Vm> out;
-  for (;;) {
-    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(readVm(st));
-  }
-  return out;
+  return collectAll<Vm>(st, readVm);
 }
 
 // --- nodes ---
@@ -277,13 +282,7 @@ Result<Node> SqliteTx::getNode(const std::string& name) {
 
 Result<std::vector<Node>> SqliteTx::listNodes() {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kNodeCols + " FROM nodes ORDER BY name"));
-  std::vector<Node> out;
-  for (;;) {
-    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(readNode(st));
-  }
-  return out;
+  return collectAll<Node>(st, readNode);
 }
 
 Status SqliteTx::upsertNode(const Node& n) {
@@ -439,13 +438,7 @@ Result<std::vector<Event>> SqliteTx::listEvents(int64_t after, const std::option
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kEventCols +
       " FROM events WHERE seq > ?1 AND (?2 IS NULL OR project = ?2) ORDER BY seq LIMIT ?3"));
   st.bind(1, after).bind(2, project).bind(3, int64_t{limit});
-  std::vector<Event> out;
-  for (;;) {
-    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(readEvent(st));
-  }
-  return out;
+  return collectAll<Event>(st, readEvent);
 }
 
 }  // namespace berth::store
