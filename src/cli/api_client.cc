@@ -43,6 +43,17 @@ class BeastClient final : public ApiClient {
     return call(http::verb::patch, path, &body);
   }
   Result<ApiResponse> del(const std::string& path) override { return call(http::verb::delete_, path, nullptr); }
+  Result<ApiResponse> postBytes(const std::string& path, const std::string& content_type,
+                                const std::string& body) override {
+    return callRaw(http::verb::post, path, content_type, body);
+  }
+  Result<std::string> download(const std::string& path, std::uint64_t max_bytes) override {
+    BERTH_ASSIGN_OR_RETURN(auto raw, exchange(http::verb::get, path, "", "", max_bytes));
+    if (raw.first >= 400) {
+      return apiError(raw.first, nlohmann::json::parse(raw.second, nullptr, false));
+    }
+    return std::move(raw.second);
+  }
   const std::string& url() const override { return url_; }
 
   Status stream(const std::string& path, const std::string& last_event_id,
@@ -115,14 +126,37 @@ class BeastClient final : public ApiClient {
   }
 
   Result<ApiResponse> call(http::verb verb, const std::string& path, const nlohmann::json* body) {
+    if (body) return callRaw(verb, path, "application/json", body->dump());
+    return callRaw(verb, path, "", "");
+  }
+
+  Result<ApiResponse> callRaw(http::verb verb, const std::string& path, const std::string& content_type,
+                              const std::string& body) {
+    BERTH_ASSIGN_OR_RETURN(auto raw, exchange(verb, path, content_type, body, kMaxResponseBytes));
+    ApiResponse out;
+    out.status = raw.first;
+    if (!raw.second.empty()) {
+      out.body = nlohmann::json::parse(raw.second, nullptr, false);
+      if (out.body.is_discarded()) {
+        return internalError("berthd at " + url_ + " answered " + std::to_string(out.status) + " with a body that is not JSON");
+      }
+    }
+    if (out.status >= 400) return apiError(out.status, out.body);
+    return out;
+  }
+
+  // One request on a fresh connection: the HTTP status and the raw body.
+  Result<std::pair<int, std::string>> exchange(http::verb verb, const std::string& path,
+                                               const std::string& content_type, const std::string& body,
+                                               std::uint64_t max_response_bytes) {
     asio::io_context ioc;
     tcp::socket socket(ioc);
     BERTH_RETURN_IF_ERROR(connect(ioc, socket));
     http::request<http::string_body> req{verb, path, 11};
     setHeaders(req);
-    if (body) {
-      req.set(http::field::content_type, "application/json");
-      req.body() = body->dump();
+    if (!content_type.empty()) {
+      req.set(http::field::content_type, content_type);
+      req.body() = body;
     }
     req.prepare_payload();
     beast::error_code ec;
@@ -130,20 +164,10 @@ class BeastClient final : public ApiClient {
     if (ec) return unavailable("cannot send to berthd at " + url_ + ": " + ec.message());
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxResponseBytes);
+    parser.body_limit(max_response_bytes);
     http::read(socket, buffer, parser, ec);
     if (ec) return unavailable("no answer from berthd at " + url_ + ": " + ec.message());
-    ApiResponse out;
-    out.status = static_cast<int>(parser.get().result_int());
-    const std::string& text = parser.get().body();
-    if (!text.empty()) {
-      out.body = nlohmann::json::parse(text, nullptr, false);
-      if (out.body.is_discarded()) {
-        return internalError("berthd at " + url_ + " answered " + std::to_string(out.status) + " with a body that is not JSON");
-      }
-    }
-    if (out.status >= 400) return apiError(out.status, out.body);
-    return out;
+    return std::make_pair(static_cast<int>(parser.get().result_int()), std::move(parser.get().body()));
   }
 
   std::string url_, host_, port_, token_;

@@ -1,7 +1,8 @@
 #pragma once
-// The CLI's only way to Berth: the REST API over HTTP/1.1. API errors
+// The CLI's (and a remote berth-agent's) only way to Berth: the REST API over HTTP/1.1. API errors
 // ({"error":{"code","message"}}) become Status values carrying the server's message.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,11 @@ class ApiClient {
   virtual Result<ApiResponse> post(const std::string& path, const nlohmann::json& body) = 0;
   virtual Result<ApiResponse> patch(const std::string& path, const nlohmann::json& body) = 0;
   virtual Result<ApiResponse> del(const std::string& path) = 0;
+  // Sends raw bytes (an upload) and expects a JSON answer.
+  virtual Result<ApiResponse> postBytes(const std::string& path, const std::string& content_type,
+                                        const std::string& body) = 0;
+  // Fetches a raw body of at most max_bytes.
+  virtual Result<std::string> download(const std::string& path, std::uint64_t max_bytes) = 0;
   // Reads a text/event-stream, calling on_event(id, data) per event until it returns false, the
   // server ends the stream, or the connection drops (an error).
   virtual Status stream(const std::string& path, const std::string& last_event_id,

@@ -11,6 +11,7 @@
 #include "controlplane/api/api.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/service/control_plane.h"
+#include "agent/agent_setup.h"
 #include "controlplane/service/scheduler.h"
 #include "os/file_util.h"
 #include "os/unique_fd.h"
@@ -56,6 +57,32 @@ class RunningBerthd final : public Berthd {
     spdlog::info("berthd {} serving the API on http://{} (data: {})", BERTH_VERSION, server_->boundAddress(),
                  options_.data_dir);
     reconciler_ = std::thread([this] { reconcileLoop(); });
+    if (options_.dev) BERTH_RETURN_IF_ERROR(startEmbeddedAgent());
+    return Status::ok();
+  }
+
+  // `berthd --dev` runs the node agent in-process. It still goes through the API, with a node
+  // token of its own (kept in <data>/node.token), exactly as a remote berth-agent would.
+  Status startEmbeddedAgent() {
+    const std::string token_path = options_.data_dir + "/node.token";
+    std::string secret;
+    if (auto saved = os::readFile(token_path); saved.isOk() && !saved->empty()) {
+      secret = *saved;
+    } else {
+      Principal system{"system", "berthd", Role::kAdmin, std::nullopt};
+      BERTH_ASSIGN_OR_RETURN(CreatedToken created,
+                             control_plane_.createToken(system, options_.agent.name, Role::kNode, std::nullopt));
+      secret = created.secret;
+      BERTH_RETURN_IF_ERROR(os::writeFileAtomic(token_path, secret, 0600));
+    }
+    agent::AgentFlags flags = options_.agent;
+    flags.server = "http://" + server_->boundAddress();
+    flags.token = secret;
+    if (flags.data_dir.empty()) flags.data_dir = options_.data_dir + "/agent";
+    auto started = agent::startAgent(flags, nullptr);
+    if (!started.isOk()) return started.status().withContext("cannot start the embedded agent");
+    agent_ = std::move(started).value();
+    spdlog::info("berthd: embedded agent '{}' running VMs from {}", flags.name, flags.data_dir);
     return Status::ok();
   }
 
@@ -76,6 +103,8 @@ class RunningBerthd final : public Berthd {
     if (!server_ || stopped_) return;
     stopped_ = true;
     spdlog::info("berthd: shutting down; in-flight requests get up to {} s", options_.shutdown_grace_seconds);
+    // The agent stops first (its VMs keep running and are adopted on the next start).
+    if (agent_) agent_->stop();
     server_->shutdown(std::chrono::seconds(options_.shutdown_grace_seconds));
     stopping_ = true;
     store_->wakeAll();
@@ -92,6 +121,7 @@ class RunningBerthd final : public Berthd {
   Api api_;
   Scheduler scheduler_;
   std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<agent::Agent> agent_;
   std::thread reconciler_;
   std::atomic<bool> stopping_{false};
   bool stopped_ = false;
@@ -99,7 +129,9 @@ class RunningBerthd final : public Berthd {
 
 }  // namespace
 
-Result<std::unique_ptr<Berthd>> Berthd::start(const BerthdOptions& options) {
+Result<std::unique_ptr<Berthd>> Berthd::start(const BerthdOptions& given) {
+  BerthdOptions options = given;
+  if (options.api.blob_dir.empty()) options.api.blob_dir = options.data_dir + "/blobs";
   BERTH_RETURN_IF_ERROR(os::makeDirs(options.data_dir, 0700));
   BERTH_ASSIGN_OR_RETURN(os::UniqueFd lock, lockDataDir(options.data_dir));
   BERTH_ASSIGN_OR_RETURN(auto store, store::SqliteStore::open(options.data_dir + "/berth.db"));

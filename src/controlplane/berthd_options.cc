@@ -20,13 +20,19 @@ std::string defaultDataDir(bool dev) {
 
 Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code) {
   BerthdOptions o;
+  o.agent.data_dir.clear();  // default: <data>/agent
   CLI::App app{"berthd: the Berth control plane (REST API, store, scheduler)", "berthd"};
   app.set_config("--config", "", "Read options from this INI/TOML file");
   app.add_option("--data", o.data_dir, "Data directory (database, admin token)")->envname("BERTH_DATA");
   app.add_option("--listen", o.listen, "HOST:PORT to serve the API on (port 0 picks one; see <data>/berthd.addr)")
       ->envname("BERTH_LISTEN")
       ->capture_default_str();
-  app.add_flag("--dev", o.dev, "Development defaults: data in ./.berth-dev")->envname("BERTH_DEV");
+  app.add_flag("--dev", o.dev, "Development mode: data in ./.berth-dev and an embedded node agent running VMs")
+      ->envname("BERTH_DEV");
+  app.add_option("--kernel", o.agent.kernel_dir, "--dev: directory with the guest vmlinuz and modules/ (default: .cache/kernel)")
+      ->envname("BERTH_KERNEL_DIR");
+  app.add_option("--agent-data", o.agent.data_dir, "--dev: the embedded agent's data directory (default: <data>/agent)")
+      ->envname("BERTH_AGENT_DATA");
   app.add_option("--max-body-bytes", o.max_body_bytes, "Largest accepted request body")
       ->envname("BERTH_MAX_BODY_BYTES")
       ->check(CLI::Range(size_t{1024}, size_t{64} << 20))

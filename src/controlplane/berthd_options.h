@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_setup.h"
+
 #include "common/result.h"
 #include "controlplane/api/api.h"
 #include "controlplane/http/http_server.h"
@@ -15,6 +17,7 @@ struct BerthdOptions {
   std::string data_dir;
   std::string listen = "127.0.0.1:7070";
   bool dev = false;
+  agent::AgentFlags agent;  // the embedded agent of --dev
   size_t max_body_bytes = 1 << 20;
   int shutdown_grace_seconds = 20;
   ApiOptions api;

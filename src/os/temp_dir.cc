@@ -11,7 +11,11 @@ namespace berth::os {
 
 Result<TempDir> TempDir::create(const std::string& prefix) {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + prefix + "XXXXXX";
+  return createIn(base && *base ? base : "/tmp", prefix);
+}
+
+Result<TempDir> TempDir::createIn(const std::string& parent, const std::string& prefix) {
+  std::string tmpl = parent + "/" + prefix + "XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (::mkdtemp(buf.data()) == nullptr) {

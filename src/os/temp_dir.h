@@ -11,6 +11,8 @@ class TempDir {
  public:
   // Creates a fresh directory under $TMPDIR (or /tmp) named <prefix>XXXXXX.
   static Result<TempDir> create(const std::string& prefix = "berth-");
+  // The same under `parent` (which must exist), e.g. on the file system the result moves to.
+  static Result<TempDir> createIn(const std::string& parent, const std::string& prefix);
   TempDir(TempDir&& other) noexcept;
   TempDir& operator=(TempDir&& other) noexcept;
   TempDir(const TempDir&) = delete;

@@ -15,6 +15,7 @@ struct Route {
   const char* method;
   std::vector<std::string> pattern;  // segments; ":name" captures
   RouteHandler handler;
+  bool raw_body = false;  // an upload: the body is bytes (a tar bundle), not JSON
 };
 
 std::vector<std::string> split(const std::string& path) {
@@ -30,6 +31,9 @@ std::vector<std::string> split(const std::string& path) {
 }
 
 Route route(const char* method, const std::string& path, RouteHandler h) { return Route{method, split(path), h}; }
+Route upload(const char* method, const std::string& path, RouteHandler h) {
+  return Route{method, split(path), h, true};
+}
 
 const std::vector<Route>& routes() {
   static const std::vector<Route> kRoutes = {
@@ -58,6 +62,8 @@ const std::vector<Route>& routes() {
       route("GET", "/v1/projects/:project/apps/:app/releases", handleListReleases),
       route("POST", "/v1/projects/:project/apps/:app/rollback", handleRollbackApp),
       route("GET", "/v1/events", handleEvents),
+      upload("POST", "/v1/projects/:project/blobs", handleUploadBlob),
+      route("GET", "/v1/blobs/:digest", handleGetBlob),
       route("POST", "/v1/nodes", handleRegisterNode),
       route("GET", "/v1/nodes", handleListNodes),
       route("POST", "/v1/nodes/:node/drain", handleDrainNode),
@@ -169,7 +175,7 @@ struct Api::Impl {
         allowed.push_back(r.method);
         continue;
       }
-      if ((req.method == "POST" || req.method == "PATCH") && !req.body.empty()) {
+      if ((req.method == "POST" || req.method == "PATCH") && !req.body.empty() && !r.raw_body) {
         auto ct = req.header("content-type").value_or("");
         std::string media = ct.substr(0, ct.find(';'));
         if (media != "application/json") {
@@ -177,7 +183,7 @@ struct Api::Impl {
                            "the request body must be application/json, not '" + (ct.empty() ? "(none)" : ct) + "'");
         }
       }
-      RequestContext ctx{req, params, *who, cp, options.event_keepalive};
+      RequestContext ctx{req, params, *who, cp, options.event_keepalive, options.blob_dir};
       auto result = r.handler(ctx);
       return result.isOk() ? std::move(result).value() : errorResponse(result.status());
     }

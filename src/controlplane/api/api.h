@@ -21,6 +21,7 @@ struct ApiOptions {
   // Bad tokens from one address: a small burst, then one try every few seconds.
   RateLimit auth_failures{0.2, 10};
   std::chrono::seconds event_keepalive{15};
+  std::string blob_dir;  // where uploaded app bundles are kept (<data>/blobs)
 };
 
 class Metrics;

@@ -18,6 +18,7 @@ struct RequestContext {
   Principal who;
   ControlPlane& cp;
   std::chrono::seconds event_keepalive;
+  const std::string& blob_dir;  // uploaded app bundles, by sha256
 
   const std::string& param(const std::string& name) const { return params.at(name); }
 };
@@ -43,6 +44,8 @@ HttpResponse noContent();
 
 // Route handlers, one group per file.
 Result<HttpResponse> handleWhoami(RequestContext& c);
+Result<HttpResponse> handleUploadBlob(RequestContext& c);
+Result<HttpResponse> handleGetBlob(RequestContext& c);
 Result<HttpResponse> handleCreateToken(RequestContext& c);
 Result<HttpResponse> handleListTokens(RequestContext& c);
 Result<HttpResponse> handleDeleteToken(RequestContext& c);

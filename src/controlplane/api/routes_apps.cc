@@ -48,8 +48,9 @@ Result<AppSpecPatch> readSpec(FieldReader& f) {
       FieldReader pf((*ports)[i], prefix);
       auto port = pf.integer("port", 1, 65535, true);
       auto protocol = pf.oneOf("protocol", {"tcp", "udp"});
+      auto host_port = pf.integer("host_port", 1, 65535);
       BERTH_RETURN_IF_ERROR(pf.finish());
-      out.push_back({*port, protocol.value_or("tcp")});
+      out.push_back({*port, protocol.value_or("tcp"), host_port.value_or(0)});
     }
     p.ports = out;
   }

@@ -172,6 +172,14 @@ class BeastServer final : public HttpServer {
     return !(idle && stopping_);
   }
 
+  static bool isUpload(const http::request<http::string_body>& req) {
+    if (req.method() != http::verb::post) return false;
+    std::string_view target(req.target().data(), req.target().size());
+    target = target.substr(0, target.find('?'));
+    constexpr std::string_view kSuffix = "/blobs";
+    return target.size() > kSuffix.size() && target.substr(target.size() - kSuffix.size()) == kSuffix;
+  }
+
   void serve(uint64_t id, tcp::socket& socket) {
     std::string remote;
     beast::error_code ec;
@@ -183,12 +191,20 @@ class BeastServer final : public HttpServer {
     beast::flat_buffer buffer;
     while (setIdle(id, true)) {
       http::request_parser<http::string_body> parser;
-      parser.body_limit(options_.max_body_bytes);
+      size_t body_limit = options_.max_body_bytes;
+      parser.body_limit(body_limit);
       parser.header_limit(kMaxHeaderBytes);
-      http::read(socket, buffer, parser, ec);
+      http::read_header(socket, buffer, parser, ec);
+      if (!ec) {
+        if (isUpload(parser.get())) {
+          body_limit = options_.max_upload_bytes;
+          parser.body_limit(body_limit);
+        }
+        http::read(socket, buffer, parser, ec);
+      }
       if (ec == http::error::body_limit) {
         writeError(socket, 413, "payload_too_large",
-                   "request body exceeds the limit of " + std::to_string(options_.max_body_bytes) + " bytes");
+                   "request body exceeds the limit of " + std::to_string(body_limit) + " bytes");
         break;
       }
       if (ec == http::error::header_limit) {

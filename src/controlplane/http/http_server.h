@@ -20,6 +20,8 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0 picks a free port; see boundAddress()
   size_t max_body_bytes = 1 << 20;
+  // Uploads (POST …/blobs: app bundles) may be larger than API bodies.
+  size_t max_upload_bytes = 512u << 20;
   size_t max_connections = 1024;
   std::chrono::seconds idle_timeout{120};
 };

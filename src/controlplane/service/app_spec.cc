@@ -23,9 +23,13 @@ Status validateAppSpec(const AppSpec& spec) {
     return invalidArgument("a container app needs an image");
   }
   std::set<std::pair<int64_t, std::string>> seen;
+  std::set<int64_t> host_ports;
   for (const auto& p : spec.ports) {
     if (!seen.insert({p.port, p.protocol}).second) {
       return invalidArgument("port " + std::to_string(p.port) + "/" + p.protocol + " is listed twice");
+    }
+    if (p.host_port > 0 && !host_ports.insert(p.host_port).second) {
+      return invalidArgument("host_port " + std::to_string(p.host_port) + " is listed twice");
     }
   }
   return Status::ok();
@@ -33,7 +37,11 @@ Status validateAppSpec(const AppSpec& spec) {
 
 nlohmann::json appSpecToJson(const AppSpec& spec) {
   nlohmann::json ports = nlohmann::json::array();
-  for (const auto& p : spec.ports) ports.push_back({{"port", p.port}, {"protocol", p.protocol}});
+  for (const auto& p : spec.ports) {
+    nlohmann::json port = {{"port", p.port}, {"protocol", p.protocol}};
+    if (p.host_port > 0) port["host_port"] = p.host_port;
+    ports.push_back(port);
+  }
   return {{"kind", spec.kind},
           {"image", spec.image},
           {"command", spec.command},
@@ -62,7 +70,7 @@ Result<AppSpec> appSpecFromJson(const std::string& text) {
   }
   if (j.contains("ports") && j["ports"].is_array()) {
     for (const auto& p : j["ports"]) {
-      if (p.is_object()) spec.ports.push_back({p.value("port", int64_t{0}), p.value("protocol", "tcp")});
+      if (p.is_object()) spec.ports.push_back({p.value("port", int64_t{0}), p.value("protocol", "tcp"), p.value("host_port", int64_t{0})});
     }
   }
   spec.replicas = j.value("replicas", int64_t{1});

@@ -15,6 +15,8 @@ namespace berth::controlplane {
 struct PortSpec {
   int64_t port = 0;
   std::string protocol = "tcp";
+  // Published on the node's 127.0.0.1:host_port (dev networking); 0 = not published.
+  int64_t host_port = 0;
   bool operator==(const PortSpec&) const = default;
 };
 

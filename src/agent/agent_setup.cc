@@ -1,0 +1,86 @@
+#include "agent/agent_setup.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "agent/runtime/qemu_runtime.h"
+#include "os/file_util.h"
+
+namespace berth::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path selfDir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+// The first existing path among candidates, or the first candidate (for the error message).
+std::string firstExisting(const std::vector<fs::path>& candidates) {
+  for (const auto& c : candidates) {
+    if (fs::exists(c)) return fs::weakly_canonical(c).string();
+  }
+  return candidates.front().string();
+}
+
+// The setup script's kernel cache: <repo>/.cache/kernel, found above the working directory or
+// above this binary (a build tree lives inside the repository).
+std::string defaultKernelDir() {
+  if (const char* env = std::getenv("BERTH_KERNEL_DIR"); env && *env) return env;
+  for (fs::path start : {fs::current_path(), selfDir()}) {
+    for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
+      if (fs::exists(dir / ".cache/kernel/vmlinuz")) return (dir / ".cache/kernel").string();
+      if (dir == dir.root_path()) break;
+    }
+  }
+  return "/var/cache/berth/kernel";
+}
+
+}  // namespace
+
+void addAgentFlags(CLI::App& app, AgentFlags& flags) {
+  app.add_option("--server", flags.server, "berthd URL, e.g. http://10.0.0.1:7070")->envname("BERTH_SERVER");
+  app.add_option("--token-file", flags.token_file, "File holding this node's token")->envname("BERTH_NODE_TOKEN_FILE");
+  app.add_option("--name", flags.name, "Node name (a DNS label)")->capture_default_str()->envname("BERTH_NODE_NAME");
+  app.add_option("--data", flags.data_dir, "Agent data directory")->capture_default_str()->envname("BERTH_AGENT_DATA");
+  app.add_option("--kernel", flags.kernel_dir, "Directory with the guest vmlinuz and modules/ (default: .cache/kernel)")
+      ->envname("BERTH_KERNEL_DIR");
+  app.add_option("--init", flags.init_binary, "berth-init binary (default: next to this binary)");
+  app.add_option("--busybox", flags.busybox, "Static busybox for the guest toolbox")->capture_default_str();
+}
+
+Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<cli::ApiClient> api) {
+  if (!api) {
+    if (flags.server.empty()) return invalidArgument("--server is required");
+    std::string token = flags.token;
+    if (token.empty()) {
+      if (flags.token_file.empty()) return invalidArgument("--token-file is required");
+      auto text = os::readFile(flags.token_file);
+      if (!text.isOk()) return invalidArgument("cannot read token file " + flags.token_file);
+      token = *text;
+      while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+    }
+    BERTH_ASSIGN_OR_RETURN(api, cli::ApiClient::create(flags.server, token));
+  }
+  const std::string kernel_dir = flags.kernel_dir.empty() ? defaultKernelDir() : flags.kernel_dir;
+  const fs::path self = selfDir();
+  AgentOptions options;
+  options.node_name = flags.name;
+  options.data_dir = fs::absolute(flags.data_dir).string();
+  options.kernel = kernel_dir + "/vmlinuz";
+  options.modules_dir = kernel_dir + "/modules";
+  options.init_binary = flags.init_binary.empty()
+                            ? firstExisting({self / "berth-init", self / "../guest/berth-init",
+                                             self / "../lib/berth/berth-init"})
+                            : flags.init_binary;
+  options.busybox = flags.busybox;
+  options.agent_binary = firstExisting({self / "berth-agent", self / "../agent/berth-agent"});
+  auto agent = std::make_unique<Agent>(options, std::move(api), std::make_unique<QemuRuntime>());
+  BERTH_RETURN_IF_ERROR(agent->start());
+  return agent;
+}
+
+}  // namespace berth::agent

@@ -1,0 +1,31 @@
+#pragma once
+// Flags, defaults and start-up shared by the berth-agent binary and `berthd --dev`, which
+// embeds an agent talking to its own API.
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/agent.h"
+
+namespace berth::agent {
+
+struct AgentFlags {
+  std::string server;      // berthd URL
+  std::string token_file;  // node token
+  std::string token;       // alternative to token_file (embedded use)
+  std::string name = "local";
+  std::string data_dir = "/var/lib/berth-agent";
+  std::string kernel_dir;  // holds vmlinuz and modules/; default: the setup script's cache
+  std::string init_binary;
+  std::string busybox = "/bin/busybox";
+};
+
+void addAgentFlags(CLI::App& app, AgentFlags& flags);
+
+// Resolves defaults (kernel cache, berth-init next to this binary), connects to the API and
+// starts the agent. `api` overrides the client built from flags.server/token.
+Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<cli::ApiClient> api);
+
+}  // namespace berth::agent

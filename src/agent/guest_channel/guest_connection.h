@@ -1,0 +1,58 @@
+#pragma once
+// The host end of one VM's guest channel (QEMU's unix socket for the virtio-serial port).
+// Everything from the guest is hostile: reads are bounded by the frame decoder, every frame is
+// strictly decoded, and the first bad byte closes this connection (and only it) with a reason
+// the agent records as an event. A reader thread delivers replies to waiting callers and
+// notifications (hello, log, app_exited, exec_output) to the handler.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/guest_protocol.h"
+#include "os/unique_fd.h"
+
+namespace berth::agent {
+
+class GuestConnection {
+ public:
+  using NotificationHandler = std::function<void(const guest::Message&)>;
+  // Called once, from the reader thread, when the connection ends; `reason` is empty on a
+  // plain disconnect and names the protocol violation otherwise.
+  using ClosedHandler = std::function<void(const std::string& reason)>;
+
+  static Result<std::unique_ptr<GuestConnection>> connect(const std::string& socket_path,
+                                                          NotificationHandler on_notification,
+                                                          ClosedHandler on_closed);
+  ~GuestConnection();
+
+  // Sends a request and waits for its reply's result (a failed reply becomes an error).
+  Result<nlohmann::json> call(const std::string& type, nlohmann::json body, std::chrono::milliseconds timeout);
+  bool open() const { return open_.load(); }
+  void close();
+
+ private:
+  GuestConnection(os::UniqueFd fd, NotificationHandler on_notification, ClosedHandler on_closed);
+  void readLoop();
+  void fail(const std::string& reason);
+
+  os::UniqueFd fd_;
+  NotificationHandler on_notification_;
+  ClosedHandler on_closed_;
+  std::atomic<bool> open_{true};
+  std::mutex write_mu_;
+  std::mutex mu_;
+  std::condition_variable replied_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, std::optional<guest::Message>> pending_;
+  std::thread reader_;
+};
+
+}  // namespace berth::agent

@@ -1,0 +1,60 @@
+#pragma once
+// The agent's on-disk layout, drawn once (as Mesos' slave/paths.hpp does) so that a restarted
+// agent finds everything its predecessor left, and deleting a VM removes exactly its files.
+//
+//   <data>/
+//     cache/initramfs-<sha256>.cpio     berth-init + modules, by content hash
+//     images/<sha256>.tar               app bundles fetched from berthd
+//     images/<sha256>.ext4              converted, read-only; <sha256>.ext4.digest names its own hash
+//     vms/<project>/<vm>/
+//       qemu.pid  qmp.sock  channel.sock  console.sock
+//       qemu.log                        QEMU's own stderr (launch errors)
+//       serial.log  serial.log.1        the guest console, rotated at kSerialLogBytes
+//       scratch.img                     the VM's scratch disk (ext4, formatted here)
+//       images/<hex>                    hard links of the images this VM may fetch
+//       apps.json                       what the agent last deployed into the VM
+//       logs/<app>.log  logs/<app>.log.1  app output relayed from the guest, rotated
+
+#include <cstdint>
+#include <string>
+
+namespace berth::agent {
+
+inline constexpr std::uint64_t kSerialLogBytes = 1u << 20;
+inline constexpr std::uint64_t kAppLogBytes = 1u << 20;
+
+class Paths {
+ public:
+  explicit Paths(std::string data_dir) : data_(std::move(data_dir)) {}
+
+  const std::string& data() const { return data_; }
+  std::string cacheDir() const { return data_ + "/cache"; }
+  std::string imagesDir() const { return data_ + "/images"; }
+  std::string imageTar(const std::string& hex) const { return imagesDir() + "/" + hex + ".tar"; }
+  std::string imageExt4(const std::string& hex) const { return imagesDir() + "/" + hex + ".ext4"; }
+  std::string vmsDir() const { return data_ + "/vms"; }
+  std::string vmDir(const std::string& project, const std::string& vm) const {
+    return vmsDir() + "/" + project + "/" + vm;
+  }
+
+  struct Vm {
+    std::string dir;
+    std::string pidfile() const { return dir + "/qemu.pid"; }
+    std::string qmpSocket() const { return dir + "/qmp.sock"; }
+    std::string channelSocket() const { return dir + "/channel.sock"; }
+    std::string consoleSocket() const { return dir + "/console.sock"; }
+    std::string qemuLog() const { return dir + "/qemu.log"; }
+    std::string serialLog() const { return dir + "/serial.log"; }
+    std::string scratchDisk() const { return dir + "/scratch.img"; }
+    std::string imagesDir() const { return dir + "/images"; }
+    std::string appsState() const { return dir + "/apps.json"; }
+    std::string logsDir() const { return dir + "/logs"; }
+    std::string appLog(const std::string& app) const { return logsDir() + "/" + app + ".log"; }
+  };
+  Vm vm(const std::string& project, const std::string& vm) const { return Vm{vmDir(project, vm)}; }
+
+ private:
+  std::string data_;
+};
+
+}  // namespace berth::agent

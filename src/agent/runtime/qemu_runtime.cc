@@ -1,0 +1,180 @@
+#include "agent/runtime/qemu_runtime.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <linux/close_range.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "agent/runtime/qmp_client.h"
+#include "os/file_util.h"
+
+namespace berth::agent {
+namespace {
+
+constexpr std::chrono::milliseconds kQmpTimeout{5000};
+
+bool kvmUsable() { return ::access("/dev/kvm", R_OK | W_OK) == 0; }
+
+std::string shellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::vector<std::string> qemuArgv(const std::string& qemu_binary, const VmLaunch& launch, const Paths::Vm& paths,
+                                  bool kvm) {
+  const bool microvm = launch.machine != "q35";
+  const std::string accel = kvm ? "kvm" : "tcg";
+  // Device names differ by bus: microvm has virtio-mmio only, q35 has PCI.
+  const std::string serial_bus = microvm ? "virtio-serial-device" : "virtio-serial-pci";
+  const std::string net_dev = microvm ? "virtio-net-device" : "virtio-net-pci";
+  const std::string blk_dev = microvm ? "virtio-blk-device" : "virtio-blk-pci";
+  std::string cmdline = "console=ttyS0 quiet panic=-1 berth.hostname=" + launch.name +
+                        " berth.ip=10.0.2.15/24 berth.gw=10.0.2.2 berth.dns=10.0.2.3 berth.scratch=/dev/vda";
+  std::string netdev = "user,id=net0";
+  if (!launch.image_relay_command.empty()) {
+    // QEMU runs the command through /bin/sh for each guest connection to 10.0.2.100:80.
+    netdev += ",guestfwd=tcp:10.0.2.100:80-cmd:" + launch.image_relay_command;
+  }
+  std::vector<std::string> argv = {
+      qemu_binary,
+      "-name", "berth-" + launch.project + "-" + launch.name,
+      "-machine", (microvm ? "microvm,accel=" : "q35,accel=") + accel,
+      "-cpu", kvm ? "host" : "max",
+      "-smp", std::to_string(launch.vcpus),
+      "-m", std::to_string(launch.memory_mib),
+      "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+      "-kernel", launch.kernel,
+      "-initrd", launch.initramfs,
+      "-append", cmdline,
+      "-chardev", "socket,id=console,path=" + paths.consoleSocket() + ",server=on,wait=off,logfile=" +
+                      paths.serialLog() + ",logappend=on",
+      "-serial", "chardev:console",
+      "-chardev", "socket,id=agent,path=" + paths.channelSocket() + ",server=on,wait=off",
+      "-device", serial_bus,
+      "-device", "virtserialport,chardev=agent,name=org.berth.agent.0",
+      "-netdev", netdev,
+      "-device", net_dev + ",netdev=net0",
+      "-drive", "id=scratch,file=" + paths.scratchDisk() + ",format=raw,if=none,cache=writeback",
+      "-device", blk_dev + ",drive=scratch",
+      "-qmp", "unix:" + paths.qmpSocket() + ",server=on,wait=off",
+      "-pidfile", paths.pidfile(),
+      "-daemonize",
+  };
+  return argv;
+}
+
+QemuRuntime::QemuRuntime(std::string qemu_binary) : qemu_binary_(std::move(qemu_binary)), kvm_(kvmUsable()) {}
+
+Result<pid_t> QemuRuntime::start(const VmLaunch& launch, const Paths::Vm& paths) {
+  if (::access(launch.kernel.c_str(), R_OK) != 0) {
+    return failedPrecondition("guest kernel " + launch.kernel +
+                              " is missing (run scripts/fetch-guest-kernel or pass --kernel)");
+  }
+  if (paths.channelSocket().size() >= 100) {
+    return invalidArgument("VM directory path too long for unix sockets: " + paths.dir);
+  }
+  BERTH_RETURN_IF_ERROR(os::makeDirs(paths.dir, 0700));
+  BERTH_RETURN_IF_ERROR(os::makeDirs(paths.imagesDir(), 0700));
+  for (const std::string& stale : {paths.pidfile(), paths.qmpSocket(), paths.channelSocket(), paths.consoleSocket()}) {
+    ::unlink(stale.c_str());
+  }
+  if (::access(paths.scratchDisk().c_str(), F_OK) != 0) {
+    // A sparse file formatted once; the guest keeps image copies and app data on it.
+    const std::string tmp = paths.scratchDisk() + ".tmp";
+    os::UniqueFd disk(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!disk || ::ftruncate(disk.get(), launch.disk_gib << 30) != 0) {
+      return internalError("cannot create scratch disk " + tmp + ": " + std::strerror(errno));
+    }
+    disk.reset();
+    const std::string mkfs = "mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 -L berth-scratch " +
+                             shellQuote(tmp) + " >/dev/null 2>&1";
+    if (std::system(mkfs.c_str()) != 0) return internalError("mkfs.ext4 of the scratch disk failed (is e2fsprogs installed?)");
+    if (::rename(tmp.c_str(), paths.scratchDisk().c_str()) != 0) return internalError("cannot place scratch disk");
+  }
+
+  std::vector<std::string> argv = qemuArgv(qemu_binary_, launch, paths, kvm_);
+  std::vector<char*> cargv;
+  for (auto& arg : argv) cargv.push_back(arg.data());
+  cargv.push_back(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) return internalError(std::string("fork: ") + std::strerror(errno));
+  if (child == 0) {
+    int log = ::open(paths.qemuLog().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int null_fd = ::open("/dev/null", O_RDWR);
+    ::dup2(null_fd, 0);
+    ::dup2(null_fd, 1);
+    if (log >= 0) ::dup2(log, 2);
+    // QEMU outlives this process: it must not keep berthd's listening socket or any other
+    // descriptor the daemon opened without O_CLOEXEC.
+    ::close_range(3, ~0U, 0);
+    ::setsid();
+    ::execvp(cargv[0], cargv.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", cargv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    auto log = os::readFile(paths.qemuLog());
+    std::string reason = log.isOk() ? *log : std::string();
+    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    return internalError("QEMU failed to start: " + (reason.empty() ? std::string("no output") : reason));
+  }
+  auto pid = running(paths);
+  if (!pid) return internalError("QEMU started but left no live pid in " + paths.pidfile());
+  return *pid;
+}
+
+std::optional<pid_t> QemuRuntime::running(const Paths::Vm& paths) {
+  auto text = os::readFile(paths.pidfile());
+  if (!text.isOk()) return std::nullopt;
+  const pid_t pid = static_cast<pid_t>(std::atoi(text->c_str()));
+  if (pid <= 0 || ::kill(pid, 0) != 0) return std::nullopt;
+  // A recycled pid is not our VM: its command line must name this VM's QMP socket.
+  auto cmdline = os::readFile("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!cmdline.isOk() || cmdline->find(paths.qmpSocket()) == std::string::npos) return std::nullopt;
+  return pid;
+}
+
+Status QemuRuntime::powerdown(const Paths::Vm& paths) {
+  BERTH_ASSIGN_OR_RETURN(auto qmp, QmpClient::connect(paths.qmpSocket(), kQmpTimeout));
+  return qmp->execute("system_powerdown").status();
+}
+
+Status QemuRuntime::kill(const Paths::Vm& paths) {
+  auto pid = running(paths);
+  if (!pid) return Status::ok();
+  if (auto qmp = QmpClient::connect(paths.qmpSocket(), kQmpTimeout); qmp.isOk()) {
+    (void)(*qmp)->execute("quit");
+  }
+  for (int i = 0; i < 100 && running(paths); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (auto still = running(paths)) ::kill(*still, SIGKILL);
+  return Status::ok();
+}
+
+Status QemuRuntime::forwardPort(const Paths::Vm& paths, int host_port, int guest_port) {
+  BERTH_ASSIGN_OR_RETURN(auto qmp, QmpClient::connect(paths.qmpSocket(), kQmpTimeout));
+  BERTH_ASSIGN_OR_RETURN(std::string output, qmp->human("hostfwd_add net0 tcp:127.0.0.1:" + std::to_string(host_port) +
+                                                         "-:" + std::to_string(guest_port)));
+  if (!output.empty()) {
+    return failedPrecondition("cannot publish port " + std::to_string(guest_port) + " on 127.0.0.1:" +
+                              std::to_string(host_port) + " (is it in use?): " + output);
+  }
+  return Status::ok();
+}
+
+}  // namespace berth::agent

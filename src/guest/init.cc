@@ -1,0 +1,526 @@
+#include "guest/init.h"
+
+#include <linux/input.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "guest/image_store.h"
+
+namespace berth::guest {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::uint64_t kDefaultGraceMs = 10'000;
+constexpr int kMaxBackoffMs = 30'000;
+constexpr const char* kStoreDir = "/var/lib/berth";
+
+std::uint64_t monotonicMs() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+std::uint64_t wallMs() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::vector<std::string> envList(const json& body) {
+  std::vector<std::string> env;
+  if (auto it = body.find("env"); it != body.end()) {
+    for (const auto& item : it->items()) env.push_back(item.key() + "=" + item.value().get<std::string>());
+  }
+  return env;
+}
+
+std::string readAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::uint64_t meminfoKib(const std::string& meminfo, const std::string& key) {
+  std::size_t pos = meminfo.find(key + ":");
+  if (pos == std::string::npos) return 0;
+  return std::strtoull(meminfo.c_str() + pos + key.size() + 1, nullptr, 10);
+}
+
+// utime+stime of a process in clock ticks, and its resident set in KiB.
+std::pair<std::uint64_t, std::uint64_t> processUsage(pid_t pid) {
+  const std::string stat = readAll("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t paren = stat.rfind(')');
+  std::uint64_t ticks = 0;
+  if (paren != std::string::npos) {
+    std::istringstream fields(stat.substr(paren + 2));
+    std::string field;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14 || i == 15) ticks += std::strtoull(field.c_str(), nullptr, 10);
+    }
+  }
+  const std::string status = readAll("/proc/" + std::to_string(pid) + "/status");
+  return {ticks, meminfoKib(status, "VmRSS")};
+}
+
+}  // namespace
+
+Init::Init(BootConfig config, Channel channel, std::string boot_id, std::vector<int> power_button_fds)
+    : config_(std::move(config)),
+      channel_(std::move(channel)),
+      boot_id_(std::move(boot_id)),
+      power_button_fds_(std::move(power_button_fds)) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGPWR, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&mask, sig);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  signal_fd_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+}
+
+void Init::sendHello() {
+  Message hello{"hello", 0, json::object()};
+  hello.body["version"] = kProtocolVersion;
+  hello.body["boot_id"] = boot_id_;
+  hello.body["hostname"] = config_.hostname;
+  hello.body["capabilities"] = {"run_app", "stop_app", "app_status", "exec", "logs", "metrics",
+                                "shutdown", "image_fetch"};
+  channel_.send(hello);
+}
+
+json Init::appState(const App& app) const {
+  json state = {{"app", app.name}, {"restarts", app.restarts}};
+  if (app.pid > 0) {
+    state["state"] = app.stopping ? "stopping" : "running";
+    state["pid"] = app.pid;
+    state["started_ms"] = app.started_ms;
+  } else {
+    state["state"] = app.stopping ? "stopped" : (app.restart_at_ms > 0 ? "restarting" : "exited");
+  }
+  if (app.last_exit >= 0) state["last_exit"] = app.last_exit;
+  state["log_seq"] = app.ring.nextSeq();
+  return state;
+}
+
+void Init::run() {
+  std::fprintf(stderr, "berth-init: ready (boot %s)\n", boot_id_.c_str());
+  for (;;) {
+    if (channel_.pollConnection()) sendHello();
+    if (shutting_down_ && apps_.empty() && execs_.empty()) break;
+
+    std::vector<pollfd> fds;
+    enum class Source { kChannel, kSignal, kPower, kAppOut, kAppErr, kExecOut, kExecErr };
+    std::vector<std::pair<Source, std::string>> sources;
+    auto watch = [&](int fd, short events, Source source, std::string key = {}) {
+      fds.push_back(pollfd{fd, events, 0});
+      sources.emplace_back(source, std::move(key));
+    };
+    if (channel_.hostConnected()) {
+      watch(channel_.fd(), static_cast<short>(POLLIN | (channel_.wantsWrite() ? POLLOUT : 0)), Source::kChannel);
+    }
+    watch(signal_fd_.get(), POLLIN, Source::kSignal);
+    for (int fd : power_button_fds_) watch(fd, POLLIN, Source::kPower);
+    for (auto& [name, app] : apps_) {
+      if (app.out) watch(app.out.get(), POLLIN, Source::kAppOut, name);
+      if (app.err) watch(app.err.get(), POLLIN, Source::kAppErr, name);
+    }
+    for (auto& [pid, exec] : execs_) {
+      if (exec.out) watch(exec.out.get(), POLLIN, Source::kExecOut, std::to_string(pid));
+      if (exec.err) watch(exec.err.get(), POLLIN, Source::kExecErr, std::to_string(pid));
+    }
+
+    // Timers: restarts, stop deadlines, exec timeouts; and while the host is away, a re-check
+    // of the port (a closed port reports POLLHUP continuously, so it is not polled then).
+    std::uint64_t now = monotonicMs();
+    std::uint64_t next = now + (channel_.hostConnected() ? 60'000 : 200);
+    for (auto& [name, app] : apps_) {
+      if (app.restart_at_ms > 0) next = std::min(next, app.restart_at_ms);
+      if (app.stop_deadline_ms > 0) next = std::min(next, app.stop_deadline_ms);
+    }
+    for (auto& [pid, exec] : execs_) {
+      if (exec.deadline_ms > 0 && !exec.exited) next = std::min(next, exec.deadline_ms);
+    }
+    const int timeout = static_cast<int>(next > now ? next - now : 0);
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+      std::perror("berth-init: poll");
+    }
+
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      auto& [source, key] = sources[i];
+      switch (source) {
+        case Source::kChannel: {
+          if (fds[i].revents & POLLOUT) channel_.flush();
+          if (fds[i].revents & POLLHUP) break;  // pollConnection notices next round
+          std::vector<Message> messages;
+          Status read = channel_.readInto(messages);
+          if (!read.isOk()) std::fprintf(stderr, "berth-init: channel: %s\n", read.toString().c_str());
+          for (const Message& message : messages) handle(message);
+          break;
+        }
+        case Source::kSignal: {
+          signalfd_siginfo info;
+          while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+            const int sig = static_cast<int>(info.ssi_signo);
+            if (sig == SIGCHLD) continue;
+            if (sig == SIGTERM || sig == SIGINT || sig == SIGPWR) {
+              beginShutdown(kDefaultGraceMs, 0);
+            } else {
+              for (auto& [name, app] : apps_) {
+                if (app.pid > 0) ::kill(-app.pid, sig);
+              }
+            }
+          }
+          reapChildren();
+          break;
+        }
+        case Source::kPower: {
+          input_event event;
+          while (::read(fds[i].fd, &event, sizeof event) == sizeof event) {
+            if (event.type == EV_KEY && event.code == KEY_POWER && event.value == 1) {
+              std::fprintf(stderr, "berth-init: power button pressed\n");
+              beginShutdown(kDefaultGraceMs, 0);
+            }
+          }
+          break;
+        }
+        case Source::kAppOut:
+        case Source::kAppErr:
+          if (auto it = apps_.find(key); it != apps_.end()) onChildOutput(it->second, source == Source::kAppErr);
+          break;
+        case Source::kExecOut:
+        case Source::kExecErr:
+          if (auto it = execs_.find(std::stoi(key)); it != execs_.end()) {
+            onExecOutput(it->second, source == Source::kExecErr);
+            finishExecIfDone(it->first);
+          }
+          break;
+      }
+    }
+    reapChildren();
+    runTimers();
+  }
+  if (shutdown_request_ != 0) channel_.send(makeReply(shutdown_request_));
+  channel_.flush();
+}
+
+void Init::handle(const Message& message) {
+  if (message.type == "hello") return onHello(message);
+  if (message.type == "ping") return channel_.send(makeReply(message.id, {{"boot_id", boot_id_}}));
+  if (message.type == "run_app") return onRunApp(message);
+  if (message.type == "stop_app") return onStopApp(message);
+  if (message.type == "app_status") return onAppStatus(message);
+  if (message.type == "exec") return onExec(message);
+  if (message.type == "logs") return onLogs(message);
+  if (message.type == "metrics") return onMetrics(message);
+  if (message.type == "shutdown") {
+    return beginShutdown(message.body.value("grace_ms", kDefaultGraceMs), message.id);
+  }
+  // A host reply: the guest sends no requests, so there is nothing to match it to.
+}
+
+void Init::onHello(const Message& message) {
+  json result = {{"version", kProtocolVersion}, {"boot_id", boot_id_}, {"hostname", config_.hostname}};
+  result["apps"] = json::array();
+  for (const auto& [name, app] : apps_) result["apps"].push_back(appState(app));
+  if (message.body["version"].get<std::uint64_t>() != kProtocolVersion) {
+    return channel_.send(makeErrorReply(message.id, "guest speaks protocol version " +
+                                                        std::to_string(kProtocolVersion)));
+  }
+  channel_.send(makeReply(message.id, result));
+}
+
+void Init::onRunApp(const Message& message) {
+  if (shutting_down_) return channel_.send(makeErrorReply(message.id, "guest is shutting down"));
+  const json& body = message.body;
+  const std::string name = body["app"].get<std::string>();
+  ProcessSpec spec;
+  spec.argv = body["argv"].get<std::vector<std::string>>();
+  spec.env = envList(body);
+  spec.uid = static_cast<uid_t>(body.value("uid", std::uint64_t{0}));
+  spec.gid = static_cast<gid_t>(body.value("gid", std::uint64_t{0}));
+  std::string root = "/";
+  if (body.contains("image_digest")) {
+    auto mounted = ensureImage(body["image_digest"].get<std::string>(), body.value("image_size", std::uint64_t{0}),
+                               body.value("image_source", std::string()), kStoreDir);
+    if (!mounted.isOk()) return channel_.send(makeErrorReply(message.id, mounted.status().message()));
+    root = *mounted;
+  }
+  spec.cwd = body.value("cwd", root);
+
+  // Replacing an app: the old process is stopped first (its grace applies), the new one is
+  // started when it is gone, so two versions never hold the same port.
+  auto existing = apps_.find(name);
+  if (existing != apps_.end() && existing->second.pid > 0) {
+    App& old = existing->second;
+    old.stopping = true;
+    ::kill(-old.pid, SIGTERM);
+    for (int waited = 0; waited < 5000 && ::kill(old.pid, 0) == 0; waited += 10) {
+      int status = 0;
+      if (::waitpid(old.pid, &status, WNOHANG) == old.pid) break;
+      ::usleep(10'000);
+    }
+    ::kill(-old.pid, SIGKILL);
+    ::waitpid(old.pid, nullptr, WNOHANG);
+    old.pid = -1;
+  }
+  App& app = apps_[name];
+  app.name = name;
+  app.spec = std::move(spec);
+  app.stopping = false;
+  app.restart_at_ms = 0;
+  app.stop_deadline_ms = 0;
+  app.backoff_ms = 0;
+  Status started = startApp(app);
+  if (!started.isOk()) {
+    apps_.erase(name);
+    return channel_.send(makeErrorReply(message.id, started.message()));
+  }
+  channel_.send(makeReply(message.id, appState(app)));
+}
+
+Status Init::startApp(App& app) {
+  auto process = spawnProcess(app.spec);
+  if (!process.isOk()) return process.status();
+  app.pid = process->pid;
+  app.out = std::move(process->stdout_fd);
+  app.err = std::move(process->stderr_fd);
+  app.started_ms = monotonicMs();
+  app.restart_at_ms = 0;
+  std::fprintf(stderr, "berth-init: app %s started (pid %d)\n", app.name.c_str(), app.pid);
+  return Status::ok();
+}
+
+void Init::stopApp(App& app, int signal, std::uint64_t grace_ms) {
+  app.stopping = true;
+  app.restart_at_ms = 0;
+  if (app.pid > 0) {
+    ::kill(-app.pid, signal);
+    app.stop_deadline_ms = monotonicMs() + grace_ms;
+  }
+}
+
+void Init::onStopApp(const Message& message) {
+  auto it = apps_.find(message.body["app"].get<std::string>());
+  if (it == apps_.end()) return channel_.send(makeErrorReply(message.id, "no app " + message.body["app"].get<std::string>()));
+  App& app = it->second;
+  if (app.pid <= 0) {
+    channel_.send(makeReply(message.id, appState(app)));
+    apps_.erase(it);
+    return;
+  }
+  app.stop_waiters.push_back(message.id);
+  stopApp(app, static_cast<int>(message.body.value("signal", std::uint64_t{SIGTERM})),
+          message.body.value("grace_ms", kDefaultGraceMs));
+}
+
+void Init::onAppStatus(const Message& message) {
+  json apps = json::array();
+  const std::string only = message.body.value("app", std::string());
+  for (const auto& [name, app] : apps_) {
+    if (only.empty() || only == name) apps.push_back(appState(app));
+  }
+  channel_.send(makeReply(message.id, {{"apps", apps}}));
+}
+
+void Init::onExec(const Message& message) {
+  const json& body = message.body;
+  ProcessSpec spec;
+  spec.argv = body["argv"].get<std::vector<std::string>>();
+  spec.env = envList(body);
+  spec.with_stdin = true;
+  spec.cwd = body.value("cwd", std::string("/"));
+  if (auto app = apps_.find(body.value("app", std::string())); app != apps_.end()) {
+    if (!body.contains("cwd")) spec.cwd = app->second.spec.cwd;
+    if (!body.contains("env")) spec.env = app->second.spec.env;
+  }
+  auto process = spawnProcess(spec);
+  if (!process.isOk()) return channel_.send(makeErrorReply(message.id, process.status().message()));
+  if (auto it = body.find("stdin"); it != body.end()) {
+    const auto& bytes = it->get_binary();
+    // Small inputs only (a frame is at most 1 MiB); a pipe holds 64 KiB, so write from here
+    // would block on more: the rest is dropped and documented as a limit of this first cut.
+    (void)!::write(process->stdin_fd.get(), bytes.data(), std::min<std::size_t>(bytes.size(), 65536));
+  }
+  process->stdin_fd.reset();
+  Exec& exec = execs_[process->pid];
+  exec.request_id = message.id;
+  exec.pid = process->pid;
+  exec.out = std::move(process->stdout_fd);
+  exec.err = std::move(process->stderr_fd);
+  if (auto timeout = body.value("timeout_ms", std::uint64_t{0}); timeout > 0) {
+    exec.deadline_ms = monotonicMs() + timeout;
+  }
+}
+
+void Init::onLogs(const Message& message) {
+  auto it = apps_.find(message.body["app"].get<std::string>());
+  if (it == apps_.end()) return channel_.send(makeErrorReply(message.id, "no app " + message.body["app"].get<std::string>()));
+  for (const LogChunk& chunk : it->second.ring.since(message.body.value("since", std::uint64_t{0}))) {
+    Message log{"log", 0, {{"app", it->first}, {"stream", chunk.stderr_stream ? "stderr" : "stdout"},
+                           {"seq", chunk.seq}, {"ts_ms", chunk.ts_ms}}};
+    log.body["data"] = json::binary(std::vector<std::uint8_t>(chunk.data.begin(), chunk.data.end()));
+    channel_.send(log);
+  }
+  channel_.send(makeReply(message.id, {{"next", it->second.ring.nextSeq()}}));
+}
+
+void Init::onMetrics(const Message& message) {
+  const std::string meminfo = readAll("/proc/meminfo");
+  std::istringstream stat(readAll("/proc/stat"));
+  std::string cpu;
+  std::uint64_t user = 0, nice = 0, system = 0, idle = 0;
+  stat >> cpu >> user >> nice >> system >> idle;
+  json result = {{"cpu_ticks_busy", user + nice + system}, {"cpu_ticks_idle", idle},
+                 {"ticks_per_second", ::sysconf(_SC_CLK_TCK)},
+                 {"memory_total_kib", meminfoKib(meminfo, "MemTotal")},
+                 {"memory_available_kib", meminfoKib(meminfo, "MemAvailable")}};
+  struct statvfs disk{};
+  if (::statvfs(kStoreDir, &disk) == 0) {
+    result["disk_total_kib"] = disk.f_blocks * disk.f_frsize / 1024;
+    result["disk_free_kib"] = disk.f_bavail * disk.f_frsize / 1024;
+  }
+  auto [init_ticks, init_rss] = processUsage(::getpid());
+  result["init_rss_kib"] = init_rss;
+  result["apps"] = json::array();
+  for (const auto& [name, app] : apps_) {
+    if (app.pid <= 0) continue;
+    auto [ticks, rss] = processUsage(app.pid);
+    result["apps"].push_back({{"app", name}, {"cpu_ticks", ticks}, {"rss_kib", rss}});
+  }
+  channel_.send(makeReply(message.id, result));
+}
+
+void Init::onChildOutput(App& app, bool stderr_stream) {
+  os::UniqueFd& fd = stderr_stream ? app.err : app.out;
+  char buffer[16 * 1024];
+  ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    fd.reset();
+    return;
+  }
+  if (n < 0) return;
+  const LogChunk& chunk = app.ring.append(wallMs(), stderr_stream, std::string(buffer, static_cast<std::size_t>(n)));
+  Message log{"log", 0, {{"app", app.name}, {"stream", stderr_stream ? "stderr" : "stdout"},
+                         {"seq", chunk.seq}, {"ts_ms", chunk.ts_ms}}};
+  log.body["data"] = json::binary(std::vector<std::uint8_t>(chunk.data.begin(), chunk.data.end()));
+  channel_.send(log);
+}
+
+void Init::onExecOutput(Exec& exec, bool stderr_stream) {
+  os::UniqueFd& fd = stderr_stream ? exec.err : exec.out;
+  char buffer[16 * 1024];
+  ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    fd.reset();
+    return;
+  }
+  if (n < 0) return;
+  Message output{"exec_output", 0, {{"exec", exec.request_id}, {"stream", stderr_stream ? "stderr" : "stdout"}}};
+  output.body["data"] = json::binary(std::vector<std::uint8_t>(buffer, buffer + n));
+  channel_.send(output);
+}
+
+void Init::finishExecIfDone(pid_t pid) {
+  auto it = execs_.find(pid);
+  if (it == execs_.end()) return;
+  Exec& exec = it->second;
+  if (!exec.exited || exec.out || exec.err) return;
+  channel_.send(makeReply(exec.request_id, {{"exit_code", exec.code}, {"signal", exec.signal},
+                                            {"timed_out", exec.timed_out}}));
+  execs_.erase(it);
+}
+
+void Init::reapChildren() {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (auto exec = execs_.find(pid); exec != execs_.end()) {
+      exec->second.exited = true;
+      exec->second.code = sig != 0 ? 128 + sig : code;
+      exec->second.signal = sig;
+      // Output still in the pipes is read by the poll loop; the reply follows EOF.
+      finishExecIfDone(pid);
+      continue;
+    }
+    for (auto it = apps_.begin(); it != apps_.end(); ++it) {
+      App& app = it->second;
+      if (app.pid != pid) continue;
+      app.pid = -1;
+      app.last_exit = sig != 0 ? 128 + sig : code;
+      app.stop_deadline_ms = 0;
+      std::fprintf(stderr, "berth-init: app %s exited (%s %d)\n", app.name.c_str(),
+                   sig != 0 ? "signal" : "code", sig != 0 ? sig : code);
+      Message exited{"app_exited", 0, {{"app", app.name}, {"pid", static_cast<std::uint64_t>(pid)}}};
+      if (sig != 0) exited.body["signal"] = static_cast<std::uint64_t>(sig);
+      else exited.body["code"] = code;
+      channel_.send(exited);
+      if (app.stopping) {
+        for (std::uint64_t waiter : app.stop_waiters) channel_.send(makeReply(waiter, appState(app)));
+        apps_.erase(it);
+      } else {
+        // Ran long enough to count as healthy: start the backoff over.
+        const std::uint64_t now = monotonicMs();
+        if (now - app.started_ms > 10'000) app.backoff_ms = 0;
+        app.backoff_ms = app.backoff_ms == 0 ? 1000 : std::min(app.backoff_ms * 2, kMaxBackoffMs);
+        app.restart_at_ms = now + static_cast<std::uint64_t>(app.backoff_ms);
+      }
+      break;
+    }
+  }
+}
+
+void Init::runTimers() {
+  const std::uint64_t now = monotonicMs();
+  for (auto& [name, app] : apps_) {
+    if (app.restart_at_ms > 0 && app.restart_at_ms <= now && !app.stopping) {
+      ++app.restarts;
+      Status started = startApp(app);
+      if (!started.isOk()) {
+        std::fprintf(stderr, "berth-init: restart of %s failed: %s\n", name.c_str(), started.toString().c_str());
+        app.backoff_ms = std::min(std::max(app.backoff_ms, 1000) * 2, kMaxBackoffMs);
+        app.restart_at_ms = now + static_cast<std::uint64_t>(app.backoff_ms);
+      }
+    }
+    if (app.stop_deadline_ms > 0 && app.stop_deadline_ms <= now && app.pid > 0) {
+      ::kill(-app.pid, SIGKILL);
+      app.stop_deadline_ms = 0;
+    }
+  }
+  for (auto& [pid, exec] : execs_) {
+    if (exec.deadline_ms > 0 && exec.deadline_ms <= now && !exec.exited) {
+      exec.timed_out = true;
+      exec.deadline_ms = 0;
+      ::kill(-pid, SIGKILL);
+    }
+  }
+}
+
+void Init::beginShutdown(std::uint64_t grace_ms, std::uint64_t request_id) {
+  if (request_id != 0) shutdown_request_ = request_id;
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  std::fprintf(stderr, "berth-init: shutting down (grace %llu ms)\n", static_cast<unsigned long long>(grace_ms));
+  for (auto it = apps_.begin(); it != apps_.end();) {
+    if (it->second.pid > 0) {
+      stopApp(it->second, SIGTERM, grace_ms);
+      ++it;
+    } else {
+      it = apps_.erase(it);
+    }
+  }
+  for (auto& [pid, exec] : execs_) ::kill(-pid, SIGKILL);
+}
+
+}  // namespace berth::guest

@@ -1,0 +1,86 @@
+#pragma once
+// berth-init's supervisor: one poll loop over the guest channel, a signalfd, the power button
+// and every child's output. It runs apps (restarting them with backoff until told to stop),
+// runs exec requests, keeps each app's output in a LogRing and streams it to the host, and on
+// Shutdown, SIGTERM or the ACPI power button stops everything with its grace period and powers off.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/guest_protocol.h"
+#include "guest/channel.h"
+#include "guest/kernel_cmdline.h"
+#include "guest/log_ring.h"
+#include "guest/process.h"
+
+namespace berth::guest {
+
+class Init {
+ public:
+  Init(BootConfig config, Channel channel, std::string boot_id, std::vector<int> power_button_fds);
+  // Serves until shutdown; returns when every app has stopped and filesystems are synced.
+  void run();
+
+ private:
+  struct App {
+    std::string name;
+    ProcessSpec spec;
+    pid_t pid = -1;
+    os::UniqueFd out, err;
+    LogRing ring{1u << 20};
+    bool stopping = false;     // told to stop: no restart
+    std::uint64_t started_ms = 0;
+    std::uint64_t restart_at_ms = 0;  // > 0 while waiting to restart
+    std::uint64_t stop_deadline_ms = 0;
+    int restarts = 0;
+    int backoff_ms = 0;
+    int last_exit = -1;
+    std::vector<std::uint64_t> stop_waiters;  // stop_app request ids answered on exit
+  };
+  struct Exec {
+    std::uint64_t request_id = 0;
+    pid_t pid = -1;
+    os::UniqueFd out, err;
+    std::uint64_t deadline_ms = 0;
+    bool exited = false;
+    bool timed_out = false;
+    int code = 0;
+    int signal = 0;
+  };
+
+  void handle(const Message& message);
+  void onHello(const Message& message);
+  void onRunApp(const Message& message);
+  void onStopApp(const Message& message);
+  void onAppStatus(const Message& message);
+  void onExec(const Message& message);
+  void onLogs(const Message& message);
+  void onMetrics(const Message& message);
+
+  Status startApp(App& app);
+  void stopApp(App& app, int signal, std::uint64_t grace_ms);
+  void onChildOutput(App& app, bool stderr_stream);
+  void onExecOutput(Exec& exec, bool stderr_stream);
+  void reapChildren();
+  void finishExecIfDone(pid_t pid);
+  void runTimers();
+  void beginShutdown(std::uint64_t grace_ms, std::uint64_t request_id);
+  void sendHello();
+  nlohmann::json appState(const App& app) const;
+
+  BootConfig config_;
+  Channel channel_;
+  std::string boot_id_;
+  std::vector<int> power_button_fds_;
+  os::UniqueFd signal_fd_;
+  std::map<std::string, App> apps_;
+  std::map<pid_t, Exec> execs_;
+  bool shutting_down_ = false;
+  std::uint64_t shutdown_request_ = 0;
+};
+
+}  // namespace berth::guest
