@@ -183,6 +183,7 @@ void Agent::reconcileVm(const json& vm) {
     state.channel.reset();
     state.pid = -1;
     state.deployed.clear();
+    state.app_reports.clear();
     state.forwarded.clear();
     state.boot_id.clear();
     if (!expected) {
@@ -257,6 +258,7 @@ Status Agent::bootVm(VmState& state, const json& vm) {
   BERTH_ASSIGN_OR_RETURN(pid_t pid, runtime_->start(launch, paths));
   state.pid = pid;
   state.deployed.clear();
+  state.app_reports.clear();
   state.forwarded.clear();
   state.channel_error.clear();
   saveDeployed(state);
@@ -306,6 +308,7 @@ void Agent::stopVm(VmState& state) {
   state.channel.reset();
   state.pid = -1;
   state.deployed.clear();
+  state.app_reports.clear();
   state.forwarded.clear();
   state.state = "stopped";
 }
@@ -325,15 +328,24 @@ void Agent::reconcileApps(VmState& state, const std::vector<json>& apps) {
     const int64_t release = app.value("release", int64_t{0});
     auto it = state.deployed.find(name);
     if (it != state.deployed.end() && it->second == release) continue;
+    auto& app_report = state.app_reports[name];
+    // A failed release is not retried on every pass; a new release (or a VM reboot) retries.
+    if (app_report.release == release && app_report.state == "failed") continue;
+    app_report = {release, "deploying", ""};
+    report();
     Status deployed = deployApp(state, app);
     if (!deployed.isOk()) {
       spdlog::warn("agent: deploy of {} release {} into {}/{} failed: {}", name, release, state.project, state.name,
                    deployed.toString());
-      state.detail = "app " + name + ": " + deployed.message();
+      app_report = {release, "failed", deployed.message()};
       continue;
     }
+    app_report = {release, "running", ""};
     state.deployed[name] = release;
     saveDeployed(state);
+  }
+  for (auto it = state.app_reports.begin(); it != state.app_reports.end();) {
+    it = wanted.count(it->first) ? std::next(it) : state.app_reports.erase(it);
   }
   for (auto it = state.deployed.begin(); it != state.deployed.end();) {
     if (wanted.count(it->first)) {
@@ -407,10 +419,15 @@ void Agent::onNotification(const std::string& k, const guest::Message& message) 
 
 void Agent::report() {
   json vms = json::array();
+  json apps = json::array();
   for (const auto& [k, vm] : vms_) {
     vms.push_back({{"project", vm.project}, {"name", vm.name}, {"state", vm.state}, {"detail", vm.detail}});
+    for (const auto& [app, r] : vm.app_reports) {
+      apps.push_back({{"project", vm.project}, {"name", app}, {"release", r.release}, {"state", r.state},
+                      {"detail", r.detail}});
+    }
   }
-  auto sent = api_->post("/v1/nodes/" + options_.node_name + "/status", {{"vms", vms}});
+  auto sent = api_->post("/v1/nodes/" + options_.node_name + "/status", {{"vms", vms}, {"apps", apps}});
   if (!sent.isOk()) spdlog::warn("agent: status report failed: {}", sent.status().toString());
 }
 

@@ -59,6 +59,11 @@ class Agent {
     std::string boot_id;
     int64_t booted_generation = -1;
     std::map<std::string, int64_t> deployed;  // app -> release running in the guest
+    struct AppReport {
+      int64_t release = 0;
+      std::string state, detail;
+    };
+    std::map<std::string, AppReport> app_reports;  // what report() tells berthd
     std::set<int> forwarded;                  // host ports published
     int failures = 0;
     std::chrono::steady_clock::time_point next_boot{};

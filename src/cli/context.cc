@@ -81,6 +81,7 @@ int runCli(int argc, const char* const* argv, std::map<std::string, std::string>
   addProjectCommands(app, ctx, action);
   addVmCommands(app, ctx, action);
   addAppCommands(app, ctx, action);
+  addDeployCommand(app, ctx, action);
   addTokenCommands(app, ctx, action);
   allowGlobalFlagsAnywhere(app);
   // Set after the subcommands exist: CLI11 copies a parent's footer into subcommands made later.

@@ -51,6 +51,7 @@ void addProjectCommands(CLI::App& app, Context& ctx, Action& action);
 void addVmCommands(CLI::App& app, Context& ctx, Action& action);
 void addAppCommands(CLI::App& app, Context& ctx, Action& action);     // app, releases, rollback
 void addTokenCommands(CLI::App& app, Context& ctx, Action& action);
+void addDeployCommand(CLI::App& app, Context& ctx, Action& action);  // deploy a directory
 
 // Shared helpers for command files.
 // Adds --project, defaulting from BERTH_PROJECT; required.

@@ -73,6 +73,11 @@ struct App {
   int64_t version = 0;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  // Observed by the agent: the release running in the VM and its state
+  // (pending | deploying | running | failed), with why.
+  int64_t observed_release = 0;
+  std::string state = "pending";
+  std::string state_detail;
 };
 
 struct Release {

@@ -61,6 +61,12 @@ ALTER TABLE vms ADD COLUMN restart_generation INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE vms ADD COLUMN state_detail TEXT NOT NULL DEFAULT '';
 CREATE INDEX vms_by_node ON vms (node);
 )sql",
+      // 3: what the agents report about apps (the release running, its state).
+      R"sql(
+ALTER TABLE apps ADD COLUMN observed_release INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE apps ADD COLUMN state TEXT NOT NULL DEFAULT 'pending';
+ALTER TABLE apps ADD COLUMN state_detail TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

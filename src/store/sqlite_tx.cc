@@ -11,7 +11,8 @@ constexpr char kVmCols[] =
     "created_at, updated_at, restart_generation, state_detail";
 constexpr char kNodeCols[] =
     "name, address, vcpus, memory_mib, disk_gib, state, heartbeat_at, version, created_at, updated_at";
-constexpr char kAppCols[] = "project, name, spec, release, version, created_at, updated_at";
+constexpr char kAppCols[] =
+    "project, name, spec, release, version, created_at, updated_at, observed_release, state, state_detail";
 constexpr char kReleaseCols[] = "project, app, number, spec, created_at, created_by";
 constexpr char kTokenCols[] = "id, name, hash, role, project, created_at, created_by";
 constexpr char kEventCols[] = "seq, time, actor, action, project, object, details";
@@ -62,7 +63,8 @@ Node readNode(const Statement& st) {
 }
 
 App readApp(const Statement& st) {
-  return App{st.textAt(0), st.textAt(1), st.textAt(2), st.int64At(3), st.int64At(4), st.int64At(5), st.int64At(6)};
+  return App{st.textAt(0), st.textAt(1), st.textAt(2), st.int64At(3), st.int64At(4), st.int64At(5), st.int64At(6),
+             st.int64At(7), st.textAt(8), st.textAt(9)};
 }
 
 Release readRelease(const Statement& st) {
@@ -323,9 +325,10 @@ Result<Page<App>> SqliteTx::listApps(const std::string& project, const std::stri
 
 Status SqliteTx::insertApp(const App& app) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO apps (") + kAppCols +
-                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?)"));
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st.bind(1, app.project).bind(2, app.name).bind(3, app.spec_json).bind(4, app.release);
   st.bind(5, app.version).bind(6, app.created_at).bind(7, app.updated_at);
+  st.bind(8, app.observed_release).bind(9, app.state).bind(10, app.state_detail);
   return insertOrExplain(st, "app '" + app.name + "' in project '" + app.project + "'");
 }
 
@@ -337,6 +340,16 @@ Status SqliteTx::updateApp(const App& app, int64_t expected_version) {
   st.bind(1, app.spec_json).bind(2, app.release).bind(3, app.updated_at).bind(4, app.project).bind(5, app.name);
   return checkedChange(st, "app '" + app.name + "'", current.isOk(), current ? current->version : 0,
                        expected_version);
+}
+
+Status SqliteTx::setAppObserved(const std::string& project, const std::string& name, int64_t release,
+                                const std::string& state, const std::string& detail) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "UPDATE apps SET observed_release = ?, state = ?, state_detail = ? WHERE project = ? AND name = ?"));
+  st.bind(1, release).bind(2, state).bind(3, detail).bind(4, project).bind(5, name);
+  BERTH_RETURN_IF_ERROR(st.run());
+  if (db_.changes() == 0) return notFound("app '" + name + "' does not exist in project '" + project + "'");
+  return Status::ok();
 }
 
 Status SqliteTx::deleteApp(const std::string& project, const std::string& name) {

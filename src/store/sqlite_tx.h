@@ -24,6 +24,8 @@ class SqliteTx final : public Tx {
   Status insertVm(const Vm& vm) override;
   Status updateVm(const Vm& vm, int64_t expected_version) override;
   Status deleteVm(const std::string& project, const std::string& name) override;
+  Status setAppObserved(const std::string& project, const std::string& name, int64_t release,
+                        const std::string& state, const std::string& detail) override;
   Status setVmObserved(const std::string& project, const std::string& name, const std::string& state,
                        const std::string& detail) override;
   Result<std::vector<Vm>> listVmsOnNode(const std::string& node) override;

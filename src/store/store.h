@@ -49,6 +49,9 @@ class Tx {
   virtual Status updateVm(const Vm& vm, int64_t expected_version) = 0;
   virtual Status deleteVm(const std::string& project, const std::string& name) = 0;
   // Records what an agent observed; not a desired-state change, so the version stays.
+  // What the app's agent reports: the release it runs and that release's state.
+  virtual Status setAppObserved(const std::string& project, const std::string& name, int64_t release,
+                                const std::string& state, const std::string& detail) = 0;
   virtual Status setVmObserved(const std::string& project, const std::string& name, const std::string& state,
                                const std::string& detail) = 0;
   // VMs placed on `node` (all projects), or with no node when `node` is empty.

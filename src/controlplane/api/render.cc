@@ -40,6 +40,8 @@ void renderVm(JsonWriter& w, const store::Vm& vm) {
 void renderApp(JsonWriter& w, const store::App& app) {
   w.beginObject().field("name", app.name).field("project", app.project).field("release", app.release);
   w.key("spec").raw(app.spec_json);
+  w.key("status").beginObject().field("release", app.observed_release).field("state", app.state);
+  w.field("detail", app.state_detail).endObject();
   w.field("version", app.version);
   timestamps(w, app.created_at, app.updated_at);
   w.endObject();

@@ -95,8 +95,23 @@ Result<HttpResponse> handleNodeStatus(RequestContext& c) {
       observations.push_back({*project, *name, *state, detail.value_or("")});
     }
   }
+  std::vector<AppObservation> app_observations;
+  if (const auto* apps = f.array("apps")) {
+    for (size_t i = 0; i < apps->size(); ++i) {
+      std::string prefix = "apps[" + std::to_string(i) + "].";
+      if (!(*apps)[i].is_object()) return invalidArgument("apps[" + std::to_string(i) + "] must be an object");
+      FieldReader af((*apps)[i], prefix);
+      auto project = af.name("project", true);
+      auto name = af.name("name", true);
+      auto release = af.integer("release", 0, INT64_MAX, true);
+      auto state = af.string("state", true);
+      auto detail = af.string("detail");
+      BERTH_RETURN_IF_ERROR(af.finish());
+      app_observations.push_back({*project, *name, *release, *state, detail.value_or("")});
+    }
+  }
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_RETURN_IF_ERROR(c.cp.reportNodeStatus(c.who, c.param("node"), observations));
+  BERTH_RETURN_IF_ERROR(c.cp.reportNodeStatus(c.who, c.param("node"), observations, app_observations));
   return noContent();
 }
 

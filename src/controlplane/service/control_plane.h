@@ -45,6 +45,13 @@ struct VmObservation {
   std::string project, name, state, detail;
 };
 
+// One app as its VM's agent saw it.
+struct AppObservation {
+  std::string project, name;
+  int64_t release = 0;
+  std::string state, detail;
+};
+
 // What a node must run: its VMs and the apps placed in them. `revision` is the event sequence
 // the snapshot reflects; an agent long-polls for a newer one.
 struct NodeAssignment {
@@ -107,7 +114,8 @@ class ControlPlane {
   Result<std::vector<store::Node>> listNodes(const Principal& who);
   Result<store::Node> drainNode(const Principal& who, const std::string& name);
   Result<NodeAssignment> nodeAssignment(const Principal& who, const std::string& node);
-  Status reportNodeStatus(const Principal& who, const std::string& node, const std::vector<VmObservation>& vms);
+  Status reportNodeStatus(const Principal& who, const std::string& node, const std::vector<VmObservation>& vms,
+                          const std::vector<AppObservation>& apps = {});
 
   // Events visible to `who` (project tokens see only their project's).
   Result<std::vector<store::Event>> listEvents(const Principal& who, int64_t after,

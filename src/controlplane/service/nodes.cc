@@ -6,6 +6,7 @@ namespace berth::controlplane {
 
 namespace {
 const std::set<std::string> kObservedStates = {"pending", "starting", "running", "stopping", "stopped", "failed"};
+const std::set<std::string> kObservedAppStates = {"pending", "deploying", "running", "failed"};
 }
 
 Result<store::Node> ControlPlane::registerNode(const Principal& who, store::Node node) {
@@ -92,12 +93,17 @@ Result<NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const 
 }
 
 Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& node,
-                                      const std::vector<VmObservation>& vms) {
+                                      const std::vector<VmObservation>& vms, const std::vector<AppObservation>& apps) {
   BERTH_RETURN_IF_ERROR(authorizeNode(who, node));
   for (const auto& o : vms) {
     if (!kObservedStates.count(o.state)) {
       return invalidArgument("vms[].state must be one of pending, starting, running, stopping, stopped, failed, not '" +
                              o.state + "'");
+    }
+  }
+  for (const auto& o : apps) {
+    if (!kObservedAppStates.count(o.state)) {
+      return invalidArgument("apps[].state must be one of pending, deploying, running, failed, not '" + o.state + "'");
     }
   }
   return store_.write([&](store::Tx& tx) {
@@ -114,6 +120,25 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
       BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "vm.state", o.project,
                                                  "projects/" + o.project + "/vms/" + o.name,
                                                  {{"from", vm->state}, {"to", o.state}, {"detail", o.detail}}))
+                                .status());
+    }
+    for (const auto& o : apps) {
+      auto app = tx.getApp(o.project, o.name);
+      if (!app.isOk()) continue;
+      // Only the agent of the node that runs the app's VM speaks for it.
+      BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app->spec_json));
+      if (!spec.vm) {
+        BERTH_ASSIGN_OR_RETURN(auto first_vm, tx.listVms(o.project, "", 1));
+        if (!first_vm.items.empty()) spec.vm = first_vm.items[0].name;
+      }
+      if (!spec.vm) continue;
+      auto vm = tx.getVm(o.project, *spec.vm);
+      if (!vm.isOk() || vm->node != node) continue;
+      if (app->observed_release == o.release && app->state == o.state && app->state_detail == o.detail) continue;
+      BERTH_RETURN_IF_ERROR(tx.setAppObserved(o.project, o.name, o.release, o.state, o.detail));
+      BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "app.state", o.project, "projects/" + o.project + "/apps/" + o.name,
+                                                 {{"release", o.release}, {"from", app->state}, {"to", o.state},
+                                                  {"detail", o.detail}}))
                                 .status());
     }
     return Status::ok();

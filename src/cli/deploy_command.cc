@@ -1,0 +1,146 @@
+// `berth deploy APP --dir ./site --cmd "..." --port 8080`: pack the directory, upload it,
+// create or update the app (a new release), make sure the project has a VM, and wait until the
+// app answers on its published port.
+
+#include <chrono>
+#include <ostream>
+#include <thread>
+
+#include "cli/app_flags.h"
+#include "cli/bundle.h"
+#include "cli/context.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+struct DeployOptions {
+  std::string project, name, dir, cmd, vm;
+  std::vector<std::string> env;
+  int port = 0;
+  int host_port = 0;
+  bool no_wait = false;
+  int timeout = 180;
+};
+
+std::string humanBytes(std::size_t n) {
+  if (n < 10 * 1024) return std::to_string(n) + " B";
+  if (n < 10 * 1024 * 1024) return std::to_string(n / 1024) + " KiB";
+  return std::to_string(n / (1024 * 1024)) + " MiB";
+}
+
+// The project's VM the app goes to: the pinned one, else the first; a project without VMs
+// gets one named "default" (within its quota, which berthd enforces).
+Result<std::string> chooseVm(Context& ctx, ApiClient& api, const DeployOptions& o) {
+  const std::string vms = "/v1/projects/" + urlEncode(o.project) + "/vms";
+  if (!o.vm.empty()) return o.vm;
+  BERTH_ASSIGN_OR_RETURN(json list, listAll(api, vms));
+  if (!list["items"].empty()) return list["items"][0]["name"].get<std::string>();
+  BERTH_ASSIGN_OR_RETURN(ApiResponse created, api.post(vms, json{{"name", "default"}, {"memory_mib", 512}}));
+  ctx.out() << "Created VM default (1 vCPU, 512 MiB) in project " << o.project << "\n";
+  return created.body["name"].get<std::string>();
+}
+
+Status waitUntilAnswering(Context& ctx, ApiClient& api, const DeployOptions& o, const std::string& vm, int64_t release) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout);
+  const std::string vm_path = "/v1/projects/" + urlEncode(o.project) + "/vms/" + urlEncode(vm);
+  const std::string app_path = "/v1/projects/" + urlEncode(o.project) + "/apps/" + urlEncode(o.name);
+  const std::string url = "http://127.0.0.1:" + std::to_string(o.host_port);
+  std::string last_vm, last_app;
+  ctx.out() << "Waiting for release " << release << " to answer on " << url << " ..." << std::endl;
+  while (std::chrono::steady_clock::now() < deadline) {
+    BERTH_ASSIGN_OR_RETURN(ApiResponse vm_now, api.get(vm_path));
+    const std::string vm_state = vm_now.body.value("state", "");
+    const std::string vm_detail = vm_now.body.value("state_detail", "");
+    if (vm_state != last_vm) {
+      ctx.out() << "  VM " << vm << ": " << vm_state << (vm_detail.empty() ? "" : " (" + vm_detail + ")") << std::endl;
+      last_vm = vm_state;
+    }
+    BERTH_ASSIGN_OR_RETURN(ApiResponse app_now, api.get(app_path));
+    const json status = app_now.body.value("status", json::object());
+    const bool current = status.value("release", int64_t{0}) == release;
+    const std::string app_state = current ? status.value("state", "") : "pending";
+    if (app_state != last_app) {
+      ctx.out() << "  app " << o.name << " release " << release << ": " << app_state << std::endl;
+      last_app = app_state;
+    }
+    if (current && app_state == "failed") {
+      return failedPrecondition("release " + std::to_string(release) + " of " + o.name +
+                                " failed: " + status.value("detail", std::string("(no detail)")));
+    }
+    if (current && app_state == "running") {
+      auto probe = ApiClient::create(url, "");
+      if (probe.isOk() && (*probe)->download("/", 1 << 20).isOk()) {
+        ctx.out() << "App " << o.name << " is answering on " << url << std::endl;
+        return Status::ok();
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return unavailable("app " + o.name + " did not answer on " + url + " within " + std::to_string(o.timeout) +
+                     "s (VM " + last_vm + ", app " + last_app + "); see `berth vm show " + vm + "` and `berth app show " +
+                     o.name + "`");
+}
+
+}  // namespace
+
+void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
+  auto o = std::make_shared<DeployOptions>();
+  auto* cmd = app.add_subcommand("deploy", "Deploy a directory as a process app into the project's VM");
+  cmd->add_option("app", o->name, "App name")->required();
+  addProjectOption(cmd, o->project);
+  cmd->add_option("--dir", o->dir, "Directory to ship; the app runs inside it")->required();
+  cmd->add_option("--cmd", o->cmd, "The command as one string, split on spaces (or give it after '--')");
+  cmd->add_option("--port", o->port, "Port the app listens on inside the VM")->check(CLI::Range(1, 65535));
+  cmd->add_option("--host-port", o->host_port, "Publish on this host port (default: same as --port)")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("-e,--env", o->env, "KEY=VALUE environment variable (repeatable)");
+  cmd->add_option("--vm", o->vm, "Deploy into this VM of the project (default: the first, created if none)");
+  cmd->add_flag("--no-wait", o->no_wait, "Return once the release is created");
+  cmd->add_option("--timeout", o->timeout, "Seconds to wait for the app to answer")->capture_default_str();
+  cmd->footer(
+      "Examples:\n"
+      "  berth deploy site --project demo --dir ./site --port 8080 -- busybox httpd -f -p 8080\n"
+      "  berth deploy api --project demo --dir ./build --cmd './server --listen :9000' --port 9000 --host-port 19000");
+  cmd->callback([&ctx, &action, o] {
+    action = [&ctx, o]() -> Status {
+      DeployOptions& opts = *o;
+      if (opts.cmd.empty() && ctx.trailing_args.empty()) return invalidArgument("give the app's command with --cmd or after '--'");
+      if (!opts.cmd.empty() && !ctx.trailing_args.empty()) return invalidArgument("give the command either with --cmd or after '--', not both");
+      if (opts.host_port == 0) opts.host_port = opts.port;
+      BERTH_ASSIGN_OR_RETURN(auto api, ctx.client());
+      BERTH_ASSIGN_OR_RETURN(std::string bundle, packDirectory(opts.dir));
+      ctx.out() << "Packed " << opts.dir << " (" << humanBytes(bundle.size()) << ")" << std::endl;
+      BERTH_ASSIGN_OR_RETURN(ApiResponse uploaded, api->postBytes("/v1/projects/" + urlEncode(opts.project) + "/blobs",
+                                                                  "application/x-tar", bundle));
+      const std::string digest = uploaded.body.value("digest", "");
+      ctx.out() << "Uploaded bundle " << digest.substr(0, 19) << "…" << std::endl;
+      BERTH_ASSIGN_OR_RETURN(std::string vm, chooseVm(ctx, *api, opts));
+
+      json spec = {{"image", digest}, {"vm", vm}};
+      spec["command"] = opts.cmd.empty() ? json(ctx.trailing_args) : json(splitCommand(opts.cmd));
+      if (!opts.env.empty()) {
+        BERTH_ASSIGN_OR_RETURN(spec["env"], parseEnvFlags(opts.env));
+      }
+      spec["ports"] = json::array();
+      if (opts.port > 0) spec["ports"].push_back({{"port", opts.port}, {"host_port", opts.host_port}});
+      const std::string apps = "/v1/projects/" + urlEncode(opts.project) + "/apps";
+      auto existing = api->get(apps + "/" + urlEncode(opts.name));
+      Result<ApiResponse> written = existing.isOk() ? api->patch(apps + "/" + urlEncode(opts.name), spec)
+                                                    : api->post(apps, [&] {
+                                                        json body = spec;
+                                                        body["name"] = opts.name;
+                                                        return body;
+                                                      }());
+      if (!existing.isOk() && existing.status().code() != StatusCode::kNotFound) return existing.status();
+      if (!written.isOk()) return written.status();
+      const int64_t release = written->body.value("release", int64_t{0});
+      ctx.out() << "Release " << release << " of " << opts.name << " created" << std::endl;
+      if (opts.no_wait || opts.port == 0) return Status::ok();
+      return waitUntilAnswering(ctx, *api, opts, vm, release);
+    };
+  });
+}
+
+}  // namespace berth::cli
