@@ -23,6 +23,9 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kGuestTimeout = std::chrono::seconds(30);
+// While a guest boots, hello is retried on every pass rather than waited for in one: the loop
+// (and with it the node's heartbeat) must keep moving.
+constexpr auto kHelloTimeout = std::chrono::seconds(5);
 constexpr auto kShutdownGrace = std::chrono::seconds(20);
 constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
 constexpr const char* kImageSource = "10.0.2.100:80";
@@ -225,6 +228,7 @@ void Agent::reconcileVm(const json& vm) {
   if (!state.channel && state.channel_error.empty()) {
     Status connected = connectChannel(state);
     if (!connected.isOk()) {
+      spdlog::info("agent: VM {}: {}", k, connected.message());
       state.state = "starting";
       state.detail = connected.message();
       return;
@@ -278,9 +282,10 @@ Status Agent::connectChannel(VmState& state) {
                                std::lock_guard lock(channel_errors_mu_);
                                channel_errors_[k] = reason;
                              }));
-  auto hello = channel->call("hello", {{"version", guest::kProtocolVersion}}, kGuestTimeout);
-  if (!hello.isOk()) return hello.status().withContext("guest did not say hello");
+  auto hello = channel->call("hello", {{"version", guest::kProtocolVersion}}, kHelloTimeout);
+  if (!hello.isOk()) return hello.status().withContext("waiting for the guest's hello");
   state.boot_id = hello->value("boot_id", std::string());
+  spdlog::info("agent: VM {}: guest said hello (boot {})", k, state.boot_id);
   state.channel = std::move(channel);
   // What runs in the guest is the truth: an app the guest does not know must be deployed again.
   std::set<std::string> running;

@@ -14,6 +14,8 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr size_t kMaxResponseBytes = 64 << 20;
+// SSE streams get a keepalive every 15 s, long-polls answer within 15 s.
+constexpr time_t kIoTimeoutSeconds = 60;
 
 StatusCode codeFor(int http_status, const std::string& code) {
   if (code == "invalid_argument" || code == "unsupported_media_type" || code == "payload_too_large") {
@@ -122,6 +124,11 @@ class BeastClient final : public ApiClient {
     if (ec) return unavailable("cannot resolve '" + host_ + "' of " + url_ + ": " + ec.message());
     asio::connect(socket, endpoints, ec);
     if (ec) return unavailable("cannot reach berthd at " + url_ + ": " + ec.message());
+    // A silent server must not hang a caller (the agent's loop above all): reads and writes
+    // give up after kIoTimeout, longer than the longest long-poll berthd holds (15 s).
+    timeval tv{kIoTimeoutSeconds, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return Status::ok();
   }
 

@@ -144,8 +144,12 @@ class BoundedDomParser : public nlohmann::detail::json_sax_dom_parser<json> {
   explicit BoundedDomParser(json& result)
       : nlohmann::detail::json_sax_dom_parser<json>(result, /*allow_exceptions=*/false) {}
 
+  // A declared length beyond what a frame can hold is refused here: the DOM parser would
+  // otherwise throw (even with exceptions "off") on lengths above max_size().
+  static bool plausible(std::size_t len) { return len == static_cast<std::size_t>(-1) || len <= kMaxFrameBytes; }
+
   bool start_object(std::size_t len) {
-    if (++depth_ > kMaxDepth) return false;
+    if (++depth_ > kMaxDepth || !plausible(len)) return false;
     return json_sax_dom_parser::start_object(len);
   }
   bool end_object() {
@@ -153,7 +157,7 @@ class BoundedDomParser : public nlohmann::detail::json_sax_dom_parser<json> {
     return json_sax_dom_parser::end_object();
   }
   bool start_array(std::size_t len) {
-    if (++depth_ > kMaxDepth) return false;
+    if (++depth_ > kMaxDepth || !plausible(len)) return false;
     return json_sax_dom_parser::start_array(len);
   }
   bool end_array() {
@@ -206,8 +210,13 @@ Message makeErrorReply(std::uint64_t id, std::string_view message) {
 Result<Message> decodeMessage(std::string_view payload, Sender from) {
   json map;
   BoundedDomParser parser(map);
-  const bool parsed = json::sax_parse(payload.begin(), payload.end(), &parser,
-                                      nlohmann::detail::input_format_t::cbor, /*strict=*/true);
+  bool parsed = false;
+  try {
+    parsed = json::sax_parse(payload.begin(), payload.end(), &parser, nlohmann::detail::input_format_t::cbor,
+                             /*strict=*/true);
+  } catch (const nlohmann::json::exception&) {
+    parsed = false;  // any library exception is a malformed frame, never a crash
+  }
   if (!parsed || parser.is_errored()) {
     return invalidArgument("frame is not a CBOR map within the nesting limit");
   }

@@ -65,6 +65,18 @@ TEST(GuestProtocolTest, DeepNestingIsRefusedWithoutRecursing) {
   EXPECT_FALSE(decodeMessage(deep, Sender::kGuest).isOk());
 }
 
+TEST(GuestProtocolTest, HugeDeclaredContainerLengthsAreRefused) {
+  // Found by fuzz/guest_protocol_fuzz: an array or map header claiming 2^63-1 items made the
+  // DOM parser throw out of a no-exceptions parse and would end the agent.
+  EXPECT_FALSE(decodeMessage(std::string("\x9b\x7f\xff\xff\xff\xff\xff\xff\xff", 9), Sender::kGuest).isOk());
+  EXPECT_FALSE(decodeMessage(std::string("\xbb\x7f\xff\xff\xff\xff\xff\xff\xff", 9), Sender::kGuest).isOk());
+  // Inside an otherwise valid ping.
+  std::string ping = payloadOf(encodeMessage(Message{"ping", 1, json::object()}));
+  ping[0] = static_cast<char>(static_cast<unsigned char>(ping[0]) + 1);  // one more map entry
+  ping += std::string("\x61x\x9b\x7f\xff\xff\xff\xff\xff\xff\xff", 11);
+  EXPECT_FALSE(decodeMessage(ping, Sender::kHost).isOk());
+}
+
 TEST(GuestProtocolTest, DecoderSplitsFramesAcrossArbitraryReads) {
   std::string stream;
   for (int i = 1; i <= 3; ++i) stream += encodeMessage(Message{"ping", std::uint64_t(i), json::object()});

@@ -110,7 +110,13 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
     BERTH_ASSIGN_OR_RETURN(store::Node n, tx.getNode(node));
     n.heartbeat_at = clock_.wallMillis();
     n.updated_at = n.heartbeat_at;
+    // A node marked lost that reports again is back (a draining one stays draining).
+    const bool revived = n.state == "lost";
+    if (revived) n.state = "ready";
     BERTH_RETURN_IF_ERROR(tx.upsertNode(n));
+    if (revived) {
+      BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "node.ready", std::nullopt, "nodes/" + node)).status());
+    }
     for (const auto& o : vms) {
       auto vm = tx.getVm(o.project, o.name);
       // A VM deleted or moved since the agent looked: its report is stale, not an error.

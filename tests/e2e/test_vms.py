@@ -1,0 +1,220 @@
+"""Real VMs end to end: berthd --dev with its embedded agent boots QEMU guests whose PID 1 is
+berth-init, `berth deploy` ships a directory into one, and the app answers from the host."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import berth_harness as h  # noqa: E402
+
+BOOT_SECONDS = 120  # generous: TCG on a loaded 2-core CI machine
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(port, timeout=3):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=timeout) as r:
+        return r.read().decode()
+
+
+def qemu_pids(data_dir):
+    """Pids of QEMU processes whose command line names this berthd's data directory."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if cmd.startswith("qemu-system") and data_dir in cmd:
+            pids.append(int(pid))
+    return pids
+
+
+class VmTest(h.BerthdTestCase):
+    berthd_args = h.NO_LIMITS + ["--dev"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.home = tempfile.mkdtemp(prefix="berth-e2e-")
+        cls.env = {"HOME": cls.home, "PATH": os.environ.get("PATH", "")}
+        token_file = os.path.join(cls.home, "admin.token")
+        with open(token_file, "w") as f:
+            f.write(cls.berthd.admin_token + "\n")
+        subprocess.run([h.BERTH, "login", f"http://{cls.berthd.address}", "--token-file", token_file],
+                       env=cls.env, check=True, capture_output=True)
+        cls.addClassCleanup(cls.kill_vms)
+
+    @classmethod
+    def kill_vms(cls):
+        # VMs outlive berthd by design (they are adopted on restart); the test must not leak them.
+        for pid in qemu_pids(cls.berthd.data_dir):
+            os.kill(pid, signal.SIGKILL)
+
+    def berth(self, *args, timeout=BOOT_SECONDS + 60):
+        r = subprocess.run([h.BERTH, *args], capture_output=True, text=True, env=self.env, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
+    def site(self, text):
+        d = tempfile.mkdtemp(prefix="site-", dir=self.home)
+        with open(os.path.join(d, "index.html"), "w") as f:
+            f.write(text)
+        return d
+
+    def deploy(self, project, app, text, host_port, *extra):
+        code, out, err = self.berth("deploy", app, "--project", project, "--dir", self.site(text),
+                                    "--port", "8080", "--host-port", str(host_port), "--timeout", str(BOOT_SECONDS),
+                                    *extra, "--", "busybox", "httpd", "-f", "-p", "8080")
+        self.assertEqual(code, 0, f"deploy failed: {out}\n{err}\nberthd log:\n{self.berthd.read_log()[-3000:]}")
+        return out
+
+    def vm_dir(self, project, vm):
+        return os.path.join(self.berthd.data_dir, "agent", "vms", project, vm)
+
+    def qemu_pid(self, project, vm):
+        with open(os.path.join(self.vm_dir(project, vm), "qemu.pid")) as f:
+            return int(f.read().strip())
+
+    def wait_for(self, predicate, what, timeout=BOOT_SECONDS):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                value = predicate()
+                if value:
+                    return value
+            except Exception:  # noqa: BLE001 - a VM on its way up refuses connections
+                pass
+            time.sleep(0.2)
+        self.fail(f"timed out waiting for {what}; berthd log:\n{self.berthd.read_log()[-3000:]}")
+
+    def serial_log(self, project, vm):
+        with open(os.path.join(self.vm_dir(project, vm), "serial.log"), errors="replace") as f:
+            return f.read()
+
+    def test_deploy_answers_and_redeploy_keeps_the_vm(self):
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-web"}).status, 201)
+        port = free_port()
+        out = self.deploy("e2e-web", "site", "<p>one</p>", port)
+        self.assertIn("Created VM default", out)
+        self.assertIn("is answering on", out)
+        self.assertEqual(fetch(port), "<p>one</p>")
+        pid = self.qemu_pid("e2e-web", "default")
+        self.assertIn("berth-init: ready", self.serial_log("e2e-web", "default"))
+
+        # A new release reaches the running guest over its NIC; the VM is not rebooted.
+        self.deploy("e2e-web", "site", "<p>two</p>", port)
+        self.assertEqual(fetch(port), "<p>two</p>")
+        self.assertEqual(self.qemu_pid("e2e-web", "default"), pid)
+        app = self.admin.get("/v1/projects/e2e-web/apps/site").json
+        self.assertEqual(app["status"], {"release": 2, "state": "running", "detail": ""})
+        vm = self.admin.get("/v1/projects/e2e-web/vms/default").json
+        self.assertEqual(vm["state"], "running")
+
+    def test_a_failing_command_fails_the_deploy_with_the_reason(self):
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-bad"}).status, 201)
+        code, out, err = self.berth("deploy", "broken", "--project", "e2e-bad", "--dir", self.site("x"),
+                                    "--port", "8080", "--host-port", str(free_port()),
+                                    "--", "/no/such/server")
+        self.assertEqual(code, 1, out)
+        self.assertIn("cannot start '/no/such/server'", err)
+        self.assertEqual(err.count("\n"), 1, err)
+
+    def test_a_host_port_in_use_is_a_clear_error(self):
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-port"}).status, 201)
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            code, out, err = self.berth("deploy", "site", "--project", "e2e-port", "--dir", self.site("x"),
+                                        "--port", "8080", "--host-port", str(taken.getsockname()[1]),
+                                        "--", "busybox", "httpd", "-f", "-p", "8080")
+        self.assertEqual(code, 1, out)
+        self.assertIn("is it in use?", err)
+
+    def test_a_vm_too_large_for_the_quota_is_refused_and_nothing_boots(self):
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-quota", "quotas": {"memory_mib": 512}}).status,
+                         201)
+        r = self.admin.post("/v1/projects/e2e-quota/vms", {"name": "big", "memory_mib": 1024})
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("memory_mib", r.error_message())
+        self.assertFalse(os.path.exists(self.vm_dir("e2e-quota", "big")))
+        self.assertEqual(self.admin.get("/v1/projects/e2e-quota/vms/nope").status, 404)
+
+    def test_qemu_killed_is_booted_again_and_the_app_answers(self):
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-crash"}).status, 201)
+        port = free_port()
+        self.deploy("e2e-crash", "site", "<p>crash</p>", port)
+        pid = self.qemu_pid("e2e-crash", "default")
+        seq = self.last_seq()
+        os.kill(pid, signal.SIGKILL)
+        self.wait_for(lambda: self.qemu_pid("e2e-crash", "default") != pid and fetch(port) == "<p>crash</p>",
+                      "the VM to boot again and the app to answer")
+        details = [e["details"].get("detail", "") for e in self.events_after(seq) if e["action"] == "vm.state"]
+        self.assertTrue(any("QEMU exited unexpectedly" in d for d in details), details)
+
+    def test_stop_powers_the_guest_off_cleanly(self):
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-stop"}).status, 201)
+        self.deploy("e2e-stop", "site", "<p>stop</p>", free_port())
+        pid = self.qemu_pid("e2e-stop", "default")
+        self.assertEqual(self.admin.post("/v1/projects/e2e-stop/vms/default/stop").status, 202)
+        self.wait_for(lambda: not os.path.exists(f"/proc/{pid}"), "QEMU to exit")
+        log = self.serial_log("e2e-stop", "default")
+        self.assertIn("berth-init: app site exited", log)
+        self.assertIn("berth-init: powering off", log)
+        self.wait_for(lambda: self.admin.get("/v1/projects/e2e-stop/vms/default").json["state"] == "stopped",
+                      "the VM to be reported stopped")
+
+    def test_zz_berthd_killed_restarts_and_adopts_the_running_vm(self):
+        # Named to run last in this class: it restarts the class's berthd.
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-adopt"}).status, 201)
+        port = free_port()
+        self.deploy("e2e-adopt", "site", "<p>adopt</p>", port)
+        pid = self.qemu_pid("e2e-adopt", "default")
+
+        failures = []
+        stop = threading.Event()
+
+        def poll():
+            while not stop.is_set():
+                try:
+                    if fetch(port, timeout=5) != "<p>adopt</p>":
+                        failures.append("wrong page")
+                except Exception as e:  # noqa: BLE001
+                    failures.append(repr(e))
+                time.sleep(0.1)
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            self.berthd.proc.kill()
+            self.berthd.proc.wait()
+            self.berthd.log.close()
+            time.sleep(1)
+            self.berthd.start()
+            type(self).admin = self.berthd.admin()
+            self.wait_for(lambda: "adopted VM e2e-adopt/default" in self.berthd.read_log(), "adoption")
+            time.sleep(2)
+        finally:
+            stop.set()
+            poller.join()
+        self.assertEqual(failures, [], "the app stopped answering while berthd restarted")
+        self.assertEqual(self.qemu_pid("e2e-adopt", "default"), pid)
+        self.assertIn(pid, qemu_pids(self.berthd.data_dir))
+        self.assertEqual(fetch(port), "<p>adopt</p>")
+
+
+if __name__ == "__main__":
+    h.main()
