@@ -12,6 +12,7 @@
 
 #include "agent/image/app_bundle.h"
 #include "agent/runtime/initramfs.h"
+#include "agent/sessions/app_log.h"
 #include "common/crypto.h"
 #include "common/names.h"
 #include "os/file_util.h"
@@ -82,14 +83,42 @@ Status Agent::start() {
   auto registered = api_->post("/v1/nodes", registration);
   if (!registered.isOk()) return registered.status().withContext("cannot register node " + options_.node_name);
   thread_ = std::thread([this] { loop(); });
+  sessions_ = std::make_unique<SessionRunner>(
+      options_.node_name, *api_, paths_,
+      [this](const std::string& project, const std::string& vm) { return liveChannel(project, vm); });
+  sessions_->start();
   return Status::ok();
 }
 
 void Agent::stop() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
-  // VMs keep running: a restarted agent adopts them. Only the channels close.
+  // VMs keep running: a restarted agent adopts them. Only the channels close — first, so that
+  // a session waiting on its guest ends.
+  for (auto& [k, vm] : vms_) {
+    if (vm.channel) vm.channel->close();
+  }
+  if (sessions_) sessions_->stop();
+  {
+    std::lock_guard lock(live_mu_);
+    live_channels_.clear();
+  }
   for (auto& [k, vm] : vms_) vm.channel.reset();
+}
+
+void Agent::publishChannels() {
+  std::map<std::string, std::shared_ptr<GuestConnection>> live;
+  for (const auto& [k, vm] : vms_) {
+    if (vm.channel && vm.channel->open()) live[k] = vm.channel;
+  }
+  std::lock_guard lock(live_mu_);
+  live_channels_.swap(live);
+}
+
+std::shared_ptr<GuestConnection> Agent::liveChannel(const std::string& project, const std::string& vm) {
+  std::lock_guard lock(live_mu_);
+  auto it = live_channels_.find(key(project, vm));
+  return it == live_channels_.end() ? nullptr : it->second;
 }
 
 void Agent::loop() {
@@ -105,6 +134,7 @@ void Agent::loop() {
     revision = assignment->body.value("revision", revision);
     Status s = reconcile(assignment->body);
     if (!s.isOk()) spdlog::warn("agent: reconcile: {}", s.toString());
+    publishChannels();
     report();
   }
 }
@@ -287,6 +317,7 @@ Status Agent::connectChannel(VmState& state) {
   state.boot_id = hello->value("boot_id", std::string());
   spdlog::info("agent: VM {}: guest said hello (boot {})", k, state.boot_id);
   state.channel = std::move(channel);
+  publishChannels();
   // What runs in the guest is the truth: an app the guest does not know must be deployed again.
   std::set<std::string> running;
   const json guest_apps = hello->value("apps", json::array());
@@ -419,7 +450,11 @@ void Agent::onNotification(const std::string& k, const guest::Message& message) 
   const Paths::Vm paths = paths_.vm(k.substr(0, slash), k.substr(slash + 1));
   (void)os::makeDirs(paths.logsDir(), 0700);
   const auto& data = message.body["data"].get_binary();
-  appendBounded(paths.appLog(app), std::string(data.begin(), data.end()), kAppLogBytes);
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  LogRecord record{now.count(), message.body["stream"].get<std::string>(),
+                   toText(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()))};
+  appendBounded(paths.appLog(app), encodeLogRecord(record), kAppLogBytes);
 }
 
 void Agent::report() {

@@ -22,6 +22,7 @@
 #include "agent/guest_channel/guest_connection.h"
 #include "agent/paths.h"
 #include "agent/runtime/runtime.h"
+#include "agent/sessions/session_runner.h"
 #include "cli/api_client.h"
 
 namespace berth::agent {
@@ -55,7 +56,7 @@ class Agent {
     pid_t pid = -1;
     std::string state = "pending";
     std::string detail;
-    std::unique_ptr<GuestConnection> channel;
+    std::shared_ptr<GuestConnection> channel;
     std::string boot_id;
     int64_t booted_generation = -1;
     std::map<std::string, int64_t> deployed;  // app -> release running in the guest
@@ -83,6 +84,9 @@ class Agent {
   void saveDeployed(const VmState& state);
   void report();
   void onNotification(const std::string& key, const guest::Message& message);
+  // Makes the VMs' current channels visible to session threads (exec).
+  void publishChannels();
+  std::shared_ptr<GuestConnection> liveChannel(const std::string& project, const std::string& vm);
 
   AgentOptions options_;
   Paths paths_;
@@ -92,6 +96,9 @@ class Agent {
   std::map<std::string, VmState> vms_;  // "project/vm"
   std::mutex channel_errors_mu_;
   std::map<std::string, std::string> channel_errors_;
+  std::mutex live_mu_;
+  std::map<std::string, std::shared_ptr<GuestConnection>> live_channels_;
+  std::unique_ptr<SessionRunner> sessions_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -13,7 +13,7 @@
 //       scratch.img                     the VM's scratch disk (ext4, formatted here)
 //       images/<hex>                    hard links of the images this VM may fetch
 //       apps.json                       what the agent last deployed into the VM
-//       logs/<app>.log  logs/<app>.log.1  app output relayed from the guest, rotated
+//       logs/<app>.log  logs/<app>.log.1  app output relayed from the guest (sessions/app_log.h), rotated
 
 #include <cstdint>
 #include <string>

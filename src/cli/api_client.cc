@@ -4,6 +4,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <limits>
+
 namespace berth::cli {
 
 namespace asio = boost::asio;
@@ -58,31 +60,37 @@ class BeastClient final : public ApiClient {
   }
   const std::string& url() const override { return url_; }
 
-  Status stream(const std::string& path, const std::string& last_event_id,
-                const std::function<bool(const std::string&, const std::string&)>& on_event) override {
+  Status stream(const StreamRequest& request, const std::function<bool(const SseEvent&)>& on_event) override {
     asio::io_context ioc;
     tcp::socket socket(ioc);
     BERTH_RETURN_IF_ERROR(connect(ioc, socket));
-    http::request<http::empty_body> req{http::verb::get, path, 11};
+    http::request<http::string_body> req{http::string_to_verb(request.method), request.path, 11};
     setHeaders(req);
     req.set(http::field::accept, "text/event-stream");
-    if (!last_event_id.empty()) req.set("Last-Event-ID", last_event_id);
+    if (!request.last_event_id.empty()) req.set("Last-Event-ID", request.last_event_id);
+    if (request.body) {
+      req.set(http::field::content_type, "application/json");
+      req.body() = request.body->dump();
+    }
+    req.prepare_payload();
     beast::error_code ec;
     http::write(socket, req, ec);
     if (ec) return unavailable("cannot send to berthd at " + url_ + ": " + ec.message());
 
     beast::flat_buffer buffer;
     http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // a stream has no end in sight
     http::read_header(socket, buffer, parser, ec);
     if (ec) return unavailable("lost berthd at " + url_ + ": " + ec.message());
     int status = static_cast<int>(parser.get().result_int());
     if (status != 200) {
       http::response_parser<http::string_body> rest(std::move(parser));
+      rest.body_limit(kMaxResponseBytes);
       http::read(socket, buffer, rest, ec);
       return apiError(status, nlohmann::json::parse(rest.get().body(), nullptr, false));
     }
-    std::string pending, id, data;
+    std::string pending;
+    SseEvent event;
     char chunk[4096];
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
@@ -90,19 +98,22 @@ class BeastClient final : public ApiClient {
       // read_some returns as soon as bytes arrive, so each event is shown when it happens.
       http::read_some(socket, buffer, parser, ec);
       if (ec == http::error::need_buffer) ec = {};
-      if (ec) return unavailable("the event stream from " + url_ + " broke: " + ec.message());
+      if (ec) return unavailable("the stream from " + url_ + " broke: " + ec.message());
       pending.append(chunk, sizeof chunk - parser.get().body().size);
       size_t nl;
       while ((nl = pending.find('\n')) != std::string::npos) {
         std::string line = pending.substr(0, nl);
         pending.erase(0, nl + 1);
         if (line.empty()) {
-          if (!data.empty() && !on_event(id, data)) return Status::ok();
-          data.clear();
+          if (!event.data.empty() && !on_event(event)) return Status::ok();
+          event.data.clear();
+          event.event.clear();
         } else if (line.rfind("id: ", 0) == 0) {
-          id = line.substr(4);
+          event.id = line.substr(4);
+        } else if (line.rfind("event: ", 0) == 0) {
+          event.event = line.substr(7);
         } else if (line.rfind("data: ", 0) == 0) {
-          data += line.substr(6);
+          event.data += line.substr(6);
         }
       }
     }

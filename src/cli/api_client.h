@@ -19,6 +19,18 @@ struct ApiResponse {
   nlohmann::json body;  // null for 204
 };
 
+// One server-sent event; `event` is empty when the server named none.
+struct SseEvent {
+  std::string id, event, data;
+};
+
+struct StreamRequest {
+  std::string method = "GET";  // or "POST", with `body`
+  std::string path;
+  std::optional<nlohmann::json> body;
+  std::string last_event_id;  // resume point, sent as Last-Event-ID
+};
+
 class ApiClient {
  public:
   // `url` is "http://HOST:PORT" (a trailing slash is fine).
@@ -34,10 +46,10 @@ class ApiClient {
                                         const std::string& body) = 0;
   // Fetches a raw body of at most max_bytes.
   virtual Result<std::string> download(const std::string& path, std::uint64_t max_bytes) = 0;
-  // Reads a text/event-stream, calling on_event(id, data) per event until it returns false, the
-  // server ends the stream, or the connection drops (an error).
-  virtual Status stream(const std::string& path, const std::string& last_event_id,
-                        const std::function<bool(const std::string& id, const std::string& data)>& on_event) = 0;
+  // Sends `request` and reads the text/event-stream it answers, calling on_event per event until
+  // it returns false, the server ends the stream, or the connection drops (an error). An error
+  // status before the stream starts is the API's error.
+  virtual Status stream(const StreamRequest& request, const std::function<bool(const SseEvent&)>& on_event) = 0;
   virtual const std::string& url() const = 0;
 };
 

@@ -71,6 +71,7 @@ void allowGlobalFlagsAnywhere(CLI::App& app) {
 int runCli(int argc, const char* const* argv, std::map<std::string, std::string> env, std::ostream& out,
            std::ostream& err) {
   Context ctx(std::move(env), out);
+  ctx.setErr(err);
   CLI::App app{"berth: deploy and run apps in VMs on a Berth platform", "berth"};
   app.require_subcommand(1);
   app.add_flag("--json", ctx.json, "Print the API's JSON instead of a table");
@@ -82,6 +83,7 @@ int runCli(int argc, const char* const* argv, std::map<std::string, std::string>
   addVmCommands(app, ctx, action);
   addAppCommands(app, ctx, action);
   addDeployCommand(app, ctx, action);
+  addStreamCommands(app, ctx, action);
   addTokenCommands(app, ctx, action);
   allowGlobalFlagsAnywhere(app);
   // Set after the subcommands exist: CLI11 copies a parent's footer into subcommands made later.
@@ -91,6 +93,8 @@ int runCli(int argc, const char* const* argv, std::map<std::string, std::string>
       "  berth project create demo\n"
       "  berth vm create web --project demo --vcpus 2 --memory-mib 1024\n"
       "  berth app create site --project demo --port 8080 -- busybox httpd -f -p 8080\n"
+      "  berth logs site --project demo -f\n"
+      "  berth exec site --project demo -- ls /\n"
       "  berth events -f\n"
       "Run 'berth COMMAND --help' for a command's options.");
   std::vector<std::string> args;
@@ -131,7 +135,7 @@ int runCli(int argc, const char* const* argv, std::map<std::string, std::string>
     err << "berth: " << s.message() << "\n";
     return 1;
   }
-  return 0;
+  return ctx.exit_code.value_or(0);
 }
 
 }  // namespace berth::cli

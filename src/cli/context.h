@@ -28,8 +28,14 @@ class Context {
   std::optional<std::string> url_flag;
   std::optional<std::string> token_file_flag;
 
+  // Set by commands that pass a remote exit status through (exec); runCli exits with it.
+  std::optional<int> exit_code;
+
   const std::map<std::string, std::string>& env() const { return env_; }
   std::ostream& out() { return out_; }
+  // Where a remote command's stderr goes (the process's stderr; `out` if none was set).
+  std::ostream& err() { return err_ ? *err_ : out_; }
+  void setErr(std::ostream& err) { err_ = &err; }
 
   // A client for the resolved server and token; FailedPrecondition when not logged in.
   Result<std::unique_ptr<ApiClient>> client();
@@ -40,6 +46,7 @@ class Context {
  private:
   std::map<std::string, std::string> env_;
   std::ostream& out_;
+  std::ostream* err_ = nullptr;
 };
 
 // The command to run once parsing succeeded.
@@ -52,6 +59,8 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action);
 void addAppCommands(CLI::App& app, Context& ctx, Action& action);     // app, releases, rollback
 void addTokenCommands(CLI::App& app, Context& ctx, Action& action);
 void addDeployCommand(CLI::App& app, Context& ctx, Action& action);  // deploy a directory
+// logs, exec and `vm console` (after addVmCommands: it extends `vm`).
+void addStreamCommands(CLI::App& app, Context& ctx, Action& action);
 
 // Shared helpers for command files.
 // Adds --project, defaulting from BERTH_PROJECT; required.

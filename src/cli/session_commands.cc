@@ -88,12 +88,15 @@ Status events(Context& ctx, bool follow, const std::string& project, int limit) 
   std::string path = "/v1/events?follow=1" + (query.empty() ? "" : "&" + query);
   // Reconnects after a dropped connection, resuming after the last event seen.
   for (int failures = 0;;) {
-    Status s = client->stream(path, last_id, [&](const std::string& id, const std::string& data) {
+    StreamRequest request;
+    request.path = path;
+    request.last_event_id = last_id;
+    Status s = client->stream(request, [&](const SseEvent& event) {
       failures = 0;
-      last_id = id;
-      auto e = nlohmann::json::parse(data, nullptr, false);
+      last_id = event.id;
+      auto e = nlohmann::json::parse(event.data, nullptr, false);
       if (ctx.json) {
-        ctx.out() << data << "\n";
+        ctx.out() << event.data << "\n";
       } else if (!e.is_discarded()) {
         ctx.out() << eventLine(e) << "\n";
       }

@@ -4,11 +4,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -70,6 +73,29 @@ std::pair<std::uint64_t, std::uint64_t> processUsage(pid_t pid) {
   }
   const std::string status = readAll("/proc/" + std::to_string(pid) + "/status");
   return {ticks, meminfoKib(status, "VmRSS")};
+}
+
+// run_app's files (config, certificates): absolute paths, parents created, written whole.
+Status writeFiles(const json& files) {
+  for (const json& file : files) {
+    const std::string path = file["path"].get<std::string>();
+    if (path.empty() || path[0] != '/' || path.find("/../") != std::string::npos ||
+        (path.size() >= 3 && path.compare(path.size() - 3, 3, "/..") == 0)) {
+      return invalidArgument("file path '" + path + "' must be absolute without '..'");
+    }
+    for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      ::mkdir(path.substr(0, slash).c_str(), 0755);
+    }
+    const auto& data = file["data"].get_binary();
+    const std::string tmp = path + ".berth-tmp";
+    std::FILE* out = std::fopen(tmp.c_str(), "wb");
+    if (out == nullptr) return internalError("cannot write " + path + ": " + std::strerror(errno));
+    const bool ok = std::fwrite(data.data(), 1, data.size(), out) == data.size();
+    if (std::fclose(out) != 0 || !ok) return internalError("cannot write " + path);
+    ::chmod(tmp.c_str(), static_cast<mode_t>(file["mode"].get<std::uint64_t>() & 07777));
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return internalError("cannot place " + path);
+  }
+  return Status::ok();
 }
 
 }  // namespace
@@ -255,6 +281,10 @@ void Init::onRunApp(const Message& message) {
     root = *mounted;
   }
   spec.cwd = body.value("cwd", root);
+  if (auto files = body.find("files"); files != body.end()) {
+    Status written = writeFiles(*files);
+    if (!written.isOk()) return channel_.send(makeErrorReply(message.id, written.message()));
+  }
 
   // Replacing an app: the old process is stopped first (its grace applies), the new one is
   // started when it is gone, so two versions never hold the same port.
@@ -340,7 +370,14 @@ void Init::onExec(const Message& message) {
   spec.cwd = body.value("cwd", std::string("/"));
   if (auto app = apps_.find(body.value("app", std::string())); app != apps_.end()) {
     if (!body.contains("cwd")) spec.cwd = app->second.spec.cwd;
-    if (!body.contains("env")) spec.env = app->second.spec.env;
+    // The app's environment, with the request's variables added or overriding.
+    std::vector<std::string> env = app->second.spec.env;
+    for (const std::string& extra : spec.env) {
+      const std::string name = extra.substr(0, extra.find('=') + 1);
+      std::erase_if(env, [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+      env.push_back(extra);
+    }
+    spec.env = std::move(env);
   }
   auto process = spawnProcess(spec);
   if (!process.isOk()) return channel_.send(makeErrorReply(message.id, process.status().message()));

@@ -34,7 +34,14 @@ TEST(JsonWriterTest, RawEmbedsSerializedJson) {
 }
 
 TEST(RenderTest, AppPageRoundTripsThroughAParser) {
-  store::App app{"p", "web", R"({"command":["a \"b\""],"env":{}})", 2, 3, 1'700'000'000'000, 1'700'000'000'001};
+  store::App app;
+  app.project = "p";
+  app.name = "web";
+  app.spec_json = R"({"command":["a \"b\""],"env":{}})";
+  app.release = 2;
+  app.version = 3;
+  app.created_at = 1'700'000'000'000;
+  app.updated_at = 1'700'000'000'001;
   store::Page<store::App> page{{app, app}, "web"};
   auto parsed = nlohmann::json::parse(renderPage(page, renderApp));
   ASSERT_EQ(parsed["items"].size(), 2u);

@@ -1,5 +1,6 @@
 """Real VMs end to end: berthd --dev with its embedded agent boots QEMU guests whose PID 1 is
 berth-init, `berth deploy` ships a directory into one, and the app answers from the host."""
+import json
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
@@ -75,10 +77,10 @@ class VmTest(h.BerthdTestCase):
             f.write(text)
         return d
 
-    def deploy(self, project, app, text, host_port, *extra):
+    def deploy(self, project, app, text, host_port, *extra, command=("busybox", "httpd", "-f", "-p", "8080")):
         code, out, err = self.berth("deploy", app, "--project", project, "--dir", self.site(text),
                                     "--port", "8080", "--host-port", str(host_port), "--timeout", str(BOOT_SECONDS),
-                                    *extra, "--", "busybox", "httpd", "-f", "-p", "8080")
+                                    *extra, "--", *command)
         self.assertEqual(code, 0, f"deploy failed: {out}\n{err}\nberthd log:\n{self.berthd.read_log()[-3000:]}")
         return out
 
@@ -123,6 +125,62 @@ class VmTest(h.BerthdTestCase):
         self.assertEqual(app["status"], {"release": 2, "state": "running", "detail": ""})
         vm = self.admin.get("/v1/projects/e2e-web/vms/default").json
         self.assertEqual(vm["state"], "running")
+
+    def test_exec_logs_and_console_reach_into_the_guest(self):
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-io"}).status, 201)
+        port = free_port()
+        # -vv: busybox httpd logs each request on stderr, which becomes the app's log.
+        self.deploy("e2e-io", "site", "<p>io</p>", port, command=("busybox", "httpd", "-f", "-vv", "-p", "8080"))
+        self.assertEqual(fetch(port), "<p>io</p>")
+
+        # exec runs in the app's directory and environment; streams and the exit status come back.
+        code, out, err = self.berth("exec", "site", "-p", "e2e-io", "--",
+                                    "sh", "-c", "echo out; echo err >&2; cat index.html; exit 7")
+        self.assertEqual((code, out, err), (7, "out\n<p>io</p>", "err\n"))
+        r = subprocess.run([h.BERTH, "exec", "site", "-p", "e2e-io", "-i", "--", "wc", "-c"], input="x" * 5000,
+                           capture_output=True, text=True, env=self.env, timeout=60)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "5000"), r.stderr)
+        code, out, err = self.berth("exec", "site", "-p", "e2e-io", "--timeout", "1", "--", "sleep", "30")
+        self.assertEqual(code, 137, err)
+        self.assertIn("killed after its timeout", err)
+        code, out, err = self.berth("exec", "site", "-p", "e2e-io", "--", "/no/such/program")
+        self.assertEqual(code, 1)
+        self.assertIn("cannot start '/no/such/program'", err)
+
+        # logs: what the app wrote, kept on the node; -f streams what comes next.
+        self.wait_for(lambda: "url:/" in self.berth("logs", "site", "-p", "e2e-io")[2], "the request in the app's log")
+        follower = subprocess.Popen([h.BERTH, "logs", "site", "-p", "e2e-io", "-f", "--tail", "0", "--json"],
+                                    stdout=subprocess.PIPE, text=True, env=self.env)
+        stop = threading.Event()
+
+        def poke():
+            # Until the follower has seen one: a request made before it attached is not followed.
+            while not stop.is_set():
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/followed", timeout=5)
+                except urllib.error.HTTPError:
+                    pass  # 404: no such file; httpd logs the request all the same
+                stop.wait(0.5)
+
+        poker = threading.Thread(target=poke)
+        poker.start()
+        try:
+            line = json.loads(follower.stdout.readline())
+            while "/followed" not in line["data"]:
+                line = json.loads(follower.stdout.readline())
+            self.assertEqual(line["stream"], "stderr")
+            self.assertRegex(line["ts"], r"^\d{4}-\d\d-\d\dT")
+        finally:
+            stop.set()
+            poker.join()
+            follower.kill()
+            follower.wait()
+
+        # console: the guest's serial output, as the node keeps it.
+        code, out, err = self.berth("vm", "console", "default", "-p", "e2e-io", "--tail", "50")
+        self.assertEqual(code, 0, err)
+        self.assertIn("berth-init: ready", out)
+        self.assertIn("berth-init: app site started", out)
 
     def test_a_failing_command_fails_the_deploy_with_the_reason(self):
         self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-bad"}).status, 201)

@@ -209,6 +209,8 @@ class RoleMatrixTest(h.BerthdTestCase):
             ("drain node", "admin",
              lambda: (lambda n: node_case("POST", f"/v1/nodes/{n}/drain", None, "node.drain", n))(self.make_node())),
             ("node assignment", "node", lambda: Case("GET", f"/v1/nodes/{NODE_NAME}/assignment")),
+            ("claim sessions", "node", lambda: Case("GET", f"/v1/nodes/{NODE_NAME}/sessions")),
+            # exec, logs and console need an agent to answer them: their roles are in test_sessions.py.
             # A heartbeat with nothing to report changes no stored object's version and writes no event.
             ("node status", "node",
              lambda: node_case("POST", f"/v1/nodes/{NODE_NAME}/status", {"vms": []}, None, NODE_NAME)),

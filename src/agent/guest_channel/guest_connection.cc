@@ -74,7 +74,12 @@ void GuestConnection::readLoop() {
           continue;
         }
       } else {
-        on_notification_(*message);
+        NotificationHandler sink;
+        if (message->type == "exec_output") {
+          std::lock_guard lock(mu_);
+          if (auto it = outputs_.find(message->body["exec"].get<std::uint64_t>()); it != outputs_.end()) sink = it->second;
+        }
+        (sink ? sink : on_notification_)(*message);
         continue;
       }
       return fail("guest replied to request " + std::to_string(message->id) + " that was never sent");
@@ -83,12 +88,14 @@ void GuestConnection::readLoop() {
   }
 }
 
-Result<json> GuestConnection::call(const std::string& type, json body, std::chrono::milliseconds timeout) {
+Result<json> GuestConnection::call(const std::string& type, json body, std::chrono::milliseconds timeout,
+                                   NotificationHandler on_output) {
   std::uint64_t id;
   {
     std::lock_guard lock(mu_);
     id = next_id_++;
     pending_[id];
+    if (on_output) outputs_[id] = std::move(on_output);
   }
   const std::string frame = guest::encodeMessage(guest::Message{type, id, std::move(body)});
   {
@@ -103,6 +110,7 @@ Result<json> GuestConnection::call(const std::string& type, json body, std::chro
     if (done < frame.size()) {
       std::lock_guard lock2(mu_);
       pending_.erase(id);
+      outputs_.erase(id);
       return unavailable("guest channel closed while sending " + type);
     }
   }
@@ -110,6 +118,7 @@ Result<json> GuestConnection::call(const std::string& type, json body, std::chro
   replied_.wait_for(lock, timeout, [&] { return pending_[id].has_value() || !open_; });
   std::optional<guest::Message> reply = std::move(pending_[id]);
   pending_.erase(id);
+  outputs_.erase(id);
   if (!reply) {
     return unavailable(open_ ? "guest did not answer " + type + " in time" : "guest channel closed during " + type);
   }

@@ -34,7 +34,10 @@ class GuestConnection {
   ~GuestConnection();
 
   // Sends a request and waits for its reply's result (a failed reply becomes an error).
-  Result<nlohmann::json> call(const std::string& type, nlohmann::json body, std::chrono::milliseconds timeout);
+  // `on_output`, if set, receives the request's own exec_output notifications (from the reader
+  // thread, so it must not block) instead of the connection's handler.
+  Result<nlohmann::json> call(const std::string& type, nlohmann::json body, std::chrono::milliseconds timeout,
+                              NotificationHandler on_output = {});
   bool open() const { return open_.load(); }
   void close();
 
@@ -52,6 +55,7 @@ class GuestConnection {
   std::condition_variable replied_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::optional<guest::Message>> pending_;
+  std::map<std::uint64_t, NotificationHandler> outputs_;  // exec request id -> its output sink
   std::thread reader_;
 };
 

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "agent/runtime/qmp_client.h"
 #include "os/file_util.h"
 
@@ -20,7 +22,45 @@ namespace {
 
 constexpr std::chrono::milliseconds kQmpTimeout{5000};
 
-bool kvmUsable() { return ::access("/dev/kvm", R_OK | W_OK) == 0; }
+// A forked child inherits the daemon's signal mask (berthd and berth-agent block SIGTERM and
+// SIGINT for their sigwait), and exec keeps it. QEMU under TCG stalls with it — its guest never
+// got past early boot here — and would ignore a plain `kill`. Children start clean.
+void resetSignals() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// /dev/kvm being there is not enough: nested hosts expose it and then fail on the first vCPU
+// reset (seen here: "failed to set MSR 0x10a", QEMU aborts). So a paused QEMU with the real
+// accelerator and CPU model is started once: alive after the probe window means KVM works.
+bool kvmUsable(const std::string& qemu_binary) {
+  if (::access("/dev/kvm", R_OK | W_OK) != 0) return false;
+  const pid_t child = ::fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    int null_fd = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
+    ::close_range(3, ~0U, 0);
+    resetSignals();
+    ::execlp(qemu_binary.c_str(), qemu_binary.c_str(), "-machine", "microvm,accel=kvm", "-cpu", "host", "-m", "64",
+             "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none", "-S", nullptr);
+    ::_exit(127);
+  }
+  int status = 0;
+  for (int i = 0; i < 25; ++i) {
+    if (::waitpid(child, &status, WNOHANG) == child) {
+      spdlog::warn("qemu: /dev/kvm is present but KVM does not work here (probe exited with status {}); using TCG",
+                   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(child, SIGKILL);
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return true;
+}
 
 std::string shellQuote(const std::string& s) {
   std::string out = "'";
@@ -76,7 +116,9 @@ std::vector<std::string> qemuArgv(const std::string& qemu_binary, const VmLaunch
   return argv;
 }
 
-QemuRuntime::QemuRuntime(std::string qemu_binary) : qemu_binary_(std::move(qemu_binary)), kvm_(kvmUsable()) {}
+QemuRuntime::QemuRuntime(std::string qemu_binary) : qemu_binary_(std::move(qemu_binary)), kvm_(kvmUsable(qemu_binary_)) {
+  spdlog::info("qemu: accelerator {}", kvm_ ? "kvm" : "tcg (no usable KVM)");
+}
 
 Result<pid_t> QemuRuntime::start(const VmLaunch& launch, const Paths::Vm& paths) {
   if (::access(launch.kernel.c_str(), R_OK) != 0) {
@@ -120,6 +162,7 @@ Result<pid_t> QemuRuntime::start(const VmLaunch& launch, const Paths::Vm& paths)
     // QEMU outlives this process: it must not keep berthd's listening socket or any other
     // descriptor the daemon opened without O_CLOEXEC.
     ::close_range(3, ~0U, 0);
+    resetSignals();
     ::setsid();
     ::execvp(cargv[0], cargv.data());
     std::fprintf(stderr, "cannot run %s: %s\n", cargv[0], std::strerror(errno));

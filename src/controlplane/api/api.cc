@@ -54,6 +54,7 @@ const std::vector<Route>& routes() {
       route("POST", "/v1/projects/:project/vms/:vm/start", handleStartVm),
       route("POST", "/v1/projects/:project/vms/:vm/stop", handleStopVm),
       route("POST", "/v1/projects/:project/vms/:vm/restart", handleRestartVm),
+      route("GET", "/v1/projects/:project/vms/:vm/console", handleVmConsole),
       route("POST", "/v1/projects/:project/apps", handleCreateApp),
       route("GET", "/v1/projects/:project/apps", handleListApps),
       route("GET", "/v1/projects/:project/apps/:app", handleGetApp),
@@ -61,6 +62,8 @@ const std::vector<Route>& routes() {
       route("DELETE", "/v1/projects/:project/apps/:app", handleDeleteApp),
       route("GET", "/v1/projects/:project/apps/:app/releases", handleListReleases),
       route("POST", "/v1/projects/:project/apps/:app/rollback", handleRollbackApp),
+      route("GET", "/v1/projects/:project/apps/:app/logs", handleAppLogs),
+      route("POST", "/v1/projects/:project/apps/:app/exec", handleAppExec),
       route("GET", "/v1/events", handleEvents),
       upload("POST", "/v1/projects/:project/blobs", handleUploadBlob),
       route("GET", "/v1/blobs/:digest", handleGetBlob),
@@ -69,6 +72,8 @@ const std::vector<Route>& routes() {
       route("POST", "/v1/nodes/:node/drain", handleDrainNode),
       route("GET", "/v1/nodes/:node/assignment", handleNodeAssignment),
       route("POST", "/v1/nodes/:node/status", handleNodeStatus),
+      route("GET", "/v1/nodes/:node/sessions", handleNodeSessions),
+      route("POST", "/v1/nodes/:node/sessions/:session", handleNodeSessionOutput),
   };
   return kRoutes;
 }
@@ -183,7 +188,7 @@ struct Api::Impl {
                            "the request body must be application/json, not '" + (ct.empty() ? "(none)" : ct) + "'");
         }
       }
-      RequestContext ctx{req, params, *who, cp, options.event_keepalive, options.blob_dir};
+      RequestContext ctx{req, params, *who, cp, options.event_keepalive, options.blob_dir, sessions};
       auto result = r.handler(ctx);
       return result.isOk() ? std::move(result).value() : errorResponse(result.status());
     }
@@ -202,6 +207,7 @@ struct Api::Impl {
   ApiOptions options;
   RateLimiter per_token, per_address, auth_failures;
   Metrics metrics;
+  SessionBroker sessions;
 };
 
 Api::Api(ControlPlane& cp, const Clock& clock, ApiOptions options)

@@ -1,5 +1,7 @@
 #include "controlplane/api/json_fields.h"
 
+#include <regex>
+
 #include "common/names.h"
 
 namespace berth::controlplane {
@@ -40,6 +42,16 @@ std::optional<std::string> FieldReader::string(const std::string& key, bool requ
     return std::nullopt;
   }
   return v->get<std::string>();
+}
+
+std::optional<bool> FieldReader::boolean(const std::string& key, bool required) {
+  const auto* v = lookup(key, required);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) {
+    fail(invalidArgument(field(key) + " must be true or false"));
+    return std::nullopt;
+  }
+  return v->get<bool>();
 }
 
 std::optional<std::string> FieldReader::name(const std::string& key, bool required) {
@@ -157,6 +169,31 @@ Status FieldReader::finish() {
   if (!error_.isOk()) return error_;
   for (const auto& [key, value] : object_.items()) {
     if (!seen_.count(key)) return invalidArgument("unknown field '" + field(key) + "'");
+  }
+  return Status::ok();
+}
+
+namespace {
+constexpr size_t kMaxStringBytes = 4096;
+}
+
+Status checkStringLengths(const std::vector<std::string>& v, const std::string& field) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i].size() > kMaxStringBytes) {
+      return invalidArgument(field + "[" + std::to_string(i) + "] is longer than " + std::to_string(kMaxStringBytes) +
+                             " bytes");
+    }
+  }
+  return Status::ok();
+}
+
+Status checkEnvNames(const std::map<std::string, std::string>& env) {
+  static const std::regex kEnvName("[A-Za-z_][A-Za-z0-9_]*");
+  for (const auto& [k, v] : env) {
+    if (k.size() > 256 || !std::regex_match(k, kEnvName)) {
+      return invalidArgument("env key '" + k + "' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    if (v.size() > kMaxStringBytes) return invalidArgument("env." + k + " is longer than 4096 bytes");
   }
   return Status::ok();
 }

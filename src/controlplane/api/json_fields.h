@@ -27,6 +27,7 @@ class FieldReader {
   FieldReader(const nlohmann::json& object, std::string prefix = "");
 
   std::optional<std::string> string(const std::string& key, bool required = false);
+  std::optional<bool> boolean(const std::string& key, bool required = false);
   // A DNS label (names of projects, VMs, apps, nodes).
   std::optional<std::string> name(const std::string& key, bool required = false);
   std::optional<int64_t> integer(const std::string& key, int64_t min, int64_t max, bool required = false);
@@ -52,5 +53,10 @@ class FieldReader {
   std::set<std::string> seen_;
   Status error_;
 };
+
+// Each string at most 4096 bytes; the error names `field`[i].
+Status checkStringLengths(const std::vector<std::string>& v, const std::string& field);
+// Environment variable names ([A-Za-z_][A-Za-z0-9_]*, up to 256) and values up to 4096 bytes.
+Status checkEnvNames(const std::map<std::string, std::string>& env);
 
 }  // namespace berth::controlplane

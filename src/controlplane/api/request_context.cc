@@ -28,6 +28,18 @@ Result<Paging> parsePaging(const HttpRequest& r) {
   return p;
 }
 
+Result<int64_t> queryInteger(const HttpRequest& request, const std::string& key, int64_t fallback, int64_t min,
+                             int64_t max) {
+  auto it = request.query.find(key);
+  if (it == request.query.end()) return fallback;
+  auto v = parseInt(it->second);
+  if (!v || *v < min || *v > max) {
+    return invalidArgument("query parameter " + key + " must be an integer from " + std::to_string(min) + " to " +
+                           std::to_string(max));
+  }
+  return *v;
+}
+
 Result<std::optional<int64_t>> parseIfMatch(const HttpRequest& r) {
   auto h = r.header("if-match");
   if (!h || *h == "*") return std::optional<int64_t>();

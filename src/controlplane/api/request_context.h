@@ -9,6 +9,7 @@
 #include "controlplane/auth/principal.h"
 #include "controlplane/http/http_types.h"
 #include "controlplane/service/control_plane.h"
+#include "controlplane/service/session_broker.h"
 
 namespace berth::controlplane {
 
@@ -19,6 +20,7 @@ struct RequestContext {
   ControlPlane& cp;
   std::chrono::seconds event_keepalive;
   const std::string& blob_dir;  // uploaded app bundles, by sha256
+  SessionBroker& sessions;      // exec, logs and console relayed to node agents
 
   const std::string& param(const std::string& name) const { return params.at(name); }
 };
@@ -31,6 +33,9 @@ struct Paging {
   std::string after;
 };
 Result<Paging> parsePaging(const HttpRequest& request);
+// An integer query parameter in [min, max]; `fallback` when absent.
+Result<int64_t> queryInteger(const HttpRequest& request, const std::string& key, int64_t fallback, int64_t min,
+                             int64_t max);
 // If-Match: "3", 3, W/"3" or * (no check).
 Result<std::optional<int64_t>> parseIfMatch(const HttpRequest& request);
 // The body as a JSON object (Api checked its Content-Type); an empty body is {} when `empty_ok`.
@@ -74,6 +79,12 @@ Result<HttpResponse> handleListReleases(RequestContext& c);
 Result<HttpResponse> handleRollbackApp(RequestContext& c);
 
 Result<HttpResponse> handleEvents(RequestContext& c);
+
+Result<HttpResponse> handleAppExec(RequestContext& c);
+Result<HttpResponse> handleAppLogs(RequestContext& c);
+Result<HttpResponse> handleVmConsole(RequestContext& c);
+Result<HttpResponse> handleNodeSessions(RequestContext& c);
+Result<HttpResponse> handleNodeSessionOutput(RequestContext& c);
 
 Result<HttpResponse> handleRegisterNode(RequestContext& c);
 Result<HttpResponse> handleListNodes(RequestContext& c);

@@ -1,5 +1,3 @@
-#include <regex>
-
 #include "controlplane/api/json_fields.h"
 #include "controlplane/api/render.h"
 #include "controlplane/api/request_context.h"
@@ -9,27 +7,6 @@ namespace berth::controlplane {
 namespace {
 constexpr size_t kMaxArgs = 256, kMaxEnv = 256, kMaxPorts = 64;
 constexpr size_t kMaxStringBytes = 4096;
-
-Status checkLengths(const std::vector<std::string>& v, const std::string& field) {
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i].size() > kMaxStringBytes) {
-      return invalidArgument(field + "[" + std::to_string(i) + "] is longer than " + std::to_string(kMaxStringBytes) +
-                             " bytes");
-    }
-  }
-  return Status::ok();
-}
-
-Status checkEnv(const std::map<std::string, std::string>& env) {
-  static const std::regex kEnvName("[A-Za-z_][A-Za-z0-9_]*");
-  for (const auto& [k, v] : env) {
-    if (k.size() > 256 || !std::regex_match(k, kEnvName)) {
-      return invalidArgument("env key '" + k + "' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
-    }
-    if (v.size() > kMaxStringBytes) return invalidArgument("env." + k + " is longer than 4096 bytes");
-  }
-  return Status::ok();
-}
 
 Result<AppSpecPatch> readSpec(FieldReader& f) {
   AppSpecPatch p;
@@ -55,8 +32,8 @@ Result<AppSpecPatch> readSpec(FieldReader& f) {
     p.ports = out;
   }
   if (p.image && p.image->size() > kMaxStringBytes) return invalidArgument("image is longer than 4096 bytes");
-  if (p.command) BERTH_RETURN_IF_ERROR(checkLengths(*p.command, "command"));
-  if (p.env) BERTH_RETURN_IF_ERROR(checkEnv(*p.env));
+  if (p.command) BERTH_RETURN_IF_ERROR(checkStringLengths(*p.command, "command"));
+  if (p.env) BERTH_RETURN_IF_ERROR(checkEnvNames(*p.env));
   return p;
 }
 }  // namespace

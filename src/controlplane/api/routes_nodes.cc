@@ -1,5 +1,3 @@
-#include <charconv>
-
 #include "controlplane/api/json_fields.h"
 #include "controlplane/api/render.h"
 #include "controlplane/api/request_context.h"
@@ -9,18 +7,6 @@ namespace berth::controlplane {
 namespace {
 // Long-polls stay below the default shutdown grace so a stopping berthd is not held up.
 constexpr int64_t kMaxWaitSeconds = 15;
-
-Result<int64_t> queryInt(const HttpRequest& r, const std::string& key, int64_t min, int64_t max) {
-  auto it = r.query.find(key);
-  if (it == r.query.end()) return min;
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-  if (ec != std::errc() || end != it->second.data() + it->second.size() || v < min || v > max) {
-    return invalidArgument("query parameter " + key + " must be an integer from " + std::to_string(min) + " to " +
-                           std::to_string(max));
-  }
-  return v;
-}
 }  // namespace
 
 Result<HttpResponse> handleRegisterNode(RequestContext& c) {
@@ -59,8 +45,8 @@ Result<HttpResponse> handleDrainNode(RequestContext& c) {
 }
 
 Result<HttpResponse> handleNodeAssignment(RequestContext& c) {
-  BERTH_ASSIGN_OR_RETURN(int64_t since, queryInt(c.request, "since", 0, INT64_MAX));
-  BERTH_ASSIGN_OR_RETURN(int64_t wait, queryInt(c.request, "wait", 0, kMaxWaitSeconds));
+  BERTH_ASSIGN_OR_RETURN(int64_t since, queryInteger(c.request, "since", 0, 0, INT64_MAX));
+  BERTH_ASSIGN_OR_RETURN(int64_t wait, queryInteger(c.request, "wait", 0, 0, kMaxWaitSeconds));
   // Authorize before waiting, so a bad token cannot park a connection.
   BERTH_ASSIGN_OR_RETURN(NodeAssignment assignment, c.cp.nodeAssignment(c.who, c.param("node")));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);

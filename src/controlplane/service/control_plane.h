@@ -60,6 +60,11 @@ struct NodeAssignment {
   std::vector<store::App> apps;  // each app's spec.vm names its VM (filled in when unpinned)
 };
 
+// Where a session (exec, logs, console) must run: the VM and the node that has it.
+struct SessionTarget {
+  std::string vm, node;
+};
+
 // `if_match` arguments: the version the caller last saw; nullopt skips the check.
 class ControlPlane {
  public:
@@ -116,6 +121,14 @@ class ControlPlane {
   Result<NodeAssignment> nodeAssignment(const Principal& who, const std::string& node);
   Status reportNodeStatus(const Principal& who, const std::string& node, const std::vector<VmObservation>& vms,
                           const std::vector<AppObservation>& apps = {});
+
+  // Sessions relayed to agents. Exec needs a deployer and a running VM and is audited
+  // (`app.exec`, with its command); logs need a viewer; the console shows everything the
+  // guest prints, so it needs a deployer. Each answers with the node to relay to.
+  Result<SessionTarget> execTarget(const Principal& who, const std::string& project, const std::string& app,
+                                   const std::vector<std::string>& command);
+  Result<SessionTarget> logsTarget(const Principal& who, const std::string& project, const std::string& app);
+  Result<SessionTarget> consoleTarget(const Principal& who, const std::string& project, const std::string& vm);
 
   // Events visible to `who` (project tokens see only their project's).
   Result<std::vector<store::Event>> listEvents(const Principal& who, int64_t after,

@@ -1,0 +1,279 @@
+#include "agent/sessions/session_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+
+#include "agent/sessions/app_log.h"
+#include "agent/sessions/file_follower.h"
+#include "common/base64.h"
+#include "common/clock.h"
+
+namespace berth::agent {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kClaimWaitSeconds = 5;
+constexpr std::size_t kMaxWorkers = 32;
+// berthd takes request bodies up to 1 MiB; stay well below.
+constexpr std::size_t kMaxBatchBytes = 256 << 10;
+constexpr auto kFollowPoll = std::chrono::milliseconds(250);
+constexpr auto kExecFlush = std::chrono::milliseconds(100);
+// A quiet follower still asks berthd now and then whether its caller is there.
+constexpr auto kFollowHeartbeat = std::chrono::seconds(5);
+constexpr auto kNoExecTimeout = std::chrono::hours(24);
+
+json logFrame(const LogRecord& r) {
+  return {{"ts", formatTimestamp(r.ts_ms)}, {"stream", r.stream}, {"data", r.data}};
+}
+
+std::vector<json> logFrames(std::string& partial, std::string_view bytes) {
+  std::vector<json> frames;
+  for (const std::string& line : takeLines(partial, bytes)) {
+    if (auto record = decodeLogRecord(line)) frames.push_back(logFrame(*record));
+  }
+  return frames;
+}
+
+// Console output as frames small enough to batch, split at line ends where possible.
+std::vector<json> consoleFrames(std::string_view text) {
+  std::vector<json> frames;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = std::min(text.size(), pos + kMaxBatchBytes / 2);
+    if (end < text.size()) {
+      const std::size_t nl = text.rfind('\n', end - 1);
+      if (nl != std::string_view::npos && nl >= pos) end = nl + 1;
+    }
+    frames.push_back({{"data", toText(text.substr(pos, end - pos))}});
+    pos = end;
+  }
+  return frames;
+}
+
+}  // namespace
+
+SessionRunner::SessionRunner(std::string node, cli::ApiClient& api, Paths paths, ChannelLookup channels)
+    : node_(std::move(node)), api_(api), paths_(std::move(paths)), channels_(std::move(channels)) {}
+
+SessionRunner::~SessionRunner() { stop(); }
+
+void SessionRunner::start() {
+  claimer_ = std::thread([this] { claimLoop(); });
+}
+
+void SessionRunner::stop() {
+  stopping_ = true;
+  if (claimer_.joinable()) claimer_.join();
+  std::lock_guard lock(workers_mu_);
+  for (auto& w : workers_) {
+    if (w.thread.joinable()) w.thread.join();
+  }
+  workers_.clear();
+}
+
+void SessionRunner::reapFinished() {
+  std::lock_guard lock(workers_mu_);
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (!it->finished) {
+      ++it;
+      continue;
+    }
+    it->thread.join();
+    it = workers_.erase(it);
+  }
+}
+
+void SessionRunner::claimLoop() {
+  while (!stopping_) {
+    auto claimed = api_.get("/v1/nodes/" + node_ + "/sessions?wait=" + std::to_string(kClaimWaitSeconds));
+    reapFinished();
+    if (!claimed.isOk()) {
+      spdlog::warn("agent: cannot claim sessions: {}", claimed.status().toString());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    const json items = claimed->body.value("items", json::array());
+    for (const json& session : items) {
+      {
+        std::lock_guard lock(workers_mu_);
+        if (workers_.size() < kMaxWorkers) {
+          Worker& w = workers_.emplace_back();
+          w.thread = std::thread([this, session, &w] {
+            run(session);
+            w.finished = true;
+          });
+          continue;
+        }
+      }
+      (void)deliver(session.value("id", ""), json::array(),
+                    "node '" + node_ + "' is running " + std::to_string(kMaxWorkers) + " sessions; try again shortly",
+                    true);
+    }
+  }
+}
+
+bool SessionRunner::deliver(const std::string& id, const json& frames, const std::optional<std::string>& error,
+                            bool done) {
+  json body = {{"frames", frames}, {"done", done}};
+  if (error) body["error"] = *error;
+  auto sent = api_.post("/v1/nodes/" + node_ + "/sessions/" + id, body);
+  if (!sent.isOk() && sent.status().code() != StatusCode::kNotFound) {
+    spdlog::warn("agent: session {}: cannot deliver output: {}", id, sent.status().toString());
+  }
+  return sent.isOk();
+}
+
+void SessionRunner::run(const json& session) {
+  const std::string id = session.value("id", "");
+  const std::string kind = session.value("kind", "");
+  if (kind == "exec") return runExec(id, session);
+  if (kind == "logs") return runLogs(id, session);
+  if (kind == "console") return runConsole(id, session);
+  (void)deliver(id, json::array(), "this agent does not know sessions of kind '" + kind + "'", true);
+}
+
+void SessionRunner::runExec(const std::string& id, const json& session) {
+  const std::string project = session.value("project", ""), vm = session.value("vm", "");
+  std::shared_ptr<GuestConnection> channel = channels_(project, vm);
+  if (!channel || !channel->open()) {
+    (void)deliver(id, json::array(), "VM '" + vm + "' has no guest channel up (booting, stopping or failed)", true);
+    return;
+  }
+  const json params = session.value("params", json::object());
+  json request = {{"argv", params.value("command", json::array())}, {"app", session.value("app", "")}};
+  if (params.contains("env")) request["env"] = params["env"];
+  if (params.contains("stdin")) {
+    auto bytes = base64Decode(params["stdin"].get<std::string>(), "stdin");
+    if (!bytes.isOk()) {
+      (void)deliver(id, json::array(), bytes.status().message(), true);
+      return;
+    }
+    request["stdin"] = json::binary(std::vector<std::uint8_t>(bytes->begin(), bytes->end()));
+  }
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kNoExecTimeout);
+  if (params.contains("timeout_ms")) {
+    request["timeout_ms"] = params["timeout_ms"];
+    // The guest kills the command at its timeout; the host waits a little longer for the reply.
+    timeout = std::chrono::milliseconds(params["timeout_ms"].get<int64_t>()) + std::chrono::seconds(10);
+  }
+  if (!deliver(id, json::array(), std::nullopt, false)) return;
+
+  std::mutex mu;
+  std::condition_variable wake;
+  json pending = json::array();
+  std::size_t pending_bytes = 0;
+  bool finished = false;
+  Result<json> result = internalError("exec did not run");
+  std::thread caller([&] {
+    auto r = channel->call("exec", request, timeout, [&](const guest::Message& m) {
+      const auto& data = m.body["data"].get_binary();
+      std::lock_guard lock(mu);
+      pending.push_back({{"stream", m.body["stream"]},
+                         {"data", base64Encode(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()))}});
+      pending_bytes += data.size();
+      wake.notify_all();
+    });
+    std::lock_guard lock(mu);
+    result = std::move(r);
+    finished = true;
+    wake.notify_all();
+  });
+  // Output is relayed while the command runs; once the caller has gone it is dropped (the
+  // command still runs to its end or its timeout in the guest).
+  bool caller_here = true;
+  for (;;) {
+    json batch = json::array();
+    bool done;
+    {
+      std::unique_lock lock(mu);
+      wake.wait_for(lock, kExecFlush, [&] { return finished || pending_bytes >= kMaxBatchBytes; });
+      batch.swap(pending);
+      pending_bytes = 0;
+      done = finished;
+    }
+    if (caller_here && !batch.empty()) caller_here = deliver(id, batch, std::nullopt, false);
+    if (done) break;
+  }
+  caller.join();
+  if (!caller_here) return;
+  if (!result.isOk()) {
+    (void)deliver(id, json::array(), result.status().message(), true);
+    return;
+  }
+  json exit = {{"exit_code", result->value("exit_code", -1)},
+               {"signal", result->value("signal", 0)},
+               {"timed_out", result->value("timed_out", false)}};
+  (void)deliver(id, json::array({exit}), std::nullopt, true);
+}
+
+namespace {
+// Sends `frames` in batches under berthd's body limit; the last batch carries `done`.
+bool deliverAll(const std::function<bool(const json&, bool)>& post, const std::vector<json>& frames, bool done) {
+  json batch = json::array();
+  std::size_t bytes = 0;
+  for (const json& frame : frames) {
+    const std::size_t size = frame.dump().size();
+    if (!batch.empty() && bytes + size > kMaxBatchBytes) {
+      if (!post(batch, false)) return false;
+      batch = json::array();
+      bytes = 0;
+    }
+    batch.push_back(frame);
+    bytes += size;
+  }
+  return post(batch, done);
+}
+}  // namespace
+
+void SessionRunner::runLogs(const std::string& id, const json& session) {
+  const json params = session.value("params", json::object());
+  const bool follow = params.value("follow", false);
+  const auto tail = params.value("tail", std::size_t{200});
+  FileFollower file(paths_.vm(session.value("project", ""), session.value("vm", "")).appLog(session.value("app", "")));
+  auto post = [&](const json& batch, bool done) { return deliver(id, batch, std::nullopt, done); };
+
+  std::string partial;
+  std::vector<LogRecord> held;
+  for (const std::string& line : takeLines(partial, file.readAll())) {
+    if (auto record = decodeLogRecord(line)) held.push_back(std::move(*record));
+  }
+  std::vector<json> frames;
+  for (const LogRecord& r : tailRecords(std::move(held), tail)) frames.push_back(logFrame(r));
+  if (!deliverAll(post, frames, !follow) || !follow) return;
+
+  auto last_post = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    std::this_thread::sleep_for(kFollowPoll);
+    frames = logFrames(partial, file.readNew());
+    const bool heartbeat = std::chrono::steady_clock::now() - last_post >= kFollowHeartbeat;
+    if (frames.empty() && !heartbeat) continue;
+    if (!deliverAll(post, frames, false)) return;
+    last_post = std::chrono::steady_clock::now();
+  }
+  (void)deliver(id, json::array(), "the node's agent is stopping", true);
+}
+
+void SessionRunner::runConsole(const std::string& id, const json& session) {
+  const json params = session.value("params", json::object());
+  const bool follow = params.value("follow", false);
+  const auto tail = params.value("tail", std::size_t{200});
+  FileFollower file(paths_.vm(session.value("project", ""), session.value("vm", "")).serialLog());
+  auto post = [&](const json& batch, bool done) { return deliver(id, batch, std::nullopt, done); };
+  std::vector<json> frames = consoleFrames(tailText(file.readAll(), tail));
+  if (!deliverAll(post, frames, !follow) || !follow) return;
+
+  auto last_post = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    std::this_thread::sleep_for(kFollowPoll);
+    frames = consoleFrames(file.readNew());
+    const bool heartbeat = std::chrono::steady_clock::now() - last_post >= kFollowHeartbeat;
+    if (frames.empty() && !heartbeat) continue;
+    if (!deliverAll(post, frames, false)) return;
+    last_post = std::chrono::steady_clock::now();
+  }
+  (void)deliver(id, json::array(), "the node's agent is stopping", true);
+}
+
+}  // namespace berth::agent
