@@ -211,6 +211,14 @@ class VmTest(h.BerthdTestCase):
         self.assertFalse(os.path.exists(self.vm_dir("e2e-quota", "big")))
         self.assertEqual(self.admin.get("/v1/projects/e2e-quota/vms/nope").status, 404)
 
+    def test_a_missing_kernel_stops_berthd_dev_with_the_fix_and_boots_nothing(self):
+        data = tempfile.mkdtemp(prefix="berth-nokernel-", dir=self.home)
+        r = subprocess.run([h.BERTHD, "--dev", "--data", data, "--listen", "127.0.0.1:0", "--kernel", data + "/none"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn(f"guest kernel {data}/none/vmlinuz is missing (run scripts/fetch-guest-kernel", r.stderr)
+        self.assertEqual(qemu_pids(data), [])
+
     def test_qemu_killed_is_booted_again_and_the_app_answers(self):
         self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-crash"}).status, 201)
         port = free_port()
