@@ -31,6 +31,9 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code) 
       ->envname("BERTH_DEV");
   app.add_option("--kernel", o.agent.kernel_dir, "--dev: directory with the guest vmlinuz and modules/ (default: .cache/kernel)")
       ->envname("BERTH_KERNEL_DIR");
+  app.add_option("--init", o.agent.init_binary,
+                 "--dev: the static PID 1 put in every guest's initramfs (default: berth-init next to berthd)")
+      ->envname("BERTH_INIT");
   app.add_option("--agent-data", o.agent.data_dir, "--dev: the embedded agent's data directory (default: <data>/agent)")
       ->envname("BERTH_AGENT_DATA");
   app.add_option("--max-body-bytes", o.max_body_bytes, "Largest accepted request body")

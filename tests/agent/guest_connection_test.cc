@@ -49,12 +49,12 @@ struct Watched {
   std::atomic<int> notifications{0};
 };
 
-std::unique_ptr<Watched> connect(const std::string& path) {
+std::unique_ptr<Watched> connect(const std::string& path, std::chrono::milliseconds mid_frame_timeout = 10s) {
   auto w = std::make_unique<Watched>();
   auto* raw = w.get();
   auto connection = GuestConnection::connect(
       path, [raw](const guest::Message&) { ++raw->notifications; },
-      [raw](const std::string& reason) { raw->closed.set_value(reason); });
+      [raw](const std::string& reason) { raw->closed.set_value(reason); }, mid_frame_timeout);
   EXPECT_TRUE(connection.isOk()) << connection.status().toString();
   w->connection = std::move(connection).value();
   return w;
@@ -117,6 +117,17 @@ TEST_F(GuestConnectionTest, ATruncatedFrameThenHangupIsAPlainDisconnectAndFailsP
   auto result = pending.get();
   ASSERT_FALSE(result.isOk());
   EXPECT_NE(result.status().message().find("closed"), std::string::npos);
+}
+
+TEST_F(GuestConnectionTest, AGuestThatStallsMidFrameIsClosedAndFailsPendingCalls) {
+  FakeGuestSocket guest(socketPath("s.sock"));
+  auto w = connect(socketPath("s.sock"), 200ms);
+  os::UniqueFd fd = guest.accept();
+  auto pending = std::async(std::launch::async, [&] { return w->connection->call("ping", json::object(), 10s); });
+  std::string frame = guest::encodeMessage(guest::Message{"hello", 0, {{"version", 1u}, {"boot_id", "b"}}});
+  sendAll(fd.get(), frame.substr(0, 8));  // and then nothing, with the socket left open
+  EXPECT_EQ(closeReason(*w), "guest stalled mid-frame: 8 bytes of a frame, then 200 ms of silence");
+  EXPECT_FALSE(pending.get().isOk());
 }
 
 TEST_F(GuestConnectionTest, AFloodIsDeliveredInBoundedMemoryAndAnotherGuestIsUnaffected) {

@@ -100,6 +100,20 @@ TEST_F(NodesTest, DrainingAndLostNodesGetNoNewVms) {
   EXPECT_EQ(cp_->getVm(admin_, "a", "one")->node, "n2");
 }
 
+TEST_F(NodesTest, ALostNodeThatReportsAgainIsReadyOnceWithOneEvent) {
+  ASSERT_TRUE(registerNode(admin_, "n1", 4096).isOk());
+  clock_.advance(std::chrono::seconds(31));
+  ASSERT_TRUE(scheduler_->runOnce().isOk());
+  ASSERT_EQ(cp_->listNodes(admin_).value()[0].state, "lost");
+  const int64_t seq = store_->lastEventSeq();
+  ASSERT_TRUE(cp_->reportNodeStatus(admin_, "n1", {}).isOk());
+  ASSERT_TRUE(cp_->reportNodeStatus(admin_, "n1", {}).isOk());
+  EXPECT_EQ(cp_->listNodes(admin_).value()[0].state, "ready");
+  auto events = cp_->listEvents(admin_, seq, std::nullopt, 100).value();
+  ASSERT_EQ(events.size(), 1u) << "a heartbeat of a ready node is not an event";
+  EXPECT_EQ(events[0].action, "node.ready");
+}
+
 TEST_F(NodesTest, AssignmentCarriesVmsAndTheirAppsAndReportsUpdateState) {
   Principal n1 = nodeToken("n1");
   ASSERT_TRUE(registerNode(n1, "n1", 4096).isOk());

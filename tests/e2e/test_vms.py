@@ -2,6 +2,7 @@
 berth-init, `berth deploy` ships a directory into one, and the app answers from the host."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,37 @@ def fetch(port, timeout=3):
         return r.read().decode()
 
 
+class Poller:
+    """Fetches a page every `interval` s in a thread while in a `with` block; counts the answers
+    that are one of `pages` and records every other outcome in `failures`."""
+
+    def __init__(self, port, pages, interval=0.2):
+        self.port, self.pages, self.interval = port, pages, interval
+        self.failures, self.answers = [], 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                page = fetch(self.port, timeout=5)
+                if page in self.pages:
+                    self.answers += 1
+                else:
+                    self.failures.append(f"wrong page {page!r}")
+            except Exception as e:  # noqa: BLE001 - every failure is recorded, none may happen
+                self.failures.append(repr(e))
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def qemu_pids(data_dir):
     """Pids of QEMU processes whose command line names this berthd's data directory."""
     pids = []
@@ -46,13 +78,15 @@ def qemu_pids(data_dir):
     return pids
 
 
-class VmTest(h.BerthdTestCase):
+class VmTestBase(h.BerthdTestCase):
+    """berthd --dev with the CLI logged in, and helpers for VMs; no tests of its own."""
     berthd_args = h.NO_LIMITS + ["--dev"]
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.home = tempfile.mkdtemp(prefix="berth-e2e-")
+        cls.addClassCleanup(shutil.rmtree, cls.home, ignore_errors=True)
         cls.env = {"HOME": cls.home, "PATH": os.environ.get("PATH", "")}
         token_file = os.path.join(cls.home, "admin.token")
         with open(token_file, "w") as f:
@@ -107,6 +141,8 @@ class VmTest(h.BerthdTestCase):
         with open(os.path.join(self.vm_dir(project, vm), "serial.log"), errors="replace") as f:
             return f.read()
 
+
+class VmTest(VmTestBase):
     def test_deploy_answers_and_redeploy_keeps_the_vm(self):
         self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-web"}).status, 201)
         port = free_port()
@@ -250,21 +286,7 @@ class VmTest(h.BerthdTestCase):
         self.deploy("e2e-adopt", "site", "<p>adopt</p>", port)
         pid = self.qemu_pid("e2e-adopt", "default")
 
-        failures = []
-        stop = threading.Event()
-
-        def poll():
-            while not stop.is_set():
-                try:
-                    if fetch(port, timeout=5) != "<p>adopt</p>":
-                        failures.append("wrong page")
-                except Exception as e:  # noqa: BLE001
-                    failures.append(repr(e))
-                time.sleep(0.1)
-
-        poller = threading.Thread(target=poll)
-        poller.start()
-        try:
+        with Poller(port, ("<p>adopt</p>",), interval=0.1) as poller:
             self.berthd.proc.kill()
             self.berthd.proc.wait()
             self.berthd.log.close()
@@ -273,10 +295,7 @@ class VmTest(h.BerthdTestCase):
             type(self).admin = self.berthd.admin()
             self.wait_for(lambda: "adopted VM e2e-adopt/default" in self.berthd.read_log(), "adoption")
             time.sleep(2)
-        finally:
-            stop.set()
-            poller.join()
-        self.assertEqual(failures, [], "the app stopped answering while berthd restarted")
+        self.assertEqual(poller.failures, [], "the app stopped answering while berthd restarted")
         self.assertEqual(self.qemu_pid("e2e-adopt", "default"), pid)
         self.assertIn(pid, qemu_pids(self.berthd.data_dir))
         self.assertEqual(fetch(port), "<p>adopt</p>")

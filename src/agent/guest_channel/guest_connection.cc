@@ -1,5 +1,6 @@
 #include "agent/guest_channel/guest_connection.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -14,7 +15,8 @@ using nlohmann::json;
 
 Result<std::unique_ptr<GuestConnection>> GuestConnection::connect(const std::string& socket_path,
                                                                   NotificationHandler on_notification,
-                                                                  ClosedHandler on_closed) {
+                                                                  ClosedHandler on_closed,
+                                                                  std::chrono::milliseconds mid_frame_timeout) {
   sockaddr_un addr{};
   if (socket_path.size() >= sizeof addr.sun_path) return invalidArgument("channel socket path too long");
   addr.sun_family = AF_UNIX;
@@ -25,11 +27,15 @@ Result<std::unique_ptr<GuestConnection>> GuestConnection::connect(const std::str
     return unavailable("cannot connect to guest channel " + socket_path + ": " + std::strerror(errno));
   }
   return std::unique_ptr<GuestConnection>(
-      new GuestConnection(std::move(fd), std::move(on_notification), std::move(on_closed)));
+      new GuestConnection(std::move(fd), std::move(on_notification), std::move(on_closed), mid_frame_timeout));
 }
 
-GuestConnection::GuestConnection(os::UniqueFd fd, NotificationHandler on_notification, ClosedHandler on_closed)
-    : fd_(std::move(fd)), on_notification_(std::move(on_notification)), on_closed_(std::move(on_closed)) {
+GuestConnection::GuestConnection(os::UniqueFd fd, NotificationHandler on_notification, ClosedHandler on_closed,
+                                 std::chrono::milliseconds mid_frame_timeout)
+    : fd_(std::move(fd)),
+      on_notification_(std::move(on_notification)),
+      on_closed_(std::move(on_closed)),
+      mid_frame_timeout_(mid_frame_timeout) {
   reader_ = std::thread([this] { readLoop(); });
 }
 
@@ -54,6 +60,18 @@ void GuestConnection::readLoop() {
   guest::FrameDecoder decoder;
   std::vector<char> buffer(64 * 1024);
   for (;;) {
+    if (decoder.buffered() > 0) {
+      // A frame has begun: the rest must follow. A guest that stops mid-frame would otherwise
+      // hold the channel, and every caller waiting on it, forever without breaking a rule.
+      pollfd pfd{fd_.get(), POLLIN, 0};
+      int ready;
+      while ((ready = ::poll(&pfd, 1, static_cast<int>(mid_frame_timeout_.count()))) < 0 && errno == EINTR) {
+      }
+      if (ready == 0) {
+        return fail("guest stalled mid-frame: " + std::to_string(decoder.buffered()) + " bytes of a frame, then " +
+                    std::to_string(mid_frame_timeout_.count()) + " ms of silence");
+      }
+    }
     ssize_t n = ::read(fd_.get(), buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return fail("");

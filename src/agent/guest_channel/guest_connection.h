@@ -28,9 +28,11 @@ class GuestConnection {
   // plain disconnect and names the protocol violation otherwise.
   using ClosedHandler = std::function<void(const std::string& reason)>;
 
-  static Result<std::unique_ptr<GuestConnection>> connect(const std::string& socket_path,
-                                                          NotificationHandler on_notification,
-                                                          ClosedHandler on_closed);
+  // A guest that starts a frame and then sends nothing for `mid_frame_timeout` is closed too
+  // (a guest sends a frame in one write; only a stuck or hostile one pauses inside it).
+  static Result<std::unique_ptr<GuestConnection>> connect(
+      const std::string& socket_path, NotificationHandler on_notification, ClosedHandler on_closed,
+      std::chrono::milliseconds mid_frame_timeout = std::chrono::seconds(10));
   ~GuestConnection();
 
   // Sends a request and waits for its reply's result (a failed reply becomes an error).
@@ -42,13 +44,15 @@ class GuestConnection {
   void close();
 
  private:
-  GuestConnection(os::UniqueFd fd, NotificationHandler on_notification, ClosedHandler on_closed);
+  GuestConnection(os::UniqueFd fd, NotificationHandler on_notification, ClosedHandler on_closed,
+                  std::chrono::milliseconds mid_frame_timeout);
   void readLoop();
   void fail(const std::string& reason);
 
   os::UniqueFd fd_;
   NotificationHandler on_notification_;
   ClosedHandler on_closed_;
+  std::chrono::milliseconds mid_frame_timeout_;
   std::atomic<bool> open_{true};
   std::mutex write_mu_;
   std::mutex mu_;

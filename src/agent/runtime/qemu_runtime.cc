@@ -6,6 +6,8 @@
 #include <linux/close_range.h>
 #include <unistd.h>
 
+#include <x86intrin.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -21,6 +23,20 @@ namespace berth::agent {
 namespace {
 
 constexpr std::chrono::milliseconds kQmpTimeout{5000};
+
+// Under TCG the guest's TSC is the host's, but a busy host makes the guest kernel's own
+// calibration against the emulated PIT fail, and a microvm guest then never finishes booting
+// (reproduced with 4 guests booting at once on 2 cores: all hung; with tsc_early_khz all
+// booted). So the host's TSC rate is measured once and given to the guest.
+int64_t measureTscKhz() {
+  using std::chrono::steady_clock;
+  const auto t0 = steady_clock::now();
+  const std::uint64_t c0 = __rdtsc();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const std::uint64_t c1 = __rdtsc();
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(steady_clock::now() - t0).count();
+  return ns > 0 ? static_cast<int64_t>((c1 - c0) * 1'000'000 / static_cast<std::uint64_t>(ns)) : 0;
+}
 
 // A forked child inherits the daemon's signal mask (berthd and berth-agent block SIGTERM and
 // SIGINT for their sigwait), and exec keeps it. QEMU under TCG stalls with it — its guest never
@@ -74,7 +90,7 @@ std::string shellQuote(const std::string& s) {
 }  // namespace
 
 std::vector<std::string> qemuArgv(const std::string& qemu_binary, const VmLaunch& launch, const Paths::Vm& paths,
-                                  bool kvm) {
+                                  bool kvm, int64_t tsc_khz) {
   const bool microvm = launch.machine != "q35";
   const std::string accel = kvm ? "kvm" : "tcg";
   // Device names differ by bus: microvm has virtio-mmio only, q35 has PCI.
@@ -83,6 +99,7 @@ std::vector<std::string> qemuArgv(const std::string& qemu_binary, const VmLaunch
   const std::string blk_dev = microvm ? "virtio-blk-device" : "virtio-blk-pci";
   std::string cmdline = "console=ttyS0 quiet panic=-1 berth.hostname=" + launch.name +
                         " berth.ip=10.0.2.15/24 berth.gw=10.0.2.2 berth.dns=10.0.2.3 berth.scratch=/dev/vda";
+  if (!kvm && tsc_khz > 0) cmdline += " tsc_early_khz=" + std::to_string(tsc_khz);
   std::string netdev = "user,id=net0";
   if (!launch.image_relay_command.empty()) {
     // QEMU runs the command through /bin/sh for each guest connection to 10.0.2.100:80.
@@ -117,7 +134,9 @@ std::vector<std::string> qemuArgv(const std::string& qemu_binary, const VmLaunch
 }
 
 QemuRuntime::QemuRuntime(std::string qemu_binary) : qemu_binary_(std::move(qemu_binary)), kvm_(kvmUsable(qemu_binary_)) {
-  spdlog::info("qemu: accelerator {}", kvm_ ? "kvm" : "tcg (no usable KVM)");
+  if (!kvm_) tsc_khz_ = measureTscKhz();
+  spdlog::info("qemu: accelerator {}", kvm_ ? "kvm" : "tcg (no usable KVM); guests told the TSC runs at " +
+                                                          std::to_string(tsc_khz_) + " kHz");
 }
 
 Result<pid_t> QemuRuntime::start(const VmLaunch& launch, const Paths::Vm& paths) {
@@ -147,7 +166,7 @@ Result<pid_t> QemuRuntime::start(const VmLaunch& launch, const Paths::Vm& paths)
     if (::rename(tmp.c_str(), paths.scratchDisk().c_str()) != 0) return internalError("cannot place scratch disk");
   }
 
-  std::vector<std::string> argv = qemuArgv(qemu_binary_, launch, paths, kvm_);
+  std::vector<std::string> argv = qemuArgv(qemu_binary_, launch, paths, kvm_, tsc_khz_);
   std::vector<char*> cargv;
   for (auto& arg : argv) cargv.push_back(arg.data());
   cargv.push_back(nullptr);

@@ -10,9 +10,9 @@
 
 namespace berth::agent {
 
-// The full QEMU argv for a launch (pure; unit-tested).
+// The full QEMU argv for a launch (pure). `tsc_khz` (TCG only) is passed to the guest kernel.
 std::vector<std::string> qemuArgv(const std::string& qemu_binary, const VmLaunch& launch, const Paths::Vm& paths,
-                                  bool kvm);
+                                  bool kvm, int64_t tsc_khz);
 
 class QemuRuntime final : public Runtime {
  public:
@@ -26,6 +26,7 @@ class QemuRuntime final : public Runtime {
  private:
   std::string qemu_binary_;
   bool kvm_;
+  int64_t tsc_khz_ = 0;
 };
 
 }  // namespace berth::agent

@@ -111,11 +111,13 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
     n.heartbeat_at = clock_.wallMillis();
     n.updated_at = n.heartbeat_at;
     // A node marked lost that reports again is back (a draining one stays draining).
-    const bool revived = n.state == "lost";
-    if (revived) n.state = "ready";
-    BERTH_RETURN_IF_ERROR(tx.upsertNode(n));
-    if (revived) {
+    if (n.state == "lost") {
+      // A state change: updateNode (the heartbeat-only upsert below keeps the stored state).
+      n.state = "ready";
+      BERTH_RETURN_IF_ERROR(tx.updateNode(n, n.version));
       BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "node.ready", std::nullopt, "nodes/" + node)).status());
+    } else {
+      BERTH_RETURN_IF_ERROR(tx.upsertNode(n));
     }
     for (const auto& o : vms) {
       auto vm = tx.getVm(o.project, o.name);
