@@ -44,9 +44,10 @@ class FakeGuestSocket {
 };
 
 struct Watched {
-  std::unique_ptr<GuestConnection> connection;
   std::promise<std::string> closed;
   std::atomic<int> notifications{0};
+  // Last, so it is destroyed first: its reader thread may still report to the members above.
+  std::unique_ptr<GuestConnection> connection;
 };
 
 std::unique_ptr<Watched> connect(const std::string& path, std::chrono::milliseconds mid_frame_timeout = 10s) {
