@@ -1,6 +1,7 @@
 #include "guest/process.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <grp.h>
 #include <unistd.h>
 
@@ -46,6 +47,11 @@ Result<Process> spawnProcess(const ProcessSpec& spec) {
   if (pid < 0) return internalError(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     ::setsid();
+    // Init blocks the signals its signalfd reads, and exec keeps a blocked mask: an app would
+    // never see SIGTERM (every stop would wait out its grace and end in SIGKILL).
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(spec.with_stdin ? in.first.get() : null_fd, 0);
     ::dup2(out.second.get(), 1);

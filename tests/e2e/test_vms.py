@@ -176,6 +176,13 @@ class VmTest(VmTestBase):
         r = subprocess.run([h.BERTH, "exec", "site", "-p", "e2e-io", "-i", "--", "wc", "-c"], input="x" * 5000,
                            capture_output=True, text=True, env=self.env, timeout=60)
         self.assertEqual((r.returncode, r.stdout.strip()), (0, "5000"), r.stderr)
+        # Neither the app nor an exec inherits init's blocked signals (SIGTERM must stop an app).
+        code, out, err = self.berth("exec", "site", "-p", "e2e-io", "--",
+                                    "sh", "-c", "grep SigBlk /proc/self/status; for p in /proc/[0-9]*; do "
+                                    "case \"$(tr '\\0' ' ' < $p/cmdline)\" in 'busybox httpd '*) grep SigBlk $p/status;; "
+                                    "esac; done")
+        self.assertEqual(code, 0, err)
+        self.assertEqual([line.split()[-1] for line in out.splitlines()], ["0000000000000000"] * 2, out)
         code, out, err = self.berth("exec", "site", "-p", "e2e-io", "--timeout", "1", "--", "sleep", "30")
         self.assertEqual(code, 137, err)
         self.assertIn("killed after its timeout", err)
