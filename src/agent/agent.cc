@@ -28,6 +28,9 @@ constexpr auto kGuestTimeout = std::chrono::seconds(30);
 // (and with it the node's heartbeat) must keep moving.
 constexpr auto kHelloTimeout = std::chrono::seconds(5);
 constexpr auto kShutdownGrace = std::chrono::seconds(20);
+// A guest boots in seconds, under TCG on a busy host in tens of seconds; one that has not said
+// hello in this long never will (a kernel that hung early, an init that died).
+constexpr auto kHelloDeadline = std::chrono::seconds(120);
 constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
 constexpr const char* kImageSource = "10.0.2.100:80";
 
@@ -199,6 +202,7 @@ void Agent::reconcileVm(const json& vm) {
   if (pid && state.pid < 0) {
     // Adoption: a VM left running by a previous agent process.
     state.pid = *pid;
+    state.up_since = Clock::now();
     if (auto gen = os::readFile(paths.dir + "/generation"); gen.isOk()) state.booted_generation = std::atoll(gen->c_str());
     if (auto deployed = os::readFile(paths.appsState()); deployed.isOk()) {
       json saved = json::parse(*deployed, nullptr, false);
@@ -257,6 +261,19 @@ void Agent::reconcileVm(const json& vm) {
   }
   if (!state.channel && state.channel_error.empty()) {
     Status connected = connectChannel(state);
+    if (!connected.isOk() && Clock::now() - state.up_since > kHelloDeadline) {
+      ++state.failures;
+      const int backoff = std::min(30, 1 << std::min(state.failures - 1, 5));
+      (void)runtime_->kill(paths);
+      state.channel.reset();
+      state.pid = -1;
+      state.state = "failed";
+      state.detail = "the guest did not say hello within " + std::to_string(kHelloDeadline.count()) +
+                     " s of booting (see berth vm console); booting again in " + std::to_string(backoff) + "s";
+      state.next_boot = Clock::now() + std::chrono::seconds(backoff);
+      spdlog::warn("agent: VM {}: {}", k, state.detail);
+      return;
+    }
     if (!connected.isOk()) {
       spdlog::info("agent: VM {}: {}", k, connected.message());
       state.state = "starting";
@@ -291,6 +308,7 @@ Status Agent::bootVm(VmState& state, const json& vm) {
   launch.image_relay_command = shellQuote(options_.agent_binary) + " serve-image " + shellQuote(paths.imagesDir());
   BERTH_ASSIGN_OR_RETURN(pid_t pid, runtime_->start(launch, paths));
   state.pid = pid;
+  state.up_since = Clock::now();
   state.deployed.clear();
   state.app_reports.clear();
   state.forwarded.clear();

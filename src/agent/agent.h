@@ -68,6 +68,7 @@ class Agent {
     std::set<int> forwarded;                  // host ports published
     int failures = 0;
     std::chrono::steady_clock::time_point next_boot{};
+    std::chrono::steady_clock::time_point up_since{};  // booted or adopted; hello is due by a deadline
     std::string channel_error;  // set by the reader thread when a guest misbehaves
   };
 
