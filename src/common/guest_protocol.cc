@@ -55,6 +55,7 @@ const std::vector<Schema>& schemas() {
         {"app", Kind::kString, false},
         {"stdin", Kind::kBytes, false},
         {"timeout_ms", Kind::kUint, false}}},
+      {"cancel_exec", Sender::kHost, {{"exec", Kind::kUint, true}}},
       {"logs", Sender::kHost, {{"app", Kind::kString, true}, {"since", Kind::kUint, false}}},
       {"metrics", Sender::kHost, {}},
       {"shutdown", Sender::kHost, {{"grace_ms", Kind::kUint, false}}},

@@ -117,8 +117,8 @@ void Init::sendHello() {
   hello.body["version"] = kProtocolVersion;
   hello.body["boot_id"] = boot_id_;
   hello.body["hostname"] = config_.hostname;
-  hello.body["capabilities"] = {"run_app", "stop_app", "app_status", "exec", "logs", "metrics",
-                                "shutdown", "image_fetch"};
+  hello.body["capabilities"] = {"run_app", "stop_app", "app_status", "exec", "cancel_exec", "logs",
+                                "metrics", "shutdown", "image_fetch"};
   channel_.send(hello);
 }
 
@@ -245,6 +245,7 @@ void Init::handle(const Message& message) {
   if (message.type == "stop_app") return onStopApp(message);
   if (message.type == "app_status") return onAppStatus(message);
   if (message.type == "exec") return onExec(message);
+  if (message.type == "cancel_exec") return onCancelExec(message);
   if (message.type == "logs") return onLogs(message);
   if (message.type == "metrics") return onMetrics(message);
   if (message.type == "shutdown") {
@@ -396,6 +397,19 @@ void Init::onExec(const Message& message) {
   if (auto timeout = body.value("timeout_ms", std::uint64_t{0}); timeout > 0) {
     exec.deadline_ms = monotonicMs() + timeout;
   }
+}
+
+void Init::onCancelExec(const Message& message) {
+  const std::uint64_t request_id = message.body["exec"].get<std::uint64_t>();
+  bool found = false;
+  for (auto& [pid, exec] : execs_) {
+    if (exec.request_id != request_id || exec.exited) continue;
+    // Its own session (setsid at spawn): the whole process group goes. The exec's reply follows
+    // as usual once it is reaped, with signal 9.
+    ::kill(-pid, SIGKILL);
+    found = true;
+  }
+  channel_.send(makeReply(message.id, {{"found", found}}));
 }
 
 void Init::onLogs(const Message& message) {

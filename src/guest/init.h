@@ -58,6 +58,7 @@ class Init {
   void onStopApp(const Message& message);
   void onAppStatus(const Message& message);
   void onExec(const Message& message);
+  void onCancelExec(const Message& message);
   void onLogs(const Message& message);
   void onMetrics(const Message& message);
 

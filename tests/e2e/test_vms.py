@@ -186,6 +186,17 @@ class VmTest(VmTestBase):
         code, out, err = self.berth("exec", "site", "-p", "e2e-io", "--timeout", "1", "--", "sleep", "30")
         self.assertEqual(code, 137, err)
         self.assertIn("killed after its timeout", err)
+        # A caller that goes away takes its command with it.
+        caller = subprocess.Popen([h.BERTH, "exec", "site", "-p", "e2e-io", "--", "sleep", "4242"],
+                                  env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def sleeping():
+            return "sleep 4242" in self.berth("exec", "site", "-p", "e2e-io", "--", "ps", "-o", "args")[1]
+
+        self.wait_for(sleeping, "the exec'd command to run")
+        caller.kill()
+        caller.wait()
+        self.wait_for(lambda: not sleeping(), "the command of a caller that left to be killed", timeout=60)
         code, out, err = self.berth("exec", "site", "-p", "e2e-io", "--", "/no/such/program")
         self.assertEqual(code, 1)
         self.assertIn("cannot start '/no/such/program'", err)

@@ -107,7 +107,7 @@ void GuestConnection::readLoop() {
 }
 
 Result<json> GuestConnection::call(const std::string& type, json body, std::chrono::milliseconds timeout,
-                                   NotificationHandler on_output) {
+                                   NotificationHandler on_output, std::atomic<std::uint64_t>* sent_id) {
   std::uint64_t id;
   {
     std::lock_guard lock(mu_);
@@ -115,6 +115,7 @@ Result<json> GuestConnection::call(const std::string& type, json body, std::chro
     pending_[id];
     if (on_output) outputs_[id] = std::move(on_output);
   }
+  if (sent_id) *sent_id = id;
   const std::string frame = guest::encodeMessage(guest::Message{type, id, std::move(body)});
   {
     std::lock_guard lock(write_mu_);

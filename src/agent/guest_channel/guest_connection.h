@@ -37,9 +37,10 @@ class GuestConnection {
 
   // Sends a request and waits for its reply's result (a failed reply becomes an error).
   // `on_output`, if set, receives the request's own exec_output notifications (from the reader
-  // thread, so it must not block) instead of the connection's handler.
+  // thread, so it must not block) instead of the connection's handler. `sent_id`, if set, gets
+  // the request's id before it is sent (another thread may cancel an exec by it).
   Result<nlohmann::json> call(const std::string& type, nlohmann::json body, std::chrono::milliseconds timeout,
-                              NotificationHandler on_output = {});
+                              NotificationHandler on_output = {}, std::atomic<std::uint64_t>* sent_id = nullptr);
   bool open() const { return open_.load(); }
   void close();
 

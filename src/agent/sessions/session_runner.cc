@@ -166,6 +166,7 @@ void SessionRunner::runExec(const std::string& id, const json& session) {
   std::size_t pending_bytes = 0;
   bool finished = false;
   Result<json> result = internalError("exec did not run");
+  std::atomic<std::uint64_t> exec_id{0};
   std::thread caller([&] {
     auto r = channel->call("exec", request, timeout, [&](const guest::Message& m) {
       const auto& data = m.body["data"].get_binary();
@@ -174,15 +175,16 @@ void SessionRunner::runExec(const std::string& id, const json& session) {
                          {"data", base64Encode(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()))}});
       pending_bytes += data.size();
       wake.notify_all();
-    });
+    }, &exec_id);
     std::lock_guard lock(mu);
     result = std::move(r);
     finished = true;
     wake.notify_all();
   });
-  // Output is relayed while the command runs; once the caller has gone it is dropped (the
-  // command still runs to its end or its timeout in the guest).
-  bool caller_here = true;
+  // Output is relayed while the command runs. Once the caller has gone (or the agent stops) the
+  // command is cancelled in the guest, so a forgotten `sleep infinity` cannot hold this worker.
+  bool caller_here = true, cancelled = false;
+  auto last_probe = std::chrono::steady_clock::now();
   for (;;) {
     json batch = json::array();
     bool done;
@@ -193,8 +195,22 @@ void SessionRunner::runExec(const std::string& id, const json& session) {
       pending_bytes = 0;
       done = finished;
     }
-    if (caller_here && !batch.empty()) caller_here = deliver(id, batch, std::nullopt, false);
-    if (done) break;
+    if (done) {
+      if (caller_here && !batch.empty()) caller_here = deliver(id, batch, std::nullopt, false);
+      break;
+    }
+    if (caller_here) {
+      // An empty batch still asks berthd whether the caller is there, once in a while.
+      const bool probe = batch.empty() && std::chrono::steady_clock::now() - last_probe >= kFollowHeartbeat;
+      if (!batch.empty() || probe) {
+        caller_here = deliver(id, batch, std::nullopt, false);
+        last_probe = std::chrono::steady_clock::now();
+      }
+    }
+    if ((!caller_here || stopping_) && !cancelled && exec_id.load() != 0) {
+      cancelled = true;
+      (void)channel->call("cancel_exec", {{"exec", exec_id.load()}}, std::chrono::seconds(5));
+    }
   }
   caller.join();
   if (!caller_here) return;

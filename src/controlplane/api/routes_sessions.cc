@@ -1,6 +1,8 @@
 // Exec, logs and the serial console: the caller's request becomes a session that the VM's node
 // agent claims and answers (service/session_broker.h); its output streams back as SSE.
 
+#include <algorithm>
+
 #include "common/base64.h"
 #include "controlplane/api/json_fields.h"
 #include "controlplane/api/request_context.h"
@@ -11,6 +13,7 @@ namespace {
 
 constexpr auto kClaimTimeout = std::chrono::seconds(15);
 constexpr auto kReadTick = std::chrono::seconds(1);
+constexpr std::chrono::seconds kSessionKeepalive{5};
 constexpr size_t kMaxExecStdin = 64 << 10;
 constexpr size_t kMaxFramesPerDelivery = 4096;
 constexpr int64_t kMaxTailLines = 100000;
@@ -37,7 +40,9 @@ Result<HttpResponse> relay(RequestContext& c, const std::string& node, SessionSp
   BERTH_RETURN_IF_ERROR(broker.waitStarted(*session, kClaimTimeout));
   HttpResponse r;
   r.content_type = "text/event-stream";
-  auto keepalive = c.event_keepalive;
+  // Shorter than the event stream's: it is also how a departed exec caller is noticed, and the
+  // agent then kills the command.
+  auto keepalive = std::min(c.event_keepalive, kSessionKeepalive);
   r.stream = [&broker, session, keepalive](StreamWriter& w) {
     auto last_write = std::chrono::steady_clock::now();
     bool open = w.write(": berth session\n\n");
