@@ -116,6 +116,7 @@ class SessionsTest(h.BerthdTestCase):
         self.assertEqual(session["params"], {"command": ["sh", "-c", "cat; exit 3"], "stdin": stdin,
                                              "env": {"B": "2"}, "timeout_ms": 30000})
         self.assertEqual(self.deliver(session["id"]).status, 204)  # started
+        self.assertIn("berth_sessions_open 1\n", self.admin.get("/metrics").raw.decode())
         out = {"stream": "stdout", "data": base64.b64encode(b"input").decode()}
         err = {"stream": "stderr", "data": base64.b64encode(b"warn\n").decode()}
         self.assertEqual(self.deliver(session["id"], [out, err]).status, 204)
@@ -127,6 +128,7 @@ class SessionsTest(h.BerthdTestCase):
         self.assertEqual(result["frames"], [("output", out), ("output", err), ("exit", exit_frame)])
         # The session is over: late output is refused, so the agent stops.
         self.assertEqual(self.deliver(session["id"], [out]).status, 404)
+        self.assertIn("berth_sessions_open 0\n", self.admin.get("/metrics").raw.decode())
         execs = [e for e in self.events_after(seq) if e["action"] == "app.exec"]
         self.assertEqual(len(execs), 1, execs)
         self.assertEqual(execs[0]["object"], "projects/a/apps/web")

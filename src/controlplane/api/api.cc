@@ -146,7 +146,7 @@ struct Api::Impl {
     if (req.path == "/v1/openapi.json") return jsonResponse(200, openApiDocument());
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
-    r.body = metrics.render(cp.store().lastEventSeq());
+    r.body = metrics.render(cp.store().lastEventSeq(), sessions.openSessions());
     return r;
   }
 

@@ -24,6 +24,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Help("Sequence number of the newest committed event")
                      .Register(*registry_)
                      .Add({});
+  open_sessions_ = &prometheus::BuildGauge()
+                        .Name("berth_sessions_open")
+                        .Help("Exec, logs and console sessions queued for or streaming from node agents")
+                        .Register(*registry_)
+                        .Add({});
   start_time_ = &prometheus::BuildGauge()
                      .Name("berth_start_time_seconds")
                      .Help("Unix time berthd started")
@@ -39,8 +44,9 @@ void Metrics::observe(const std::string& method, int status, std::chrono::steady
   latency_->Observe(std::chrono::duration<double>(elapsed).count());
 }
 
-std::string Metrics::render(int64_t last_event_seq) {
+std::string Metrics::render(int64_t last_event_seq, std::size_t open_sessions) {
   last_event_->Set(static_cast<double>(last_event_seq));
+  open_sessions_->Set(static_cast<double>(open_sessions));
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -20,14 +20,15 @@ class Metrics {
   Metrics();
   ~Metrics();
   void observe(const std::string& method, int status, std::chrono::steady_clock::duration elapsed);
-  // The text exposition; `last_event_seq` is sampled at scrape time.
-  std::string render(int64_t last_event_seq);
+  // The text exposition; the gauges' values are sampled at scrape time.
+  std::string render(int64_t last_event_seq, std::size_t open_sessions);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Histogram* latency_;
   prometheus::Gauge* last_event_;
+  prometheus::Gauge* open_sessions_;
   prometheus::Gauge* start_time_;
 };
 

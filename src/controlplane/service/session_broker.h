@@ -81,7 +81,7 @@ class SessionBroker {
   Status deliver(const std::string& node, const std::string& id, std::vector<nlohmann::json> frames,
                  const std::optional<std::string>& error, bool done);
 
-  // Sessions open now (for /metrics and tests).
+  // Sessions open now (the berth_sessions_open gauge).
   std::size_t openSessions() const;
 
  private:
