@@ -31,12 +31,28 @@ std::string portsOf(const nlohmann::json& spec) {
   return out.empty() ? "-" : out;
 }
 
+// What the VM's agent reports: "running r3", "deploying r4", "failed r4", "pending".
+std::string stateOf(const nlohmann::json& app) {
+  const auto& status = app["status"];
+  if (!status.is_object()) return "-";
+  std::string out = str(status["state"]);
+  if (status["release"].is_number_integer() && status["release"].get<int64_t>() > 0) {
+    out += " r" + str(status["release"]);
+  }
+  return out;
+}
+
 void printApp(Context& ctx, const nlohmann::json& a) {
   ctx.print(a, [&] {
     const auto& spec = a["spec"];
     ctx.out() << "Name:      " << str(a["name"]) << "\n"
               << "Project:   " << str(a["project"]) << "\n"
               << "Release:   " << str(a["release"]) << "\n"
+              << "State:     " << stateOf(a);
+    if (a["status"].is_object() && !str(a["status"]["detail"]).empty() && str(a["status"]["detail"]) != "-") {
+      ctx.out() << " (" << str(a["status"]["detail"]) << ")";
+    }
+    ctx.out() << "\n"
               << "Kind:      " << str(spec["kind"]) << "\n";
     if (!str(spec["image"]).empty()) ctx.out() << "Image:     " << str(spec["image"]) << "\n";
     ctx.out() << "Command:   " << commandOf(spec) << "\n"
@@ -123,9 +139,9 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, appPath(o->project, "")));
       ctx.print(all, [&] {
-        Table t({"NAME", "RELEASE", "KIND", "REPLICAS", "PORTS", "COMMAND"});
+        Table t({"NAME", "RELEASE", "STATE", "KIND", "REPLICAS", "PORTS", "COMMAND"});
         for (const auto& a : all["items"]) {
-          t.addRow({str(a["name"]), str(a["release"]), str(a["spec"]["kind"]), str(a["spec"]["replicas"]),
+          t.addRow({str(a["name"]), str(a["release"]), stateOf(a), str(a["spec"]["kind"]), str(a["spec"]["replicas"]),
                     portsOf(a["spec"]), commandOf(a["spec"])});
         }
         ctx.out() << t.render();
