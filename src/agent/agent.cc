@@ -36,6 +36,9 @@ constexpr const char* kImageSource = "10.0.2.100:80";
 
 std::string key(const std::string& project, const std::string& vm) { return project + "/" + vm; }
 
+// Seconds to wait before the next boot after `failures` failed ones: 1, 2, 4 … 30.
+int bootBackoffSeconds(int failures) { return std::min(30, 1 << std::min(failures - 1, 5)); }
+
 std::string shellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -225,7 +228,7 @@ void Agent::reconcileVm(const json& vm) {
     state.boot_id.clear();
     if (!expected) {
       ++state.failures;
-      const int backoff = std::min(30, 1 << std::min(state.failures - 1, 5));
+      const int backoff = bootBackoffSeconds(state.failures);
       state.next_boot = Clock::now() + std::chrono::seconds(backoff);
       state.state = "failed";
       state.detail = "QEMU exited unexpectedly; booting again in " + std::to_string(backoff) + "s";
@@ -253,7 +256,7 @@ void Agent::reconcileVm(const json& vm) {
       ++state.failures;
       state.state = "failed";
       state.detail = booted.message();
-      state.next_boot = Clock::now() + std::chrono::seconds(std::min(30, 1 << std::min(state.failures, 5)));
+      state.next_boot = Clock::now() + std::chrono::seconds(bootBackoffSeconds(state.failures + 1));
       return;
     }
     state.booted_generation = generation;
@@ -263,7 +266,7 @@ void Agent::reconcileVm(const json& vm) {
     Status connected = connectChannel(state);
     if (!connected.isOk() && Clock::now() - state.up_since > kHelloDeadline) {
       ++state.failures;
-      const int backoff = std::min(30, 1 << std::min(state.failures - 1, 5));
+      const int backoff = bootBackoffSeconds(state.failures);
       (void)runtime_->kill(paths);
       state.channel.reset();
       state.pid = -1;

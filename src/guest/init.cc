@@ -4,20 +4,18 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "guest/image_store.h"
+#include "os/file_util.h"
 
 namespace berth::guest {
 namespace {
@@ -83,17 +81,10 @@ Status writeFiles(const json& files) {
         (path.size() >= 3 && path.compare(path.size() - 3, 3, "/..") == 0)) {
       return invalidArgument("file path '" + path + "' must be absolute without '..'");
     }
-    for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
-      ::mkdir(path.substr(0, slash).c_str(), 0755);
-    }
+    BERTH_RETURN_IF_ERROR(os::makeDirs(path.substr(0, path.rfind('/')), 0755));
     const auto& data = file["data"].get_binary();
-    const std::string tmp = path + ".berth-tmp";
-    std::FILE* out = std::fopen(tmp.c_str(), "wb");
-    if (out == nullptr) return internalError("cannot write " + path + ": " + std::strerror(errno));
-    const bool ok = std::fwrite(data.data(), 1, data.size(), out) == data.size();
-    if (std::fclose(out) != 0 || !ok) return internalError("cannot write " + path);
-    ::chmod(tmp.c_str(), static_cast<mode_t>(file["mode"].get<std::uint64_t>() & 07777));
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return internalError("cannot place " + path);
+    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, std::string(data.begin(), data.end()),
+                                              static_cast<mode_t>(file["mode"].get<std::uint64_t>() & 07777)));
   }
   return Status::ok();
 }

@@ -39,8 +39,8 @@ int64_t measureTscKhz() {
 }
 
 // A forked child inherits the daemon's signal mask (berthd and berth-agent block SIGTERM and
-// SIGINT for their sigwait), and exec keeps it. QEMU under TCG stalls with it — its guest never
-// got past early boot here — and would ignore a plain `kill`. Children start clean.
+// SIGINT for their sigwait), and exec keeps it: QEMU would ignore a plain `kill`. Children start
+// clean.
 void resetSignals() {
   sigset_t none;
   sigemptyset(&none);

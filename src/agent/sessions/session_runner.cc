@@ -29,11 +29,18 @@ json logFrame(const LogRecord& r) {
   return {{"ts", formatTimestamp(r.ts_ms)}, {"stream", r.stream}, {"data", r.data}};
 }
 
-std::vector<json> logFrames(std::string& partial, std::string_view bytes) {
-  std::vector<json> frames;
+// The records in the complete lines of `bytes` (after what `partial` held).
+std::vector<LogRecord> decodeRecords(std::string& partial, std::string_view bytes) {
+  std::vector<LogRecord> records;
   for (const std::string& line : takeLines(partial, bytes)) {
-    if (auto record = decodeLogRecord(line)) frames.push_back(logFrame(*record));
+    if (auto record = decodeLogRecord(line)) records.push_back(std::move(*record));
   }
+  return records;
+}
+
+std::vector<json> logFrames(const std::vector<LogRecord>& records) {
+  std::vector<json> frames;
+  for (const LogRecord& r : records) frames.push_back(logFrame(r));
   return frames;
 }
 
@@ -243,26 +250,14 @@ bool deliverAll(const std::function<bool(const json&, bool)>& post, const std::v
 }
 }  // namespace
 
-void SessionRunner::runLogs(const std::string& id, const json& session) {
-  const json params = session.value("params", json::object());
-  const bool follow = params.value("follow", false);
-  const auto tail = params.value("tail", std::size_t{200});
-  FileFollower file(paths_.vm(session.value("project", ""), session.value("vm", "")).appLog(session.value("app", "")));
+void SessionRunner::streamFile(const std::string& id, const std::vector<json>& past, bool follow,
+                               const std::function<std::vector<json>()>& fresh) {
   auto post = [&](const json& batch, bool done) { return deliver(id, batch, std::nullopt, done); };
-
-  std::string partial;
-  std::vector<LogRecord> held;
-  for (const std::string& line : takeLines(partial, file.readAll())) {
-    if (auto record = decodeLogRecord(line)) held.push_back(std::move(*record));
-  }
-  std::vector<json> frames;
-  for (const LogRecord& r : tailRecords(std::move(held), tail)) frames.push_back(logFrame(r));
-  if (!deliverAll(post, frames, !follow) || !follow) return;
-
+  if (!deliverAll(post, past, !follow) || !follow) return;
   auto last_post = std::chrono::steady_clock::now();
   while (!stopping_) {
     std::this_thread::sleep_for(kFollowPoll);
-    frames = logFrames(partial, file.readNew());
+    const std::vector<json> frames = fresh();
     const bool heartbeat = std::chrono::steady_clock::now() - last_post >= kFollowHeartbeat;
     if (frames.empty() && !heartbeat) continue;
     if (!deliverAll(post, frames, false)) return;
@@ -271,25 +266,20 @@ void SessionRunner::runLogs(const std::string& id, const json& session) {
   (void)deliver(id, json::array(), "the node's agent is stopping", true);
 }
 
+void SessionRunner::runLogs(const std::string& id, const json& session) {
+  const json params = session.value("params", json::object());
+  FileFollower file(paths_.vm(session.value("project", ""), session.value("vm", "")).appLog(session.value("app", "")));
+  std::string partial;
+  const auto past = tailRecords(decodeRecords(partial, file.readAll()), params.value("tail", std::size_t{200}));
+  streamFile(id, logFrames(past), params.value("follow", false),
+             [&] { return logFrames(decodeRecords(partial, file.readNew())); });
+}
+
 void SessionRunner::runConsole(const std::string& id, const json& session) {
   const json params = session.value("params", json::object());
-  const bool follow = params.value("follow", false);
-  const auto tail = params.value("tail", std::size_t{200});
   FileFollower file(paths_.vm(session.value("project", ""), session.value("vm", "")).serialLog());
-  auto post = [&](const json& batch, bool done) { return deliver(id, batch, std::nullopt, done); };
-  std::vector<json> frames = consoleFrames(tailText(file.readAll(), tail));
-  if (!deliverAll(post, frames, !follow) || !follow) return;
-
-  auto last_post = std::chrono::steady_clock::now();
-  while (!stopping_) {
-    std::this_thread::sleep_for(kFollowPoll);
-    frames = consoleFrames(file.readNew());
-    const bool heartbeat = std::chrono::steady_clock::now() - last_post >= kFollowHeartbeat;
-    if (frames.empty() && !heartbeat) continue;
-    if (!deliverAll(post, frames, false)) return;
-    last_post = std::chrono::steady_clock::now();
-  }
-  (void)deliver(id, json::array(), "the node's agent is stopping", true);
+  streamFile(id, consoleFrames(tailText(file.readAll(), params.value("tail", std::size_t{200}))),
+             params.value("follow", false), [&] { return consoleFrames(file.readNew()); });
 }
 
 }  // namespace berth::agent

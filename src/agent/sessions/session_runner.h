@@ -49,6 +49,10 @@ class SessionRunner {
   void runExec(const std::string& id, const nlohmann::json& session);
   void runLogs(const std::string& id, const nlohmann::json& session);
   void runConsole(const std::string& id, const nlohmann::json& session);
+  // Sends `past`; with `follow`, then what `fresh()` turns up every poll, until the caller
+  // leaves or the agent stops (logs and console: files the node keeps).
+  void streamFile(const std::string& id, const std::vector<nlohmann::json>& past, bool follow,
+                  const std::function<std::vector<nlohmann::json>()>& fresh);
   // Posts a batch; false once the session is over for berthd (caller gone) or unreachable.
   bool deliver(const std::string& id, const nlohmann::json& frames, const std::optional<std::string>& error,
                bool done);

@@ -46,7 +46,7 @@ Result<std::shared_ptr<SessionBroker::Session>> SessionBroker::open(const std::s
 
 Status SessionBroker::waitStarted(Session& session, std::chrono::milliseconds claim_timeout) {
   std::unique_lock lock(mu_);
-  const bool settled = session.changed.wait_for(lock, claim_timeout, [&] {
+  session.changed.wait_for(lock, claim_timeout, [&] {
     return session.state == Session::State::kStarted || session.state == Session::State::kRefused ||
            session.state == Session::State::kClosed;
   });
@@ -58,7 +58,7 @@ Status SessionBroker::waitStarted(Session& session, std::chrono::milliseconds cl
   const bool claimed = session.state == Session::State::kClaimed;
   session.state = Session::State::kClosed;
   sessions_.erase(session.id);
-  if (!settled && !claimed) {
+  if (!claimed) {
     return unavailable("the agent of node '" + session.node + "' did not pick up the " + session.spec.kind + " in " +
                        std::to_string(claim_timeout.count() / 1000) + " s; is it running? (berth status)");
   }
