@@ -6,6 +6,11 @@
 //     cache/initramfs-<sha256>.cpio     berth-init + modules, by content hash
 //     images/<sha256>.tar               app bundles fetched from berthd
 //     images/<sha256>.ext4              converted, read-only; <sha256>.ext4.digest names its own hash
+//     images/oci/<manifest-sha256>/     an imported OCI image (image/image_import.h), whole
+//       image.ext4                      its root file system, read-only
+//       image.json                      manifest and config digests, config, ext4 digest and size
+//     images/oci/.import-XXXXXX/        an import in progress (skopeo's layout, the unpacked root);
+//                                       one left by a crash is garbage
 //     vms/<project>/<vm>/
 //       qemu.pid  qmp.sock  channel.sock  console.sock
 //       qemu.log                        QEMU's own stderr (launch errors)
@@ -32,6 +37,7 @@ class Paths {
   std::string imagesDir() const { return data_ + "/images"; }
   std::string imageTar(const std::string& hex) const { return imagesDir() + "/" + hex + ".tar"; }
   std::string imageExt4(const std::string& hex) const { return imagesDir() + "/" + hex + ".ext4"; }
+  std::string ociImagesDir() const { return imagesDir() + "/oci"; }
   std::string vmsDir() const { return data_ + "/vms"; }
   std::string vmDir(const std::string& project, const std::string& vm) const {
     return vmsDir() + "/" + project + "/" + vm;
@@ -52,6 +58,16 @@ class Paths {
     std::string appLog(const std::string& app) const { return logsDir() + "/" + app + ".log"; }
   };
   Vm vm(const std::string& project, const std::string& vm) const { return Vm{vmDir(project, vm)}; }
+
+  // The files of one OCI image cache entry; `dir` is also used for an entry being built.
+  struct CachedImage {
+    std::string dir;
+    std::string ext4() const { return dir + "/image.ext4"; }
+    std::string record() const { return dir + "/image.json"; }
+  };
+  CachedImage cachedImage(const std::string& manifest_hex) const {
+    return CachedImage{ociImagesDir() + "/" + manifest_hex};
+  }
 
  private:
   std::string data_;
