@@ -150,10 +150,14 @@ Status Agent::reconcile(const json& assignment) {
   std::map<std::string, std::vector<json>> apps_by_vm;
   const json assigned_apps = assignment.value("apps", json::array());
   const json assigned_vms = assignment.value("vms", json::array());
-  for (const json& app : assigned_apps) {
+  const json secrets = assignment.value("secrets", json::object());
+  for (json app : assigned_apps) {
     const json spec = app.value("spec", json::object());
+    const std::string project = app.value("project", "");
+    // Secrets travel with their app in memory only: the agent never writes them to disk.
+    if (auto s = secrets.find(key(project, app.value("name", ""))); s != secrets.end()) app["secrets"] = *s;
     if (spec.contains("vm") && spec["vm"].is_string()) {
-      apps_by_vm[key(app.value("project", ""), spec["vm"].get<std::string>())].push_back(app);
+      apps_by_vm[key(project, spec["vm"].get<std::string>())].push_back(std::move(app));
     }
   }
   for (const json& vm : assigned_vms) {
@@ -415,12 +419,33 @@ void Agent::reconcileApps(VmState& state, const std::vector<json>& apps) {
   }
 }
 
+// Env secrets join the app's environment; file secrets become /run/secrets/<app>/<name> (the
+// guest's /run is a tmpfs), readable by root only. Both reach the guest over the channel alone.
+Status Agent::addSecrets(const json& app, json& request) {
+  const std::string name = app.value("name", "");
+  for (const json& secret : app.value("secrets", json::array())) {
+    const std::string secret_name = secret.value("name", ""), value = secret.value("value", "");
+    if (secret_name.empty() || secret_name.find('/') != std::string::npos || secret_name[0] == '.') {
+      return invalidArgument("app '" + name + "' names a malformed secret");
+    }
+    if (secret.value("as", "env") == "file") {
+      request["files"].push_back({{"path", "/run/secrets/" + name + "/" + secret_name},
+                                  {"mode", 0400},
+                                  {"data", json::binary(std::vector<std::uint8_t>(value.begin(), value.end()))}});
+    } else {
+      request["env"][secret_name] = value;
+    }
+  }
+  return Status::ok();
+}
+
 Status Agent::deployApp(VmState& state, const json& app) {
   if (!state.channel) return unavailable("guest channel is not up");
   const json spec = app.value("spec", json::object());
   json request = {{"app", app.value("name", "")}};
   request["argv"] = spec.value("command", json::array());
   request["env"] = spec.value("env", json::object());
+  BERTH_RETURN_IF_ERROR(addSecrets(app, request));
   const std::string image = spec.value("image", std::string());
   if (!image.empty()) {
     if (image.rfind("sha256:", 0) != 0 || image.size() != 71) {

@@ -10,7 +10,7 @@ namespace {
 
 struct Options {
   std::string project, name, cmd, image, vm;
-  std::vector<std::string> env, ports;
+  std::vector<std::string> env, ports, secrets, secret_files;
   std::optional<int64_t> replicas, to;
 };
 
@@ -60,6 +60,9 @@ void printApp(Context& ctx, const nlohmann::json& a) {
               << "Replicas:  " << str(spec["replicas"]) << "\n"
               << "VM:        " << str(spec["vm"]) << "\n";
     for (const auto& [k, v] : spec["env"].items()) ctx.out() << "Env:       " << k << "=" << str(v) << "\n";
+    for (const auto& s : spec.value("secrets", nlohmann::json::array())) {
+      ctx.out() << "Secret:    " << str(s["name"]) << " v" << str(s["version"]) << " (" << str(s["as"]) << ")\n";
+    }
   });
 }
 
@@ -78,6 +81,11 @@ Result<nlohmann::json> specBody(const Options& o, const std::vector<std::string>
   }
   if (o.replicas) body["replicas"] = *o.replicas;
   if (!o.vm.empty()) body["vm"] = o.vm;
+  if (!o.secrets.empty() || !o.secret_files.empty()) {
+    body["secrets"] = nlohmann::json::array();
+    for (const auto& s : o.secrets) body["secrets"].push_back(s);
+    for (const auto& s : o.secret_files) body["secrets"].push_back({{"name", s}, {"as", "file"}});
+  }
   return body;
 }
 
@@ -88,6 +96,9 @@ void addSpecFlags(CLI::App* cmd, Options& o) {
   cmd->add_option("--port", o.ports, "Port the app listens on: 8080 or 53/udp (repeatable)");
   cmd->add_option("--replicas", o.replicas, "Instances to run");
   cmd->add_option("--vm", o.vm, "Pin to this VM of the project");
+  cmd->add_option("--secret", o.secrets, "A project secret the app sees as an env variable of that name (repeatable)");
+  cmd->add_option("--secret-file", o.secret_files,
+                  "A project secret the app reads from /run/secrets/<app>/<NAME> (repeatable)");
 }
 
 }  // namespace
@@ -122,7 +133,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
   set->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
-      if (body.empty()) return invalidArgument("nothing to change; give a command, --image, --env, --port, --replicas or --vm");
+      if (body.empty()) return invalidArgument("nothing to change; give a command, --image, --env, --port, --replicas, --vm or --secret");
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->patch(appPath(o->project, o->name), body));
       printApp(ctx, r.body);

@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cstdio>
 #include <thread>
 
+#include "common/crypto.h"
 #include "controlplane/api/api.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/service/control_plane.h"
@@ -31,6 +33,30 @@ Result<os::UniqueFd> lockDataDir(const std::string& dir) {
   return fd;
 }
 
+// The operator's key file, or <data>/master.key made on first start (under the data-dir lock,
+// so two starts cannot each make one). A key others may read is refused.
+Result<SecretBox> loadMasterKey(const BerthdOptions& options) {
+  const bool given = !options.master_key_file.empty();
+  const std::string path = given ? options.master_key_file : options.data_dir + "/master.key";
+  if (!given && !os::pathExists(path)) {
+    BERTH_ASSIGN_OR_RETURN(std::string hex, randomHex(SecretBox::kKeyBytes));
+    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, hex + "\n", 0600));
+    spdlog::info("berthd: created the master key that seals secrets: {} (back it up; without it secrets are lost)",
+                 path);
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return notFound("cannot read the master key '" + path + "': " + os::errnoMessage(errno));
+  }
+  if (st.st_mode & 077) {
+    return failedPrecondition("the master key '" + path + "' may be read by group or others; run: chmod 600 " + path);
+  }
+  BERTH_ASSIGN_OR_RETURN(std::string text, os::readFile(path));
+  auto box = SecretBox::fromHex(text);
+  if (!box.isOk()) return box.status().withContext("master key '" + path + "'");
+  return box;
+}
+
 class RunningBerthd final : public Berthd {
  public:
   RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store)
@@ -40,6 +66,8 @@ class RunningBerthd final : public Berthd {
         scheduler_(*store_, SystemClock::instance()) {}
 
   ~RunningBerthd() override { stop(); }
+
+  void useSecretBox(SecretBox box) { control_plane_.useSecretBox(std::move(box)); }
 
   Status serve() {
     BERTH_ASSIGN_OR_RETURN(auto bootstrap, control_plane_.bootstrapAdminToken());
@@ -51,6 +79,7 @@ class RunningBerthd final : public Berthd {
       std::fflush(stdout);
     }
     BERTH_ASSIGN_OR_RETURN(HttpServerOptions http, listenOptions(options_.listen));
+    http.is_quick = &Api::isQuick;
     http.max_body_bytes = options_.max_body_bytes;
     BERTH_ASSIGN_OR_RETURN(server_, HttpServer::start(http, [this](const HttpRequest& r) { return api_.handle(r); }));
     BERTH_RETURN_IF_ERROR(os::writeFileAtomic(options_.data_dir + "/berthd.addr", server_->boundAddress() + "\n"));
@@ -135,7 +164,9 @@ Result<std::unique_ptr<Berthd>> Berthd::start(const BerthdOptions& given) {
   BERTH_RETURN_IF_ERROR(os::makeDirs(options.data_dir, 0700));
   BERTH_ASSIGN_OR_RETURN(os::UniqueFd lock, lockDataDir(options.data_dir));
   BERTH_ASSIGN_OR_RETURN(auto store, store::SqliteStore::open(options.data_dir + "/berth.db"));
+  BERTH_ASSIGN_OR_RETURN(SecretBox master_key, loadMasterKey(options));
   auto berthd = std::make_unique<RunningBerthd>(options, std::move(lock), std::move(store));
+  berthd->useSecretBox(std::move(master_key));
   BERTH_RETURN_IF_ERROR(berthd->serve());
   return std::unique_ptr<Berthd>(std::move(berthd));
 }

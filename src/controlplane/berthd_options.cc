@@ -24,6 +24,10 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code) 
   CLI::App app{"berthd: the Berth control plane (REST API, store, scheduler)", "berthd"};
   app.set_config("--config", "", "Read options from this INI/TOML file");
   app.add_option("--data", o.data_dir, "Data directory (database, admin token)")->envname("BERTH_DATA");
+  app.add_option("--master-key-file", o.master_key_file,
+                 "File with the key that seals secrets (64 hex characters, mode 0600; default: <data>/master.key, "
+                 "created on first start)")
+      ->envname("BERTH_MASTER_KEY_FILE");
   app.add_option("--listen", o.listen, "HOST:PORT to serve the API on (port 0 picks one; see <data>/berthd.addr)")
       ->envname("BERTH_LISTEN")
       ->capture_default_str();

@@ -22,6 +22,9 @@ struct BerthdOptions {
   int shutdown_grace_seconds = 20;
   ApiOptions api;
   std::string log_level = "info";
+  // The key secrets are sealed under: a file of 64 hex characters, mode 0600. Empty: <data>/master.key,
+  // created on first start.
+  std::string master_key_file;
 };
 
 // Parses argv. On --help or a usage error returns a Status whose message is the text to print;

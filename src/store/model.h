@@ -89,6 +89,17 @@ struct Release {
   std::string created_by;  // token id
 };
 
+// One version of a project's secret. Setting a secret adds a version; releases name the version
+// they use, so a rollback restores the value it ran with. Only the sealed form is stored.
+struct Secret {
+  std::string project;
+  std::string name;
+  int64_t version = 0;  // 1, 2, ...
+  std::string sealed;   // base64 of SecretBox::seal(value, "<project>/<name>/<version>")
+  int64_t created_at = 0;
+  std::string created_by;  // token id
+};
+
 struct Token {
   std::string id;    // public identifier, "tok_" + 16 hex
   std::string name;

@@ -1,6 +1,19 @@
 #include "store/sqlite_db.h"
 
+#include <mutex>
+
 namespace berth::store {
+
+namespace {
+// By default SQLite keeps memory statistics under one process-wide mutex that every malloc and
+// free takes; with readers on several threads that mutex was most of the futex waits on the GET
+// path (perf). Berth never reads the statistics. Legal only before SQLite initialises, so it is
+// done before the first open; if the process initialised SQLite already, the call fails harmlessly.
+void configureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+}  // namespace
 
 Statement::~Statement() {
   if (stmt_) {
@@ -60,6 +73,7 @@ std::optional<std::string> Statement::optionalTextAt(int col) const {
 }
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, bool read_only) {
+  configureSqliteOnce();
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX | (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);

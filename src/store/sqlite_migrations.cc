@@ -67,6 +67,14 @@ ALTER TABLE apps ADD COLUMN observed_release INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE apps ADD COLUMN state TEXT NOT NULL DEFAULT 'pending';
 ALTER TABLE apps ADD COLUMN state_detail TEXT NOT NULL DEFAULT '';
 )sql",
+      // 4: sealed secrets, every version kept for the releases that use it.
+      R"sql(
+CREATE TABLE secrets (
+  project TEXT NOT NULL REFERENCES projects(name), name TEXT NOT NULL, version INTEGER NOT NULL,
+  sealed TEXT NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,
+  PRIMARY KEY (project, name, version)
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

@@ -108,6 +108,7 @@ void SqliteStore::commitBatch(std::vector<PendingWrite>& batch) {
     auto max = maxEventSeq(*writer_db_);
     if (max.isOk()) seq = *max;
   }
+  if (commit.isOk() && any_ok) data_generation_.fetch_add(1);
   {
     std::lock_guard lock(queue_mu_);
     ++commits_;
@@ -173,6 +174,8 @@ void SqliteStore::wakeAll() {
   }
   events_cv_.notify_all();
 }
+
+int64_t SqliteStore::dataGeneration() const { return data_generation_.load(); }
 
 int64_t SqliteStore::commitCount() const {
   std::lock_guard lock(queue_mu_);

@@ -7,6 +7,7 @@
 // the API acknowledge more durable writes per second than single-row commits can.
 // Reads run on a pool of read-only connections and never wait for the writer (WAL snapshots).
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -32,6 +33,7 @@ class SqliteStore final : public Store {
   int64_t lastEventSeq() const override;
   int64_t waitForEvents(int64_t after, std::chrono::milliseconds timeout) override;
   void wakeAll() override;
+  int64_t dataGeneration() const override;
 
   // Number of commits (fsyncs) and write() calls so far: their ratio is the group-commit factor.
   int64_t commitCount() const;
@@ -57,6 +59,7 @@ class SqliteStore final : public Store {
   std::deque<PendingWrite> queue_;
   bool stopping_ = false;
   int64_t commits_ = 0;
+  std::atomic<int64_t> data_generation_{0};
   int64_t writes_ = 0;
 
   std::mutex readers_mu_;

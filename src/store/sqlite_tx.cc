@@ -169,7 +169,8 @@ Status SqliteTx::updateProject(const Project& p, int64_t expected_version) {
 }
 
 Status SqliteTx::deleteProject(const std::string& name) {
-  for (const char* sql : {"DELETE FROM tokens WHERE project = ?", "DELETE FROM projects WHERE name = ?"}) {
+  for (const char* sql : {"DELETE FROM tokens WHERE project = ?", "DELETE FROM secrets WHERE project = ?",
+                          "DELETE FROM projects WHERE name = ?"}) {
     BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(sql));
     st.bind(1, name);
     BERTH_RETURN_IF_ERROR(st.run());
@@ -433,6 +434,56 @@ Result<int64_t> SqliteTx::countTokens() {
   BERTH_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return internalError("count query returned no row");
   return st.int64At(0);
+}
+
+// --- secrets ---
+
+namespace {
+constexpr const char* kSecretCols = "project, name, version, sealed, created_at, created_by";
+Secret readSecret(const Statement& st) {
+  return Secret{st.textAt(0), st.textAt(1), st.int64At(2), st.textAt(3), st.int64At(4), st.textAt(5)};
+}
+}  // namespace
+
+Status SqliteTx::insertSecret(const Secret& s) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO secrets (") + kSecretCols +
+                                                   ") VALUES (?, ?, ?, ?, ?, ?)"));
+  st.bind(1, s.project).bind(2, s.name).bind(3, s.version).bind(4, s.sealed).bind(5, s.created_at);
+  st.bind(6, s.created_by);
+  return insertOrExplain(st, "secret '" + s.name + "' version " + std::to_string(s.version));
+}
+
+Result<Secret> SqliteTx::getSecret(const std::string& project, const std::string& name, int64_t version) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kSecretCols +
+                                                   " FROM secrets WHERE project = ? AND name = ? AND (? = 0 OR "
+                                                   "version = ?) ORDER BY version DESC LIMIT 1"));
+  st.bind(1, project).bind(2, name).bind(3, version).bind(4, version);
+  return getOne<Secret>(st, readSecret,
+                        version ? "secret '" + name + "' has no version " + std::to_string(version)
+                                : "secret '" + name + "' does not exist in project '" + project + "'");
+}
+
+Result<std::vector<Secret>> SqliteTx::listSecrets(const std::string& project) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kSecretCols +
+                                                   " FROM secrets s WHERE project = ? AND version = (SELECT "
+                                                   "MAX(version) FROM secrets WHERE project = s.project AND "
+                                                   "name = s.name) ORDER BY name"));
+  st.bind(1, project);
+  std::vector<Secret> out;
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(readSecret(st));
+  }
+  return out;
+}
+
+Status SqliteTx::deleteSecret(const std::string& project, const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("DELETE FROM secrets WHERE project = ? AND name = ?"));
+  st.bind(1, project).bind(2, name);
+  BERTH_RETURN_IF_ERROR(st.run());
+  if (db_.changes() == 0) return notFound("secret '" + name + "' does not exist in project '" + project + "'");
+  return Status::ok();
 }
 
 // --- events ---

@@ -53,6 +53,10 @@ class SqliteTx final : public Tx {
                                  int limit) override;
   Status deleteToken(const std::string& id) override;
   Result<int64_t> countTokens() override;
+  Status insertSecret(const Secret& s) override;
+  Result<Secret> getSecret(const std::string& project, const std::string& name, int64_t version) override;
+  Result<std::vector<Secret>> listSecrets(const std::string& project) override;
+  Status deleteSecret(const std::string& project, const std::string& name) override;
 
   Result<int64_t> appendEvent(const Event& e) override;
   Result<std::vector<Event>> listEvents(int64_t after, const std::optional<std::string>& project,

@@ -85,6 +85,14 @@ class Tx {
   virtual Status deleteToken(const std::string& id) = 0;
   virtual Result<int64_t> countTokens() = 0;
 
+  virtual Status insertSecret(const Secret& s) = 0;
+  // The given version, or the newest when `version` is 0.
+  virtual Result<Secret> getSecret(const std::string& project, const std::string& name, int64_t version) = 0;
+  // The newest version of each of the project's secrets, by name.
+  virtual Result<std::vector<Secret>> listSecrets(const std::string& project) = 0;
+  // Removes every version.
+  virtual Status deleteSecret(const std::string& project, const std::string& name) = 0;
+
   // Assigns and returns the event's seq.
   virtual Result<int64_t> appendEvent(const Event& e) = 0;
   // Events with seq > after, oldest first; only `project`'s when given.
@@ -108,6 +116,9 @@ class Store {
   virtual int64_t waitForEvents(int64_t after, std::chrono::milliseconds timeout) = 0;
   // Releases every waitForEvents() caller (used at shutdown).
   virtual void wakeAll() = 0;
+  // Grows with every committed write, before that write() returns: a read that starts after
+  // the value was G and sees G again afterwards saw no change (what response caches key on).
+  virtual int64_t dataGeneration() const = 0;
 };
 
 }  // namespace berth::store

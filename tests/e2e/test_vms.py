@@ -101,8 +101,9 @@ class VmTestBase(h.BerthdTestCase):
         for pid in qemu_pids(cls.berthd.data_dir):
             os.kill(pid, signal.SIGKILL)
 
-    def berth(self, *args, timeout=BOOT_SECONDS + 60):
-        r = subprocess.run([h.BERTH, *args], capture_output=True, text=True, env=self.env, timeout=timeout)
+    def berth(self, *args, timeout=BOOT_SECONDS + 60, input=None):
+        r = subprocess.run([h.BERTH, *args], capture_output=True, text=True, env=self.env, timeout=timeout,
+                           input=input)
         return r.returncode, r.stdout, r.stderr
 
     def site(self, text):
@@ -238,6 +239,51 @@ class VmTest(VmTestBase):
         self.assertEqual(code, 0, err)
         self.assertIn("berth-init: ready", out)
         self.assertIn("berth-init: app site started", out)
+
+    def test_secrets_reach_the_app_and_nothing_else(self):
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-sec"}).status, 201)
+        port = free_port()
+        self.deploy("e2e-sec", "site", "<p>sec</p>", port)
+        value, file_value = "env-" + os.urandom(8).hex(), "file-" + os.urandom(8).hex()
+        for name, v in (("GREETING", value), ("TOKEN", file_value)):
+            code, _, err = self.berth("secret", "set", name, "-p", "e2e-sec", input=v)
+            self.assertEqual(code, 0, err)
+        code, out, err = self.berth("app", "set", "site", "-p", "e2e-sec", "--secret", "GREETING",
+                                    "--secret-file", "TOKEN")
+        self.assertEqual(code, 0, err)
+
+        def running(release):
+            status = self.admin.get("/v1/projects/e2e-sec/apps/site").json["status"]
+            return status["release"] == release and status["state"] == "running"
+
+        self.wait_for(lambda: running(2), "release 2 with the secrets to run")
+        code, out, err = self.berth("exec", "site", "-p", "e2e-sec", "--", "sh", "-c",
+                                    "echo \"$GREETING\"; cat /run/secrets/site/TOKEN; echo; "
+                                    "stat -c %a /run/secrets/site/TOKEN; stat -f -c %T /run/secrets/site")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out.split(), [value, file_value, "400", "tmpfs"])
+        # A new value is a new release, delivered to the running VM.
+        code, out, err = self.berth("secret", "set", "GREETING", "-p", "e2e-sec", input=value + "-v2")
+        self.assertIn("app site: new release", out, err)
+        self.wait_for(lambda: running(3), "release 3 with the new value to run")
+        code, out, err = self.berth("exec", "site", "-p", "e2e-sec", "--", "sh", "-c", "echo $GREETING")
+        self.assertEqual(out.strip(), value + "-v2", err)
+        self.assertEqual(fetch(port), "<p>sec</p>")
+        # Not on the QEMU command line, the serial console, berthd's log or the agent's files.
+        with open(f"/proc/{self.qemu_pid('e2e-sec', 'default')}/cmdline", "rb") as f:
+            cmdline = f.read()
+        for secret in (value, file_value):
+            self.assertNotIn(secret.encode(), cmdline)
+            self.assertNotIn(secret, self.serial_log("e2e-sec", "default"))
+            self.assertNotIn(secret, self.berthd.read_log())
+        for root, _, files in os.walk(os.path.join(self.berthd.data_dir, "agent")):
+            for name in files:
+                path = os.path.join(root, name)
+                if os.path.getsize(path) < 64 << 20 and not name.endswith((".ext4", ".img", ".sock")):
+                    with open(path, "rb") as f:
+                        data = f.read()
+                    self.assertNotIn(value.encode(), data, path)
+                    self.assertNotIn(file_value.encode(), data, path)
 
     def test_a_failing_command_fails_the_deploy_with_the_reason(self):
         self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-bad"}).status, 201)

@@ -74,6 +74,33 @@ class CliTest(h.BerthdTestCase):
         code, out, _ = self.berth("app", "show", "site", "-p", "clidemo", "--json")
         self.assertEqual(json.loads(out)["spec"]["env"], {"A": "1"})
 
+    def test_secrets_from_stdin_and_file_never_printed(self):
+        self.login()
+        self.berth("project", "create", "sec")
+        code, out, err = self.berth("secret", "set", "API_KEY", "--project", "sec", input="k-123\n")
+        self.assertEqual((code, err), (0, ""), err)
+        self.assertIn("Set secret API_KEY version 1", out)
+        key_file = os.path.join(self.home, "tls.pem")
+        with open(key_file, "w") as f:
+            f.write("-----BEGIN KEY-----\n")
+        code, out, err = self.berth("secret", "set", "TLS", "--project", "sec", "--file", key_file)
+        self.assertEqual(code, 0, err)
+        code, out, err = self.berth("app", "create", "api", "--project", "sec", "--secret", "API_KEY",
+                                    "--secret-file", "TLS", "--cmd", "sleep 1000")
+        self.assertEqual(code, 0, err)
+        self.assertIn("Secret:    API_KEY v1 (env)", out)
+        self.assertIn("Secret:    TLS v1 (file)", out)
+        code, out, err = self.berth("secret", "set", "API_KEY", "--project", "sec", input="k-456")
+        self.assertIn("app api: new release", out)
+        code, out, _ = self.berth("secret", "ls", "--project", "sec")
+        self.assertEqual(code, 0)
+        self.assertRegex(out, r"API_KEY\s+2")
+        self.assertNotIn("k-456", out)
+        code, _, err = self.berth("secret", "rm", "TLS", "--project", "sec")
+        self.assertEqual(code, 1)
+        self.assertIn("used by app(s) api", err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+
     def test_tokens_made_by_the_cli_work_with_their_role(self):
         self.login()
         self.berth("project", "create", "tokdemo")

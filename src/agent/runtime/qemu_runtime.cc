@@ -48,24 +48,39 @@ void resetSignals() {
 }
 
 // /dev/kvm being there is not enough: nested hosts expose it and then fail on the first vCPU
-// reset (seen here: "failed to set MSR 0x10a", QEMU aborts). So a paused QEMU with the real
-// accelerator and CPU model is started once: alive after the probe window means KVM works.
+// reset (seen here: "failed to set MSR 0x10a", QEMU aborts). So QEMU is started once with the
+// real accelerator and CPU model and a monitor on stdin that says "quit": the monitor is read
+// only after machine setup and the reset, so exit status 0 means KVM works. (A timing probe,
+// "still alive after 500 ms", was fooled on a busy host, where the abort came later.)
 bool kvmUsable(const std::string& qemu_binary) {
   if (::access("/dev/kvm", R_OK | W_OK) != 0) return false;
+  int commands[2];
+  if (::pipe2(commands, O_CLOEXEC) != 0) return false;
   const pid_t child = ::fork();
-  if (child < 0) return false;
+  if (child < 0) {
+    ::close(commands[0]);
+    ::close(commands[1]);
+    return false;
+  }
   if (child == 0) {
     int null_fd = ::open("/dev/null", O_RDWR);
-    for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
+    ::dup2(commands[0], 0);
+    ::dup2(null_fd, 1);
+    ::dup2(null_fd, 2);
     ::close_range(3, ~0U, 0);
     resetSignals();
     ::execlp(qemu_binary.c_str(), qemu_binary.c_str(), "-machine", "microvm,accel=kvm", "-cpu", "host", "-m", "64",
-             "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none", "-S", nullptr);
+             "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "stdio", "-S", nullptr);
     ::_exit(127);
   }
+  ::close(commands[0]);
+  const char quit[] = "quit\n";
+  (void)!::write(commands[1], quit, sizeof quit - 1);
+  ::close(commands[1]);
   int status = 0;
-  for (int i = 0; i < 25; ++i) {
+  for (int i = 0; i < 500; ++i) {
     if (::waitpid(child, &status, WNOHANG) == child) {
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
       spdlog::warn("qemu: /dev/kvm is present but KVM does not work here (probe exited with status {}); using TCG",
                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
       return false;
@@ -75,7 +90,8 @@ bool kvmUsable(const std::string& qemu_binary) {
   ::kill(child, SIGKILL);
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  return true;
+  spdlog::warn("qemu: the KVM probe did not finish within 10 s; using TCG");
+  return false;
 }
 
 std::string shellQuote(const std::string& s) {

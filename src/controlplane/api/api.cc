@@ -6,6 +6,7 @@
 #include "controlplane/api/metrics.h"
 #include "controlplane/api/openapi.h"
 #include "controlplane/api/request_context.h"
+#include "controlplane/api/response_cache.h"
 
 namespace berth::controlplane {
 
@@ -16,6 +17,8 @@ struct Route {
   std::vector<std::string> pattern;  // segments; ":name" captures
   RouteHandler handler;
   bool raw_body = false;  // an upload: the body is bytes (a tar bundle), not JSON
+  bool waits = false;     // a GET that may block: long-polls, streams, relayed sessions, blobs
+  bool cached = false;    // a GET whose answer depends only on the store and the token
 };
 
 std::vector<std::string> split(const std::string& path) {
@@ -34,45 +37,52 @@ Route route(const char* method, const std::string& path, RouteHandler h) { retur
 Route upload(const char* method, const std::string& path, RouteHandler h) {
   return Route{method, split(path), h, true};
 }
+Route waiting(const char* method, const std::string& path, RouteHandler h) {
+  return Route{method, split(path), h, false, true};
+}
+Route cachedGet(const std::string& path, RouteHandler h) { return Route{"GET", split(path), h, false, false, true}; }
 
 const std::vector<Route>& routes() {
   static const std::vector<Route> kRoutes = {
       route("GET", "/v1/whoami", handleWhoami),
       route("POST", "/v1/tokens", handleCreateToken),
-      route("GET", "/v1/tokens", handleListTokens),
+      cachedGet("/v1/tokens", handleListTokens),
       route("DELETE", "/v1/tokens/:token", handleDeleteToken),
       route("POST", "/v1/projects", handleCreateProject),
-      route("GET", "/v1/projects", handleListProjects),
-      route("GET", "/v1/projects/:project", handleGetProject),
+      cachedGet("/v1/projects", handleListProjects),
+      cachedGet("/v1/projects/:project", handleGetProject),
       route("PATCH", "/v1/projects/:project", handlePatchProject),
       route("DELETE", "/v1/projects/:project", handleDeleteProject),
       route("POST", "/v1/projects/:project/vms", handleCreateVm),
-      route("GET", "/v1/projects/:project/vms", handleListVms),
-      route("GET", "/v1/projects/:project/vms/:vm", handleGetVm),
+      cachedGet("/v1/projects/:project/vms", handleListVms),
+      cachedGet("/v1/projects/:project/vms/:vm", handleGetVm),
       route("PATCH", "/v1/projects/:project/vms/:vm", handlePatchVm),
       route("DELETE", "/v1/projects/:project/vms/:vm", handleDeleteVm),
       route("POST", "/v1/projects/:project/vms/:vm/start", handleStartVm),
       route("POST", "/v1/projects/:project/vms/:vm/stop", handleStopVm),
       route("POST", "/v1/projects/:project/vms/:vm/restart", handleRestartVm),
-      route("GET", "/v1/projects/:project/vms/:vm/console", handleVmConsole),
+      waiting("GET", "/v1/projects/:project/vms/:vm/console", handleVmConsole),
       route("POST", "/v1/projects/:project/apps", handleCreateApp),
-      route("GET", "/v1/projects/:project/apps", handleListApps),
-      route("GET", "/v1/projects/:project/apps/:app", handleGetApp),
+      cachedGet("/v1/projects/:project/apps", handleListApps),
+      cachedGet("/v1/projects/:project/apps/:app", handleGetApp),
       route("PATCH", "/v1/projects/:project/apps/:app", handlePatchApp),
       route("DELETE", "/v1/projects/:project/apps/:app", handleDeleteApp),
-      route("GET", "/v1/projects/:project/apps/:app/releases", handleListReleases),
+      cachedGet("/v1/projects/:project/apps/:app/releases", handleListReleases),
       route("POST", "/v1/projects/:project/apps/:app/rollback", handleRollbackApp),
-      route("GET", "/v1/projects/:project/apps/:app/logs", handleAppLogs),
+      waiting("GET", "/v1/projects/:project/apps/:app/logs", handleAppLogs),
       route("POST", "/v1/projects/:project/apps/:app/exec", handleAppExec),
-      route("GET", "/v1/events", handleEvents),
+      route("POST", "/v1/projects/:project/secrets", handleSetSecret),
+      route("GET", "/v1/projects/:project/secrets", handleListSecrets),
+      route("DELETE", "/v1/projects/:project/secrets/:secret", handleDeleteSecret),
+      waiting("GET", "/v1/events", handleEvents),
       upload("POST", "/v1/projects/:project/blobs", handleUploadBlob),
-      route("GET", "/v1/blobs/:digest", handleGetBlob),
+      waiting("GET", "/v1/blobs/:digest", handleGetBlob),
       route("POST", "/v1/nodes", handleRegisterNode),
       route("GET", "/v1/nodes", handleListNodes),
       route("POST", "/v1/nodes/:node/drain", handleDrainNode),
-      route("GET", "/v1/nodes/:node/assignment", handleNodeAssignment),
+      waiting("GET", "/v1/nodes/:node/assignment", handleNodeAssignment),
       route("POST", "/v1/nodes/:node/status", handleNodeStatus),
-      route("GET", "/v1/nodes/:node/sessions", handleNodeSessions),
+      waiting("GET", "/v1/nodes/:node/sessions", handleNodeSessions),
       route("POST", "/v1/nodes/:node/sessions/:session", handleNodeSessionOutput),
   };
   return kRoutes;
@@ -188,9 +198,8 @@ struct Api::Impl {
                            "the request body must be application/json, not '" + (ct.empty() ? "(none)" : ct) + "'");
         }
       }
-      RequestContext ctx{req, params, *who, cp, options.event_keepalive, options.blob_dir, sessions};
-      auto result = r.handler(ctx);
-      return result.isOk() ? std::move(result).value() : errorResponse(result.status());
+      if (r.cached) return cachedResponse(r, req, params, *who);
+      return run(r, req, params, *who);
     }
     if (!allowed.empty()) {
       std::string allow;
@@ -203,17 +212,47 @@ struct Api::Impl {
     return jsonError(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
   }
 
+  HttpResponse run(const Route& r, const HttpRequest& req, const std::map<std::string, std::string>& params,
+                   const Principal& who) {
+    RequestContext ctx{req, params, who, cp, options.event_keepalive, options.blob_dir, sessions};
+    auto result = r.handler(ctx);
+    return result.isOk() ? std::move(result).value() : errorResponse(result.status());
+  }
+
+  // Keyed by token, not role: the cache never has to know who may see what.
+  HttpResponse cachedResponse(const Route& r, const HttpRequest& req, const std::map<std::string, std::string>& params,
+                              const Principal& who) {
+    std::string key = who.token_id + ' ' + req.path;
+    for (const auto& [k, v] : req.query) key += '\n' + k + '=' + v;
+    const int64_t generation = cp.store().dataGeneration();
+    if (auto hit = responses.find(key, generation)) return std::move(*hit);
+    HttpResponse response = run(r, req, params, who);
+    responses.put(key, generation, response);
+    return response;
+  }
+
   ControlPlane& cp;
   ApiOptions options;
   RateLimiter per_token, per_address, auth_failures;
   Metrics metrics;
   SessionBroker sessions;
+  ResponseCache responses;
 };
 
 Api::Api(ControlPlane& cp, const Clock& clock, ApiOptions options)
     : impl_(std::make_unique<Impl>(cp, clock, options)) {}
 
 Api::~Api() = default;
+
+bool Api::isQuick(const HttpRequest& req) {
+  if (req.method != "GET") return false;
+  auto segments = split(req.path);
+  std::map<std::string, std::string> params;
+  for (const auto& r : routes()) {
+    if (r.method == req.method && matches(r, segments, params)) return !r.waits;
+  }
+  return true;  // public endpoints and errors
+}
 
 HttpResponse Api::handle(const HttpRequest& req) {
   auto start = std::chrono::steady_clock::now();

@@ -31,6 +31,9 @@ class Api {
   Api(ControlPlane& control_plane, const Clock& clock, ApiOptions options);
   ~Api();
   HttpResponse handle(const HttpRequest& request);
+  // True if handling the request never blocks: a GET that only reads the store. Anything that
+  // writes waits for a group commit; long-polls and streams wait for news.
+  static bool isQuick(const HttpRequest& request);
 
  private:
   struct Impl;

@@ -187,10 +187,21 @@ Status checkStringLengths(const std::vector<std::string>& v, const std::string& 
   return Status::ok();
 }
 
-Status checkEnvNames(const std::map<std::string, std::string>& env) {
+namespace {
+bool isVariableName(const std::string& s) {
   static const std::regex kEnvName("[A-Za-z_][A-Za-z0-9_]*");
+  return s.size() <= 256 && std::regex_match(s, kEnvName);
+}
+}  // namespace
+
+Status checkSecretName(const std::string& name, const std::string& field) {
+  if (isVariableName(name)) return Status::ok();
+  return invalidArgument(field + " '" + name + "' is not a valid secret name ([A-Za-z_][A-Za-z0-9_]*, up to 256)");
+}
+
+Status checkEnvNames(const std::map<std::string, std::string>& env) {
   for (const auto& [k, v] : env) {
-    if (k.size() > 256 || !std::regex_match(k, kEnvName)) {
+    if (!isVariableName(k)) {
       return invalidArgument("env key '" + k + "' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
     }
     if (v.size() > kMaxStringBytes) return invalidArgument("env." + k + " is longer than 4096 bytes");

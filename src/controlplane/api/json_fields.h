@@ -56,6 +56,8 @@ class FieldReader {
 
 // Each string at most 4096 bytes; the error names `field`[i].
 Status checkStringLengths(const std::vector<std::string>& v, const std::string& field);
+// A secret's name: what an environment variable may be called ([A-Za-z_][A-Za-z0-9_]*, up to 256).
+Status checkSecretName(const std::string& name, const std::string& field);
 // Environment variable names ([A-Za-z_][A-Za-z0-9_]*, up to 256) and values up to 4096 bytes.
 Status checkEnvNames(const std::map<std::string, std::string>& env);
 

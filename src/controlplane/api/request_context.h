@@ -54,6 +54,9 @@ Result<HttpResponse> handleGetBlob(RequestContext& c);
 Result<HttpResponse> handleCreateToken(RequestContext& c);
 Result<HttpResponse> handleListTokens(RequestContext& c);
 Result<HttpResponse> handleDeleteToken(RequestContext& c);
+Result<HttpResponse> handleSetSecret(RequestContext& c);
+Result<HttpResponse> handleListSecrets(RequestContext& c);
+Result<HttpResponse> handleDeleteSecret(RequestContext& c);
 
 Result<HttpResponse> handleCreateProject(RequestContext& c);
 Result<HttpResponse> handleListProjects(RequestContext& c);

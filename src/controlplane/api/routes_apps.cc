@@ -8,6 +8,31 @@ namespace {
 constexpr size_t kMaxArgs = 256, kMaxEnv = 256, kMaxPorts = 64;
 constexpr size_t kMaxStringBytes = 4096;
 
+// "secrets": ["DB_URL", {"name": "TLS_KEY", "as": "file"}]: a bare name is exposed as env.
+Result<std::vector<SecretRef>> readSecretRefs(const nlohmann::json& items) {
+  if (items.size() > kMaxEnv) return invalidArgument("secrets has more than " + std::to_string(kMaxEnv) + " entries");
+  std::vector<SecretRef> out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string field = "secrets[" + std::to_string(i) + "]";
+    SecretRef ref;
+    if (items[i].is_string()) {
+      ref.name = items[i].get<std::string>();
+    } else if (items[i].is_object()) {
+      FieldReader sf(items[i], field + ".");
+      auto name = sf.string("name", true);
+      auto as = sf.oneOf("as", {"env", "file"});
+      BERTH_RETURN_IF_ERROR(sf.finish());
+      ref.name = *name;
+      ref.as = as.value_or("env");
+    } else {
+      return invalidArgument(field + " must be a secret name or an object {\"name\", \"as\"}");
+    }
+    BERTH_RETURN_IF_ERROR(checkSecretName(ref.name, field));
+    out.push_back(std::move(ref));
+  }
+  return out;
+}
+
 Result<AppSpecPatch> readSpec(FieldReader& f) {
   AppSpecPatch p;
   p.kind = f.oneOf("kind", {"process", "container"});
@@ -30,6 +55,9 @@ Result<AppSpecPatch> readSpec(FieldReader& f) {
       out.push_back({*port, protocol.value_or("tcp"), host_port.value_or(0)});
     }
     p.ports = out;
+  }
+  if (const auto* secrets = f.array("secrets")) {
+    BERTH_ASSIGN_OR_RETURN(p.secrets, readSecretRefs(*secrets));
   }
   if (p.image && p.image->size() > kMaxStringBytes) return invalidArgument("image is longer than 4096 bytes");
   if (p.command) BERTH_RETURN_IF_ERROR(checkStringLengths(*p.command, "command"));

@@ -60,7 +60,14 @@ Result<HttpResponse> handleNodeAssignment(RequestContext& c) {
   for (const auto& vm : assignment.vms) renderVm(w, vm);
   w.endArray().key("apps").beginArray();
   for (const auto& app : assignment.apps) renderApp(w, app);
-  w.endArray().endObject();
+  // The only place a secret's value leaves berthd: to the agent of the node that runs the app.
+  w.endArray().key("secrets").beginObject();
+  for (const auto& [app, secrets] : assignment.secrets) {
+    w.key(app).beginArray();
+    for (const auto& s : secrets) w.beginObject().field("name", s.name).field("as", s.as).field("value", s.value).endObject();
+    w.endArray();
+  }
+  w.endObject().endObject();
   return jsonResponse(200, w.take());
 }
 

@@ -1,13 +1,17 @@
 #pragma once
-// berthd's HTTP/1.1 server. One thread per connection runs blocking reads and writes: handlers
-// may block (a durable store write waits for its group commit), and SSE streams are long-lived,
-// so a thread each keeps both simple; connections are capped.
+// berthd's HTTP/1.1 server. A few event-loop threads (one per core) read requests and write
+// responses asynchronously; a request the API calls quick (a GET that only reads the store) is
+// handled right there, which keeps a busy keep-alive connection free of thread hand-offs. Every
+// other request may block (a durable write waits for its group commit, long-polls and SSE
+// streams wait for news) and runs on a BlockingPool thread, its response written back by the
+// loop (or, for a stream, from that thread). Connections are capped.
 //
 // Shutdown is graceful: the listener closes, requests already received are answered, idle
 // keep-alive connections are closed, streams see stopping() and end.
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +28,11 @@ struct HttpServerOptions {
   size_t max_upload_bytes = 512u << 20;
   size_t max_connections = 1024;
   std::chrono::seconds idle_timeout{120};
+  // Event-loop threads; 0 means one per core (at least two).
+  unsigned loop_threads = 0;
+  // True for a request whose handler never blocks: it then runs on the event loop. Unset, every
+  // request runs on the blocking pool.
+  std::function<bool(const HttpRequest&)> is_quick;
 };
 
 class HttpServer {

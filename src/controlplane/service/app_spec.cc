@@ -12,6 +12,7 @@ AppSpec applyPatch(AppSpec spec, const AppSpecPatch& p) {
   if (p.ports) spec.ports = *p.ports;
   if (p.replicas) spec.replicas = *p.replicas;
   if (p.vm) spec.vm = p.vm->empty() ? std::nullopt : p.vm;
+  if (p.secrets) spec.secrets = *p.secrets;
   return spec;
 }
 
@@ -32,6 +33,13 @@ Status validateAppSpec(const AppSpec& spec) {
       return invalidArgument("host_port " + std::to_string(p.host_port) + " is listed twice");
     }
   }
+  std::set<std::string> secret_names;
+  for (const auto& s : spec.secrets) {
+    if (!secret_names.insert(s.name).second) return invalidArgument("secret '" + s.name + "' is listed twice");
+    if (s.as == "env" && spec.env.count(s.name)) {
+      return invalidArgument("'" + s.name + "' is both an env variable and a secret; remove one");
+    }
+  }
   return Status::ok();
 }
 
@@ -42,13 +50,16 @@ nlohmann::json appSpecToJson(const AppSpec& spec) {
     if (p.host_port > 0) port["host_port"] = p.host_port;
     ports.push_back(port);
   }
+  nlohmann::json secrets = nlohmann::json::array();
+  for (const auto& s : spec.secrets) secrets.push_back({{"name", s.name}, {"as", s.as}, {"version", s.version}});
   return {{"kind", spec.kind},
           {"image", spec.image},
           {"command", spec.command},
           {"env", spec.env},
           {"ports", ports},
           {"replicas", spec.replicas},
-          {"vm", spec.vm ? nlohmann::json(*spec.vm) : nlohmann::json(nullptr)}};
+          {"vm", spec.vm ? nlohmann::json(*spec.vm) : nlohmann::json(nullptr)},
+          {"secrets", secrets}};
 }
 
 Result<AppSpec> appSpecFromJson(const std::string& text) {
@@ -75,6 +86,11 @@ Result<AppSpec> appSpecFromJson(const std::string& text) {
   }
   spec.replicas = j.value("replicas", int64_t{1});
   if (j.contains("vm") && j["vm"].is_string()) spec.vm = j["vm"].get<std::string>();
+  if (j.contains("secrets") && j["secrets"].is_array()) {
+    for (const auto& s : j["secrets"]) {
+      if (s.is_object()) spec.secrets.push_back({s.value("name", ""), s.value("as", "env"), s.value("version", int64_t{0})});
+    }
+  }
   return spec;
 }
 

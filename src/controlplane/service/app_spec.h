@@ -20,6 +20,15 @@ struct PortSpec {
   bool operator==(const PortSpec&) const = default;
 };
 
+// A secret of the project the app sees: as an environment variable of the same name, or as the
+// file /run/secrets/<app>/<name> (tmpfs in the guest, mode 0400). A release freezes the version.
+struct SecretRef {
+  std::string name;
+  std::string as = "env";  // env | file
+  int64_t version = 0;     // 0 until the release is made: then the newest version
+  bool operator==(const SecretRef&) const = default;
+};
+
 struct AppSpec {
   std::string kind = "process";  // process | container
   std::string image;             // empty for process apps that ship files another way
@@ -28,6 +37,7 @@ struct AppSpec {
   std::vector<PortSpec> ports;
   int64_t replicas = 1;
   std::optional<std::string> vm;  // pin to one VM of the project
+  std::vector<SecretRef> secrets;
   bool operator==(const AppSpec&) const = default;
 };
 
@@ -40,10 +50,12 @@ struct AppSpecPatch {
   std::optional<std::vector<PortSpec>> ports;
   std::optional<int64_t> replicas;
   std::optional<std::string> vm;
+  std::optional<std::vector<SecretRef>> secrets;  // versions 0: the newest are taken
 };
 
 AppSpec applyPatch(AppSpec spec, const AppSpecPatch& patch);
-// Checks rules that span fields (a process app needs a command or an image, ports unique).
+// Checks rules that span fields (a process app needs a command or an image, ports unique,
+// secrets named once and not shadowing an env variable).
 Status validateAppSpec(const AppSpec& spec);
 
 nlohmann::json appSpecToJson(const AppSpec& spec);

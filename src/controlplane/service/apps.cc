@@ -1,4 +1,5 @@
 #include "controlplane/service/control_plane.h"
+#include "controlplane/service/releases.h"
 
 namespace berth::controlplane {
 
@@ -19,13 +20,14 @@ Result<store::App> ControlPlane::createApp(const Principal& who, const std::stri
   store::App app;
   app.project = project;
   app.name = name;
-  app.spec_json = appSpecToJson(spec).dump();
   app.release = 1;
   app.version = 1;
   app.created_at = app.updated_at = clock_.wallMillis();
   BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
     if (spec.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *spec.vm).status());
+    BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, spec));
+    app.spec_json = appSpecToJson(spec).dump();
     BERTH_RETURN_IF_ERROR(tx.insertApp(app));
     BERTH_RETURN_IF_ERROR(tx.insertRelease({project, name, 1, app.spec_json, app.created_at, who.token_id}));
     return tx.appendEvent(event(who, "app.create", project, appPath(project, name), {{"release", 1}})).status();
@@ -55,8 +57,6 @@ Result<store::App> ControlPlane::getApp(const Principal& who, const std::string&
   return app;
 }
 
-namespace {
-// Appends a release with `spec` and points the app at it, in the caller's transaction.
 Status activateRelease(store::Tx& tx, store::App& app, const std::string& spec_json, const std::string& actor,
                        int64_t now) {
   int64_t version = app.version;
@@ -68,7 +68,6 @@ Status activateRelease(store::Tx& tx, store::App& app, const std::string& spec_j
   app.version = version + 1;
   return Status::ok();
 }
-}  // namespace
 
 Result<store::App> ControlPlane::updateApp(const Principal& who, const std::string& project, const std::string& name,
                                            const AppSpecPatch& patch, std::optional<int64_t> if_match) {
@@ -81,6 +80,7 @@ Result<store::App> ControlPlane::updateApp(const Principal& who, const std::stri
     AppSpec next = applyPatch(current, patch);
     BERTH_RETURN_IF_ERROR(validateAppSpec(next));
     if (next.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *next.vm).status());
+    BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, next));
     // Releases are immutable and numbered: a change that changes nothing makes none.
     if (next == current) return Status::ok();
     BERTH_RETURN_IF_ERROR(activateRelease(tx, app, appSpecToJson(next).dump(), who.token_id, clock_.wallMillis()));
@@ -127,6 +127,13 @@ Result<store::App> ControlPlane::rollbackApp(const Principal& who, const std::st
       return failedPrecondition("app '" + name + "' is already at release " + std::to_string(target));
     }
     BERTH_ASSIGN_OR_RETURN(store::Release old, tx.getRelease(project, name, target));
+    BERTH_ASSIGN_OR_RETURN(AppSpec old_spec, appSpecFromJson(old.spec_json));
+    for (const auto& ref : old_spec.secrets) {
+      if (!tx.getSecret(project, ref.name, ref.version).isOk()) {
+        return failedPrecondition("release " + std::to_string(target) + " uses secret '" + ref.name + "' version " +
+                                  std::to_string(ref.version) + ", which was deleted; set it again and deploy instead");
+      }
+    }
     BERTH_RETURN_IF_ERROR(activateRelease(tx, app, old.spec_json, who.token_id, clock_.wallMillis()));
     return tx.appendEvent(event(who, "app.rollback", project, appPath(project, name),
                                 {{"release", app.release}, {"from_release", target}}))

@@ -6,6 +6,7 @@
 //
 // Thread-safe: all state lives in the Store.
 
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "common/secret_box.h"
 #include "controlplane/auth/principal.h"
 #include "controlplane/service/app_spec.h"
 #include "store/store.h"
@@ -54,10 +56,25 @@ struct AppObservation {
 
 // What a node must run: its VMs and the apps placed in them. `revision` is the event sequence
 // the snapshot reflects; an agent long-polls for a newer one.
+// A secret's value as the agent delivers it to one app.
+struct SecretValue {
+  std::string name;
+  std::string as;  // env | file
+  std::string value;
+};
+
 struct NodeAssignment {
   int64_t revision = 0;
   std::vector<store::Vm> vms;
   std::vector<store::App> apps;  // each app's spec.vm names its VM (filled in when unpinned)
+  // The opened secrets of the release each app runs, by "<project>/<app>".
+  std::map<std::string, std::vector<SecretValue>> secrets;
+};
+
+// What `berth secret set` changed: the new version, and the apps that got a release for it.
+struct SecretSet {
+  store::Secret secret;
+  std::vector<std::string> apps_released;
 };
 
 // Where a session (exec, logs, console) must run: the VM and the node that has it.
@@ -69,6 +86,9 @@ struct SessionTarget {
 class ControlPlane {
  public:
   ControlPlane(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // The master key secrets are sealed under. Without one, secrets answer Unavailable.
+  void useSecretBox(SecretBox box) { secret_box_ = std::move(box); }
 
   // Authenticates a bearer secret; Unauthenticated if unknown or revoked.
   Result<Principal> authenticate(const std::string& secret);
@@ -130,6 +150,14 @@ class ControlPlane {
   Result<SessionTarget> logsTarget(const Principal& who, const std::string& project, const std::string& app);
   Result<SessionTarget> consoleTarget(const Principal& who, const std::string& project, const std::string& vm);
 
+  // Secrets of a project. Values go in and are sealed at once; nothing returns them except a
+  // node's assignment. Setting one gives every app that uses it a new release; deleting one
+  // that an app uses is refused. Deployers set and delete; viewers see names and versions.
+  Result<SecretSet> setSecret(const Principal& who, const std::string& project, const std::string& name,
+                              const std::string& value);
+  Result<std::vector<store::Secret>> listSecrets(const Principal& who, const std::string& project);
+  Status deleteSecret(const Principal& who, const std::string& project, const std::string& name);
+
   // Events visible to `who` (project tokens see only their project's).
   Result<std::vector<store::Event>> listEvents(const Principal& who, int64_t after,
                                                const std::optional<std::string>& project, int limit);
@@ -145,9 +173,15 @@ class ControlPlane {
                                  const std::string& created_by, std::string* secret) const;
   // Called after a commit that removed tokens: no cached principal may outlive its token.
   void forgetPrincipals();
+  // Gives each of `spec`'s secrets without a version its newest one; InvalidArgument naming a
+  // secret the project does not have.
+  Status resolveSecretVersions(store::Tx& tx, const std::string& project, AppSpec& spec) const;
+  // The values of `spec`'s secrets at their versions.
+  Result<std::vector<SecretValue>> openSecrets(store::Tx& tx, const std::string& project, const AppSpec& spec) const;
 
   store::Store& store_;
   const Clock& clock_;
+  std::optional<SecretBox> secret_box_;
 
   // Principals by token hash, so a request costs no store read to authenticate. A lookup that
   // raced with a revocation sees a newer generation and does not cache what it read.

@@ -81,6 +81,8 @@ Result<NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const 
           if (!spec.vm) continue;
           auto vm = tx.getVm(project, *spec.vm);
           if (!vm.isOk() || vm->node != node) continue;
+          BERTH_ASSIGN_OR_RETURN(auto secrets, openSecrets(tx, project, spec));
+          if (!secrets.empty()) out.secrets[project + "/" + app.name] = std::move(secrets);
           app.spec_json = appSpecToJson(spec).dump();
           out.apps.push_back(std::move(app));
         }
