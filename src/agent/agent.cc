@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "agent/image/app_bundle.h"
@@ -32,6 +33,24 @@ constexpr auto kShutdownGrace = std::chrono::seconds(20);
 // hello in this long never will (a kernel that hung early, an init that died).
 constexpr auto kHelloDeadline = std::chrono::seconds(120);
 constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
+constexpr std::uint64_t kMaxRootfsBytes = 4ull << 30;
+
+// The image config's User: "uid[:gid]" in numbers, or root. Names would need the image's
+// /etc/passwd, read inside the guest: not supported yet, and said so.
+Result<std::pair<std::uint64_t, std::uint64_t>> parseImageUser(const std::string& user) {
+  if (user.empty() || user == "root" || user == "0") return std::pair<std::uint64_t, std::uint64_t>{0, 0};
+  const auto colon = user.find(':');
+  const std::string uid = user.substr(0, colon), gid = colon == std::string::npos ? uid : user.substr(colon + 1);
+  auto number = [](const std::string& s) -> std::optional<std::uint64_t> {
+    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return std::stoull(s);
+  };
+  auto u = number(uid), g = number(gid);
+  if (!u || !g) {
+    return invalidArgument("the image's USER '" + user + "' is a name; only numeric uid[:gid] is supported so far");
+  }
+  return std::make_pair(*u, *g);
+}
 constexpr const char* kImageSource = "10.0.2.100:80";
 
 std::string key(const std::string& project, const std::string& vm) { return project + "/" + vm; }
@@ -151,11 +170,13 @@ Status Agent::reconcile(const json& assignment) {
   const json assigned_apps = assignment.value("apps", json::array());
   const json assigned_vms = assignment.value("vms", json::array());
   const json secrets = assignment.value("secrets", json::object());
+  const json images = assignment.value("images", json::object());
   for (json app : assigned_apps) {
     const json spec = app.value("spec", json::object());
     const std::string project = app.value("project", "");
     // Secrets travel with their app in memory only: the agent never writes them to disk.
     if (auto s = secrets.find(key(project, app.value("name", ""))); s != secrets.end()) app["secrets"] = *s;
+    if (auto i = images.find(key(project, app.value("name", ""))); i != images.end()) app["oci_image"] = *i;
     if (spec.contains("vm") && spec["vm"].is_string()) {
       apps_by_vm[key(project, spec["vm"].get<std::string>())].push_back(std::move(app));
     }
@@ -447,7 +468,9 @@ Status Agent::deployApp(VmState& state, const json& app) {
   request["env"] = spec.value("env", json::object());
   BERTH_RETURN_IF_ERROR(addSecrets(app, request));
   const std::string image = spec.value("image", std::string());
-  if (!image.empty()) {
+  if (spec.value("kind", "process") == "container") {
+    BERTH_RETURN_IF_ERROR(addContainerImage(state, app, request));
+  } else if (!image.empty()) {
     if (image.rfind("sha256:", 0) != 0 || image.size() != 71) {
       return invalidArgument("image '" + image + "' is not an uploaded bundle digest (OCI images come later)");
     }
@@ -473,6 +496,50 @@ Status Agent::deployApp(VmState& state, const json& app) {
     state.forwarded.insert(host_port);
   }
   return state.channel->call("run_app", request, std::chrono::seconds(120)).status();
+}
+
+// A container app runs its image's root file system (fetched once per node by digest) in its
+// own namespaces; the image config fills in what the spec leaves out.
+Status Agent::addContainerImage(VmState& state, const json& app, json& request) {
+  const json image = app.value("oci_image", json::object());
+  const std::string rootfs = image.value("rootfs_digest", "");
+  if (rootfs.rfind("sha256:", 0) != 0 || rootfs.size() != 71) {
+    return invalidArgument("container app '" + app.value("name", "") + "' came without its image");
+  }
+  const std::string hex = rootfs.substr(7);
+  const std::string path = paths_.rootfs(hex);
+  if (::access(path.c_str(), R_OK) != 0) {
+    BERTH_ASSIGN_OR_RETURN(std::string bytes, api_->download("/v1/blobs/" + rootfs, kMaxRootfsBytes));
+    if (sha256Hex(bytes) != hex) return internalError("root file system " + rootfs + " arrived corrupt");
+    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, bytes, 0444));
+  }
+  const std::string link = paths_.vm(state.project, state.name).imagesDir() + "/" + hex;
+  if (::access(link.c_str(), R_OK) != 0 && ::link(path.c_str(), link.c_str()) != 0) {
+    return internalError("cannot offer the image to the VM: " + std::string(std::strerror(errno)));
+  }
+  const json config = image.value("config", json::object());
+  if (request["argv"].empty()) {
+    json argv = config.value("entrypoint", json::array());
+    for (const json& arg : config.value("cmd", json::array())) argv.push_back(arg);
+    request["argv"] = argv;
+  }
+  json env = json::object();
+  for (const json& kv : config.value("env", json::array())) {
+    const std::string s = kv.get<std::string>();
+    if (auto eq = s.find('='); eq != std::string::npos && eq > 0) env[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  for (const auto& [k, v] : request["env"].items()) env[k] = v;
+  request["env"] = env;
+  const std::string cwd = config.value("working_dir", "");
+  if (!cwd.empty()) request["cwd"] = cwd;
+  BERTH_ASSIGN_OR_RETURN(auto ids, parseImageUser(config.value("user", "")));
+  request["uid"] = ids.first;
+  request["gid"] = ids.second;
+  request["container"] = true;
+  request["image_digest"] = rootfs;
+  request["image_size"] = image.value("rootfs_size", std::uint64_t{0});
+  request["image_source"] = kImageSource;
+  return Status::ok();
 }
 
 Status Agent::fetchBundle(const std::string& hex) {

@@ -82,6 +82,7 @@ class Agent {
   void destroyVm(const std::string& project, const std::string& name);
   Status deployApp(VmState& state, const nlohmann::json& app);
   static Status addSecrets(const nlohmann::json& app, nlohmann::json& request);
+  Status addContainerImage(VmState& state, const nlohmann::json& app, nlohmann::json& request);
   Status fetchBundle(const std::string& hex);
   void saveDeployed(const VmState& state);
   void report();

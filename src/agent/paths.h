@@ -6,6 +6,7 @@
 //     cache/initramfs-<sha256>.cpio     berth-init + modules, by content hash
 //     images/<sha256>.tar               app bundles fetched from berthd
 //     images/<sha256>.ext4              converted, read-only; <sha256>.ext4.digest names its own hash
+//     images/rootfs-<sha256>.ext4       an OCI image's root file system fetched from berthd, by its own hash
 //     images/oci/<manifest-sha256>/     an imported OCI image (image/image_import.h), whole
 //       image.ext4                      its root file system, read-only
 //       image.json                      manifest and config digests, config, ext4 digest and size
@@ -38,6 +39,7 @@ class Paths {
   std::string imageTar(const std::string& hex) const { return imagesDir() + "/" + hex + ".tar"; }
   std::string imageExt4(const std::string& hex) const { return imagesDir() + "/" + hex + ".ext4"; }
   std::string ociImagesDir() const { return imagesDir() + "/oci"; }
+  std::string rootfs(const std::string& hex) const { return imagesDir() + "/rootfs-" + hex + ".ext4"; }
   std::string vmsDir() const { return data_ + "/vms"; }
   std::string vmDir(const std::string& project, const std::string& vm) const {
     return vmsDir() + "/" + project + "/" + vm;

@@ -9,7 +9,7 @@ namespace berth::cli {
 namespace {
 
 struct Options {
-  std::string project, name, cmd, image, vm;
+  std::string project, name, cmd, image, vm, kind;
   std::vector<std::string> env, ports, secrets, secret_files;
   std::optional<int64_t> replicas, to;
 };
@@ -73,6 +73,7 @@ Result<nlohmann::json> specBody(const Options& o, const std::vector<std::string>
   if (!o.cmd.empty()) body["command"] = splitCommand(o.cmd);
   if (!argv.empty()) body["command"] = argv;
   if (!o.image.empty()) body["image"] = o.image;
+  if (!o.kind.empty()) body["kind"] = o.kind;
   if (!o.env.empty()) {
     BERTH_ASSIGN_OR_RETURN(body["env"], parseEnvFlags(o.env));
   }
@@ -91,7 +92,9 @@ Result<nlohmann::json> specBody(const Options& o, const std::vector<std::string>
 
 void addSpecFlags(CLI::App* cmd, Options& o) {
   cmd->add_option("--cmd", o.cmd, "The command as one string, split on spaces (or give it after '--')");
-  cmd->add_option("--image", o.image, "OCI image");
+  cmd->add_option("--image", o.image, "An image imported with `berth image import` (its sha256: digest)");
+  cmd->add_option("--kind", o.kind, "process (runs in the VM) or container (its image, in its own namespaces)")
+      ->check(CLI::IsMember({"process", "container"}));
   cmd->add_option("-e,--env", o.env, "KEY=VALUE environment variable (repeatable)");
   cmd->add_option("--port", o.ports, "Port the app listens on: 8080 or 53/udp (repeatable)");
   cmd->add_option("--replicas", o.replicas, "Instances to run");
@@ -113,7 +116,8 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
   addProjectOption(create, o->project);
   addSpecFlags(create, *o);
   create->footer("EXAMPLES:\n  berth app create site --project demo --port 8080 --cmd \"busybox httpd -f -p 8080\"\n"
-                 "  berth app create api --project demo -e MODE=prod --port 8080 -- /srv/api --listen :8080");
+                 "  berth app create api --project demo -e MODE=prod --port 8080 -- /srv/api --listen :8080\n"
+                 "  berth app create web --project demo --kind container --image sha256:<digest from berth image import>");
   create->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));

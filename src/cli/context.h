@@ -59,6 +59,7 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action);
 void addAppCommands(CLI::App& app, Context& ctx, Action& action);     // app, releases, rollback
 void addTokenCommands(CLI::App& app, Context& ctx, Action& action);
 void addSecretCommands(CLI::App& app, Context& ctx, Action& action);
+void addImageCommands(CLI::App& app, Context& ctx, Action& action);
 void addDeployCommand(CLI::App& app, Context& ctx, Action& action);  // deploy a directory
 // logs, exec and `vm console` (after addVmCommands: it extends `vm`).
 void addStreamCommands(CLI::App& app, Context& ctx, Action& action);

@@ -12,6 +12,7 @@
 #include "common/crypto.h"
 #include "controlplane/api/api.h"
 #include "controlplane/http/http_server.h"
+#include "controlplane/local_image_importer.h"
 #include "controlplane/service/control_plane.h"
 #include "agent/agent_setup.h"
 #include "controlplane/service/scheduler.h"
@@ -62,8 +63,11 @@ class RunningBerthd final : public Berthd {
   RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store)
       : options_(options), lock_(std::move(lock)), store_(std::move(store)),
         control_plane_(*store_, SystemClock::instance()),
+        image_importer_(options.data_dir, options.api.blob_dir),
         api_(control_plane_, SystemClock::instance(), options.api),
-        scheduler_(*store_, SystemClock::instance()) {}
+        scheduler_(*store_, SystemClock::instance()) {
+    control_plane_.useImageImporter(&image_importer_);
+  }
 
   ~RunningBerthd() override { stop(); }
 
@@ -147,6 +151,7 @@ class RunningBerthd final : public Berthd {
   os::UniqueFd lock_;
   std::unique_ptr<store::SqliteStore> store_;
   ControlPlane control_plane_;
+  LocalImageImporter image_importer_;
   Api api_;
   Scheduler scheduler_;
   std::unique_ptr<HttpServer> server_;

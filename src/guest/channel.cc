@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -83,7 +84,13 @@ Status Channel::readInto(std::vector<Message>& messages) {
     Status fed = decoder_.feed(std::string_view(buffer, static_cast<std::size_t>(n)), frames);
     for (const std::string& frame : frames) {
       auto message = decodeMessage(frame, Sender::kHost);
-      if (message.isOk()) messages.push_back(std::move(message).value());
+      if (message.isOk()) {
+        messages.push_back(std::move(message).value());
+      } else {
+        // Nothing to answer (the id may be what was wrong), but the console says why, so a host
+        // whose request went unanswered can be diagnosed.
+        std::fprintf(stderr, "berth-init: dropped a host message: %s\n", message.status().message().c_str());
+      }
     }
     if (!fed.isOk()) {
       decoder_ = FrameDecoder();

@@ -272,7 +272,15 @@ void Init::onRunApp(const Message& message) {
     if (!mounted.isOk()) return channel_.send(makeErrorReply(message.id, mounted.status().message()));
     root = *mounted;
   }
-  spec.cwd = body.value("cwd", root);
+  if (body.value("container", false)) {
+    if (root == "/") return channel_.send(makeErrorReply(message.id, "a container app needs an image"));
+    // A fresh writable layer per release; restarts of the same release keep theirs.
+    spec.container = ContainerSpec{root, std::string(kStoreDir) + "/containers/" + name + "/" + std::to_string(monotonicMs()),
+                                   name, "/run/secrets/" + name};
+    spec.cwd = body.value("cwd", std::string("/"));
+  } else {
+    spec.cwd = body.value("cwd", root);
+  }
   if (auto files = body.find("files"); files != body.end()) {
     Status written = writeFiles(*files);
     if (!written.isOk()) return channel_.send(makeErrorReply(message.id, written.message()));
@@ -293,6 +301,8 @@ void Init::onRunApp(const Message& message) {
     ::kill(-old.pid, SIGKILL);
     ::waitpid(old.pid, nullptr, WNOHANG);
     old.pid = -1;
+    // Its namespace dies with its first process, and the overlay with it; the layer goes too.
+    if (old.spec.container) (void)os::removeAll(old.spec.container->state_dir);
   }
   App& app = apps_[name];
   app.name = name;
@@ -362,6 +372,10 @@ void Init::onExec(const Message& message) {
   spec.cwd = body.value("cwd", std::string("/"));
   if (auto app = apps_.find(body.value("app", std::string())); app != apps_.end()) {
     if (!body.contains("cwd")) spec.cwd = app->second.spec.cwd;
+    if (app->second.spec.container) {
+      if (app->second.pid <= 0) return channel_.send(makeErrorReply(message.id, "the app is not running"));
+      spec.join_pid = app->second.pid;
+    }
     // The app's environment, with the request's variables added or overriding.
     std::vector<std::string> env = app->second.spec.env;
     for (const std::string& extra : spec.env) {

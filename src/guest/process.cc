@@ -3,11 +3,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <grp.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <array>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include "os/file_util.h"
 
 namespace berth::guest {
 namespace {
@@ -41,9 +46,34 @@ Result<Process> spawnProcess(const ProcessSpec& spec) {
   }
   envp.push_back(nullptr);
 
+  ContainerPaths container;
+  if (spec.container) {
+    container = containerPaths(*spec.container);
+    for (const std::string* dir : {&container.upper, &container.work, &container.root}) {
+      BERTH_RETURN_IF_ERROR(os::makeDirs(*dir, 0755));
+    }
+  }
+  // Opened before the fork: the child may not allocate. pid before mnt: after joining the mount
+  // namespace /proc is the container's.
+  std::array<os::UniqueFd, 4> ns_fds;
+  int ns_raw[4] = {-1, -1, -1, -1};
+  if (spec.join_pid > 0) {
+    const char* kinds[] = {"ipc", "uts", "pid", "mnt"};
+    for (int i = 0; i < 4; ++i) {
+      const std::string path = "/proc/" + std::to_string(spec.join_pid) + "/ns/" + kinds[i];
+      ns_fds[i] = os::UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!ns_fds[i]) return unavailable("the app's container is gone (" + path + ": " + std::strerror(errno) + ")");
+      ns_raw[i] = ns_fds[i].get();
+    }
+  }
+
   // A pipe that closes on a successful exec and carries errno otherwise.
   BERTH_ASSIGN_OR_RETURN(auto report, makePipe());
-  const pid_t pid = ::fork();
+  // SAFETY: clone without a new stack behaves as fork; init is single-threaded, so the child
+  // (PID 1 of its namespace) may go on to fork itself.
+  const pid_t pid = spec.container ? static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD | containerCloneFlags(),
+                                                                  nullptr, nullptr, nullptr, nullptr))
+                                   : ::fork();
   if (pid < 0) return internalError(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     ::setsid();
@@ -57,7 +87,11 @@ Result<Process> spawnProcess(const ProcessSpec& spec) {
     ::dup2(out.second.get(), 1);
     ::dup2(err.second.get(), 2);
     int failure = 0;
-    if (::chdir(spec.cwd.c_str()) != 0) failure = errno;
+    if (spec.container) failure = enterContainerRoot(*spec.container, container);
+    if (!failure && spec.join_pid > 0) failure = joinContainer(ns_raw);
+    // Only the app returns from here; its reaper stays behind.
+    if (!failure && (spec.container || spec.join_pid > 0)) failure = forkAppUnderReaper();
+    if (!failure && ::chdir(spec.cwd.c_str()) != 0) failure = errno;
     if (!failure && spec.gid != 0 && (::setgroups(0, nullptr) != 0 || ::setgid(spec.gid) != 0)) failure = errno;
     if (!failure && spec.uid != 0 && ::setuid(spec.uid) != 0) failure = errno;
     if (!failure) {

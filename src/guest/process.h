@@ -4,10 +4,12 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "guest/container.h"
 #include "os/unique_fd.h"
 
 namespace berth::guest {
@@ -19,6 +21,10 @@ struct ProcessSpec {
   uid_t uid = 0;
   gid_t gid = 0;
   bool with_stdin = false;
+  // A container app: new namespaces and root (guest/container.h); `cwd` is inside it.
+  std::optional<ContainerSpec> container;
+  // An exec into the container whose first process is this pid: joins its namespaces.
+  pid_t join_pid = 0;
 };
 
 struct Process {
@@ -28,6 +34,8 @@ struct Process {
   os::UniqueFd stderr_fd;
 };
 
+// For a container or a join, `pid` is the container's reaper (guest/container.h), which passes
+// signals on and exits with the app's status.
 Result<Process> spawnProcess(const ProcessSpec& spec);
 
 }  // namespace berth::guest

@@ -100,6 +100,20 @@ struct Secret {
   std::string created_by;  // token id
 };
 
+// An OCI image imported into a project. The root file system is converted once into a
+// read-only ext4 kept by berthd (content-addressed, shared by projects that import the same
+// image); nodes fetch it by its digest.
+struct Image {
+  std::string project;
+  std::string digest;        // the manifest's, "sha256:<hex>"
+  std::string config_json;   // {"entrypoint","cmd","env","working_dir","user","exposed_ports"}
+  std::string rootfs_digest;  // "sha256:<hex>" of the ext4
+  int64_t rootfs_size = 0;
+  std::string source;  // what was imported: "docker://…" or the uploaded archive's digest
+  int64_t created_at = 0;
+  std::string created_by;
+};
+
 struct Token {
   std::string id;    // public identifier, "tok_" + 16 hex
   std::string name;

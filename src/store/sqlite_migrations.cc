@@ -75,6 +75,15 @@ CREATE TABLE secrets (
   PRIMARY KEY (project, name, version)
 ) WITHOUT ROWID;
 )sql",
+      // 5: imported OCI images.
+      R"sql(
+CREATE TABLE images (
+  project TEXT NOT NULL REFERENCES projects(name), digest TEXT NOT NULL, config TEXT NOT NULL,
+  rootfs_digest TEXT NOT NULL, rootfs_size INTEGER NOT NULL, source TEXT NOT NULL,
+  created_at INTEGER NOT NULL, created_by TEXT NOT NULL,
+  PRIMARY KEY (project, digest)
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

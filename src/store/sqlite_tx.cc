@@ -170,6 +170,7 @@ Status SqliteTx::updateProject(const Project& p, int64_t expected_version) {
 
 Status SqliteTx::deleteProject(const std::string& name) {
   for (const char* sql : {"DELETE FROM tokens WHERE project = ?", "DELETE FROM secrets WHERE project = ?",
+                          "DELETE FROM images WHERE project = ?",
                           "DELETE FROM projects WHERE name = ?"}) {
     BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(sql));
     st.bind(1, name);
@@ -436,6 +437,38 @@ Result<int64_t> SqliteTx::countTokens() {
   return st.int64At(0);
 }
 
+// --- images ---
+
+namespace {
+constexpr const char* kImageCols = "project, digest, config, rootfs_digest, rootfs_size, source, created_at, created_by";
+Image readImage(const Statement& st) {
+  return Image{st.textAt(0), st.textAt(1), st.textAt(2), st.textAt(3),
+               st.int64At(4), st.textAt(5), st.int64At(6), st.textAt(7)};
+}
+}  // namespace
+
+Status SqliteTx::insertImage(const Image& i) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO images (") + kImageCols +
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, i.project).bind(2, i.digest).bind(3, i.config_json).bind(4, i.rootfs_digest).bind(5, i.rootfs_size);
+  st.bind(6, i.source).bind(7, i.created_at).bind(8, i.created_by);
+  return insertOrExplain(st, "image '" + i.digest + "'");
+}
+
+Result<Image> SqliteTx::getImage(const std::string& project, const std::string& digest) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kImageCols +
+                                                   " FROM images WHERE project = ? AND digest = ?"));
+  st.bind(1, project).bind(2, digest);
+  return getOne<Image>(st, readImage, "image '" + digest + "' was not imported into project '" + project + "'");
+}
+
+Result<std::vector<Image>> SqliteTx::listImages(const std::string& project) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kImageCols +
+                                                   " FROM images WHERE project = ? ORDER BY created_at, digest"));
+  st.bind(1, project);
+  return collectAll<Image>(st, readImage);
+}
+
 // --- secrets ---
 
 namespace {
@@ -469,13 +502,7 @@ Result<std::vector<Secret>> SqliteTx::listSecrets(const std::string& project) {
                                                    "MAX(version) FROM secrets WHERE project = s.project AND "
                                                    "name = s.name) ORDER BY name"));
   st.bind(1, project);
-  std::vector<Secret> out;
-  for (;;) {
-    BERTH_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(readSecret(st));
-  }
-  return out;
+  return collectAll<Secret>(st, readSecret);
 }
 
 Status SqliteTx::deleteSecret(const std::string& project, const std::string& name) {

@@ -53,6 +53,9 @@ class SqliteTx final : public Tx {
                                  int limit) override;
   Status deleteToken(const std::string& id) override;
   Result<int64_t> countTokens() override;
+  Status insertImage(const Image& image) override;
+  Result<Image> getImage(const std::string& project, const std::string& digest) override;
+  Result<std::vector<Image>> listImages(const std::string& project) override;
   Status insertSecret(const Secret& s) override;
   Result<Secret> getSecret(const std::string& project, const std::string& name, int64_t version) override;
   Result<std::vector<Secret>> listSecrets(const std::string& project) override;

@@ -85,6 +85,10 @@ class Tx {
   virtual Status deleteToken(const std::string& id) = 0;
   virtual Result<int64_t> countTokens() = 0;
 
+  virtual Status insertImage(const Image& image) = 0;
+  virtual Result<Image> getImage(const std::string& project, const std::string& digest) = 0;
+  virtual Result<std::vector<Image>> listImages(const std::string& project) = 0;
+
   virtual Status insertSecret(const Secret& s) = 0;
   // The given version, or the newest when `version` is 0.
   virtual Result<Secret> getSecret(const std::string& project, const std::string& name, int64_t version) = 0;

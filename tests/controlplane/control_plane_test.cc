@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "os/temp_dir.h"
 #include "store/sqlite_store.h"
 
@@ -184,6 +186,60 @@ TEST_F(ControlPlaneTest, DeletingAProjectRevokesItsCachedTokensAtOnce) {
   ASSERT_TRUE(cp_->authenticate(t->secret).isOk());
   ASSERT_TRUE(cp_->deleteProject(admin_, "gone", std::nullopt).isOk());
   EXPECT_EQ(cp_->authenticate(t->secret).status().code(), StatusCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace berth::controlplane
+
+namespace berth::controlplane {
+namespace {
+
+// Stands in for skopeo, libarchive and mkfs: the service's own rules are what is tested here.
+class FakeImporter final : public ImageImporter {
+ public:
+  Result<ImportResult> import(const std::string& source,
+                              const std::function<void(const ImportStep&)>& progress) override {
+    ++calls;
+    if (source == "bad") return invalidArgument("layer entry '../evil' leaves the root");
+    progress({"unpack", 1, 1, 10, 10});
+    const bool cached = seen.count(source) > 0;
+    seen.insert(source);
+    return ImportResult{"sha256:" + std::string(64, 'a'), "{}", "sha256:" + std::string(64, 'b'), 4096, cached};
+  }
+  int calls = 0;
+  std::set<std::string> seen;
+};
+
+class ImageServiceTest : public ControlPlaneTest {};
+
+TEST_F(ImageServiceTest, ImportsRecordOnceAndContainerAppsNeedAnImportedImage) {
+  FakeImporter importer;
+  auto noop = [](const ImportStep&) {};
+  EXPECT_EQ(cp_->importImage(admin_, "a", "/x", "label", noop).status().code(), StatusCode::kUnavailable);
+  cp_->useImageImporter(&importer);
+  AppSpecPatch container;
+  container.kind = "container";
+  container.image = "sha256:" + std::string(64, 'a');
+  auto refused = cp_->createApp(admin_, "a", "web", container);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("berth image import"), std::string::npos);
+
+  std::vector<std::string> phases;
+  auto first = cp_->importImage(admin_, "a", "/x", "label", [&](const ImportStep& s) { phases.push_back(s.phase); });
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  EXPECT_FALSE(first->second);
+  EXPECT_EQ(phases, std::vector<std::string>{"unpack"});
+  auto second = cp_->importImage(admin_, "a", "/x", "label", noop);
+  ASSERT_TRUE(second.isOk());
+  EXPECT_TRUE(second->second);
+  EXPECT_EQ(cp_->listImages(admin_, "a")->size(), 1u);
+  EXPECT_TRUE(cp_->createApp(admin_, "a", "web", container).isOk());
+
+  const size_t events_before = events().size();
+  EXPECT_EQ(cp_->importImage(admin_, "a", "bad", "label", noop).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(events().size(), events_before) << "a failed import records nothing";
+  EXPECT_EQ(cp_->importImage(tokenFor(Role::kViewer, "a"), "a", "/x", "l", noop).status().code(),
+            StatusCode::kPermissionDenied);
 }
 
 }  // namespace

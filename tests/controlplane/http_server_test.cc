@@ -161,6 +161,23 @@ TEST(HttpServerTest, OversizeBodyGetsJson413) {
   handler.release.set_value();
 }
 
+TEST(HttpServerTest, UploadsMayBeLargerThanApiBodiesButNotUnbounded) {
+  TestHandler handler;
+  HttpServerOptions options;
+  options.max_body_bytes = 1024;
+  options.max_upload_bytes = 8192;
+  auto server = startServer(handler, options);
+  Client client(server->boundAddress());
+  auto res = client.request(http::verb::post, "/v1/projects/p/blobs", std::string(4096, 'u'));
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body().size(), 5u + 4096u);
+  Client big(server->boundAddress());
+  res = big.request(http::verb::post, "/v1/projects/p/blobs", std::string(10000, 'u'));
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_NE(res.body().find("8192 bytes"), std::string::npos) << res.body();
+  handler.release.set_value();
+}
+
 TEST(HttpServerTest, MalformedRequestGets400) {
   TestHandler handler;
   auto server = startServer(handler);

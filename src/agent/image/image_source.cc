@@ -104,10 +104,15 @@ Result<std::string> ociLayoutFor(const std::string& source, const std::string& s
   }
   // --tmpdir: an archive is extracted there first, and `scratch` is on the cache's file system and
   // removed with it.
-  BERTH_RETURN_IF_ERROR(
-      runCommand({skopeo, "--insecure-policy", "--tmpdir", scratch, "--override-os", "linux",
-                  "--override-arch", "amd64", "copy", "--quiet", from, "oci:" + layout})
-          .withContext("cannot convert '" + source + "' into an OCI layout"));
+  std::vector<std::string> argv = {skopeo, "--insecure-policy", "--tmpdir", scratch, "--override-os", "linux",
+                                   "--override-arch", "amd64", "copy", "--quiet"};
+  // An OCI archive is already in the layout's format: its manifest digest, the image's identity
+  // people know it by, is kept. Docker archives and registry manifests are converted, which
+  // gives a new manifest and digest.
+  if (kind == SourceKind::kOciArchive) argv.push_back("--preserve-digests");
+  argv.push_back(from);
+  argv.push_back("oci:" + layout);
+  BERTH_RETURN_IF_ERROR(runCommand(argv).withContext("cannot convert '" + source + "' into an OCI layout"));
   return layout;
 }
 

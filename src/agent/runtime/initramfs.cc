@@ -95,7 +95,7 @@ const std::vector<std::string>& defaultGuestModules() {
   static const std::vector<std::string> kModules = {
       "virtio_ring", "virtio",         "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
       "virtio_mmio", "virtio_console", "virtio_blk",            "failover",              "net_failover",
-      "virtio_net",  "loop",           "evdev",                 "button"};
+      "virtio_net",  "loop",           "evdev",                 "button",                "overlay"};
   return kModules;
 }
 

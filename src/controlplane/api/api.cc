@@ -71,6 +71,8 @@ const std::vector<Route>& routes() {
       route("POST", "/v1/projects/:project/apps/:app/rollback", handleRollbackApp),
       waiting("GET", "/v1/projects/:project/apps/:app/logs", handleAppLogs),
       route("POST", "/v1/projects/:project/apps/:app/exec", handleAppExec),
+      route("POST", "/v1/projects/:project/images", handleImportImage),
+      route("GET", "/v1/projects/:project/images", handleListImages),
       route("POST", "/v1/projects/:project/secrets", handleSetSecret),
       route("GET", "/v1/projects/:project/secrets", handleListSecrets),
       route("DELETE", "/v1/projects/:project/secrets/:secret", handleDeleteSecret),

@@ -54,6 +54,8 @@ Result<HttpResponse> handleGetBlob(RequestContext& c);
 Result<HttpResponse> handleCreateToken(RequestContext& c);
 Result<HttpResponse> handleListTokens(RequestContext& c);
 Result<HttpResponse> handleDeleteToken(RequestContext& c);
+Result<HttpResponse> handleImportImage(RequestContext& c);
+Result<HttpResponse> handleListImages(RequestContext& c);
 Result<HttpResponse> handleSetSecret(RequestContext& c);
 Result<HttpResponse> handleListSecrets(RequestContext& c);
 Result<HttpResponse> handleDeleteSecret(RequestContext& c);

@@ -67,6 +67,11 @@ Result<HttpResponse> handleNodeAssignment(RequestContext& c) {
     for (const auto& s : secrets) w.beginObject().field("name", s.name).field("as", s.as).field("value", s.value).endObject();
     w.endArray();
   }
+  w.endObject().key("images").beginObject();
+  for (const auto& [app, image] : assignment.images) {
+    w.key(app).beginObject().field("digest", image.digest).field("rootfs_digest", image.rootfs_digest);
+    w.field("rootfs_size", image.rootfs_size).key("config").raw(image.config_json).endObject();
+  }
   w.endObject().endObject();
   return jsonResponse(200, w.take());
 }

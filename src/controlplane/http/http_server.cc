@@ -317,7 +317,9 @@ Connection::Connection(AsioServer& server, uint64_t id, tcp::socket socket)
 void Connection::readRequest() {
   if (!server_.setIdle(slot_.id, true)) return close();
   parser_.emplace();
-  body_limit_ = server_.options().max_body_bytes;
+  // Beast checks a Content-Length against the limit while parsing the header, before we know
+  // whether this is an upload: start from the larger limit and lower it once the target is known.
+  body_limit_ = std::max(server_.options().max_body_bytes, server_.options().max_upload_bytes);
   parser_->body_limit(body_limit_);
   parser_->header_limit(kMaxHeaderBytes);
   stream_.expires_after(server_.options().idle_timeout);
@@ -330,10 +332,14 @@ void Connection::onHeader(beast::error_code ec) {
     server_.setIdle(slot_.id, false);
     if (isUpload(parser_->get())) {
       body_limit_ = server_.options().max_upload_bytes;
-      parser_->body_limit(body_limit_);
       stream_.expires_after(kUploadTimeout);
+    } else {
+      body_limit_ = server_.options().max_body_bytes;
     }
-    if (!parser_->is_done()) {
+    parser_->body_limit(body_limit_);
+    if (parser_->content_length().value_or(0) > body_limit_) {
+      ec = http::error::body_limit;
+    } else if (!parser_->is_done()) {
       http::async_read(stream_, buffer_, *parser_,
                        [self = shared_from_this()](beast::error_code ec, size_t) { self->onBody(ec); });
       return;

@@ -27,6 +27,7 @@ Result<store::App> ControlPlane::createApp(const Principal& who, const std::stri
     BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
     if (spec.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *spec.vm).status());
     BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, spec));
+    BERTH_RETURN_IF_ERROR(checkImage(tx, project, spec));
     app.spec_json = appSpecToJson(spec).dump();
     BERTH_RETURN_IF_ERROR(tx.insertApp(app));
     BERTH_RETURN_IF_ERROR(tx.insertRelease({project, name, 1, app.spec_json, app.created_at, who.token_id}));
@@ -81,6 +82,7 @@ Result<store::App> ControlPlane::updateApp(const Principal& who, const std::stri
     BERTH_RETURN_IF_ERROR(validateAppSpec(next));
     if (next.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *next.vm).status());
     BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, next));
+    BERTH_RETURN_IF_ERROR(checkImage(tx, project, next));
     // Releases are immutable and numbered: a change that changes nothing makes none.
     if (next == current) return Status::ok();
     BERTH_RETURN_IF_ERROR(activateRelease(tx, app, appSpecToJson(next).dump(), who.token_id, clock_.wallMillis()));

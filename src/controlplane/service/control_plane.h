@@ -17,6 +17,7 @@
 #include "common/secret_box.h"
 #include "controlplane/auth/principal.h"
 #include "controlplane/service/app_spec.h"
+#include "controlplane/service/image_importer.h"
 #include "store/store.h"
 
 namespace berth::controlplane {
@@ -69,6 +70,8 @@ struct NodeAssignment {
   std::vector<store::App> apps;  // each app's spec.vm names its VM (filled in when unpinned)
   // The opened secrets of the release each app runs, by "<project>/<app>".
   std::map<std::string, std::vector<SecretValue>> secrets;
+  // The imported image of each container app, by "<project>/<app>".
+  std::map<std::string, store::Image> images;
 };
 
 // What `berth secret set` changed: the new version, and the apps that got a release for it.
@@ -89,6 +92,8 @@ class ControlPlane {
 
   // The master key secrets are sealed under. Without one, secrets answer Unavailable.
   void useSecretBox(SecretBox box) { secret_box_ = std::move(box); }
+  // What imports images. Without one, imports answer Unavailable. Not owned; must outlive this.
+  void useImageImporter(ImageImporter* importer) { image_importer_ = importer; }
 
   // Authenticates a bearer secret; Unauthenticated if unknown or revoked.
   Result<Principal> authenticate(const std::string& secret);
@@ -158,6 +163,16 @@ class ControlPlane {
   Result<std::vector<store::Secret>> listSecrets(const Principal& who, const std::string& project);
   Status deleteSecret(const Principal& who, const std::string& project, const std::string& name);
 
+  // Images of a project. Importing needs a deployer; the work (which may take minutes) runs in
+  // the caller's thread and reports its steps to `progress`. Importing an image the project
+  // already has, or one berthd converted for another project, does no conversion (`cached`).
+  Result<std::pair<store::Image, bool>> importImage(const Principal& who, const std::string& project,
+                                                    const std::string& source, const std::string& source_label,
+                                                    const std::function<void(const ImportStep&)>& progress);
+  Result<std::vector<store::Image>> listImages(const Principal& who, const std::string& project);
+  // Checked before an import starts streaming, so a refusal is a plain 4xx.
+  Status authorizeImageImport(const Principal& who, const std::string& project);
+
   // Events visible to `who` (project tokens see only their project's).
   Result<std::vector<store::Event>> listEvents(const Principal& who, int64_t after,
                                                const std::optional<std::string>& project, int limit);
@@ -178,10 +193,13 @@ class ControlPlane {
   Status resolveSecretVersions(store::Tx& tx, const std::string& project, AppSpec& spec) const;
   // The values of `spec`'s secrets at their versions.
   Result<std::vector<SecretValue>> openSecrets(store::Tx& tx, const std::string& project, const AppSpec& spec) const;
+  // A container app's image must have been imported into its project.
+  static Status checkImage(store::Tx& tx, const std::string& project, const AppSpec& spec);
 
   store::Store& store_;
   const Clock& clock_;
   std::optional<SecretBox> secret_box_;
+  ImageImporter* image_importer_ = nullptr;
 
   // Principals by token hash, so a request costs no store read to authenticate. A lookup that
   // raced with a revocation sees a newer generation and does not cache what it read.

@@ -83,6 +83,9 @@ Result<NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const 
           if (!vm.isOk() || vm->node != node) continue;
           BERTH_ASSIGN_OR_RETURN(auto secrets, openSecrets(tx, project, spec));
           if (!secrets.empty()) out.secrets[project + "/" + app.name] = std::move(secrets);
+          if (spec.kind == "container") {
+            BERTH_ASSIGN_OR_RETURN(out.images[project + "/" + app.name], tx.getImage(project, spec.image));
+          }
           app.spec_json = appSpecToJson(spec).dump();
           out.apps.push_back(std::move(app));
         }
