@@ -536,6 +536,10 @@ Status Agent::addContainerImage(VmState& state, const json& app, json& request) 
   request["uid"] = ids.first;
   request["gid"] = ids.second;
   request["container"] = true;
+  const json resources = app.value("spec", json::object()).value("resources", json::object());
+  if (const int64_t mib = resources.value("memory_mib", int64_t{0}); mib > 0) request["memory_max"] = mib << 20;
+  if (const int64_t millis = resources.value("cpu_millis", int64_t{0}); millis > 0) request["cpu_max_millis"] = millis;
+  if (const int64_t pids = resources.value("pids", int64_t{0}); pids > 0) request["pids_max"] = pids;
   request["image_digest"] = rootfs;
   request["image_size"] = image.value("rootfs_size", std::uint64_t{0});
   request["image_source"] = kImageSource;

@@ -11,7 +11,7 @@ namespace {
 struct Options {
   std::string project, name, cmd, image, vm, kind;
   std::vector<std::string> env, ports, secrets, secret_files;
-  std::optional<int64_t> replicas, to;
+  std::optional<int64_t> replicas, to, memory_mib, cpu_millis, pids;
 };
 
 std::string appPath(const std::string& project, const std::string& name) {
@@ -82,6 +82,12 @@ Result<nlohmann::json> specBody(const Options& o, const std::vector<std::string>
   }
   if (o.replicas) body["replicas"] = *o.replicas;
   if (!o.vm.empty()) body["vm"] = o.vm;
+  if (o.memory_mib || o.cpu_millis || o.pids) {
+    body["resources"] = nlohmann::json::object();
+    if (o.memory_mib) body["resources"]["memory_mib"] = *o.memory_mib;
+    if (o.cpu_millis) body["resources"]["cpu_millis"] = *o.cpu_millis;
+    if (o.pids) body["resources"]["pids"] = *o.pids;
+  }
   if (!o.secrets.empty() || !o.secret_files.empty()) {
     body["secrets"] = nlohmann::json::array();
     for (const auto& s : o.secrets) body["secrets"].push_back(s);
@@ -99,6 +105,9 @@ void addSpecFlags(CLI::App* cmd, Options& o) {
   cmd->add_option("--port", o.ports, "Port the app listens on: 8080 or 53/udp (repeatable)");
   cmd->add_option("--replicas", o.replicas, "Instances to run");
   cmd->add_option("--vm", o.vm, "Pin to this VM of the project");
+  cmd->add_option("--memory-mib", o.memory_mib, "Container: memory limit; past it the app is OOM-killed and restarted");
+  cmd->add_option("--cpu-millis", o.cpu_millis, "Container: CPU limit, 1000 = one vCPU");
+  cmd->add_option("--pids", o.pids, "Container: process limit");
   cmd->add_option("--secret", o.secrets, "A project secret the app sees as an env variable of that name (repeatable)");
   cmd->add_option("--secret-file", o.secret_files,
                   "A project secret the app reads from /run/secrets/<app>/<NAME> (repeatable)");
@@ -137,7 +146,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
   set->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
-      if (body.empty()) return invalidArgument("nothing to change; give a command, --image, --env, --port, --replicas, --vm or --secret");
+      if (body.empty()) return invalidArgument("nothing to change; give a command, --image, --env, --port, --replicas, --vm, --secret or a limit");
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->patch(appPath(o->project, o->name), body));
       printApp(ctx, r.body);

@@ -1,5 +1,6 @@
 #include "guest/container.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -9,6 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+
+#include "os/unique_fd.h"
 
 namespace berth::guest {
 
@@ -34,12 +38,55 @@ int bindDevice(const char* name, const std::string& dev) {
 }
 }  // namespace
 
+namespace {
+constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
+constexpr const char* kControllers = "+memory +cpu +pids";
+
+Status writeControl(const std::string& path, const std::string& value) {
+  os::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+    return internalError("cannot write '" + value + "' to " + path + ": " + std::strerror(errno));
+  }
+  return Status::ok();
+}
+}  // namespace
+
+Result<std::string> createCgroup(const std::string& name, const ContainerLimits& limits) {
+  const std::string parent = std::string(kCgroupRoot) + "/berth";
+  if (::access(parent.c_str(), F_OK) != 0) {
+    BERTH_RETURN_IF_ERROR(writeControl(std::string(kCgroupRoot) + "/cgroup.subtree_control", kControllers));
+    if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+      return internalError("cannot create " + parent + ": " + std::strerror(errno));
+    }
+    BERTH_RETURN_IF_ERROR(writeControl(parent + "/cgroup.subtree_control", kControllers));
+  }
+  const std::string dir = parent + "/" + name;
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return internalError("cannot create " + dir + ": " + std::strerror(errno));
+  }
+  if (limits.memory_max) {
+    BERTH_RETURN_IF_ERROR(writeControl(dir + "/memory.max", std::to_string(limits.memory_max)));
+    // No swap in a guest anyway; past the limit is an OOM kill, not a slow crawl.
+    (void)writeControl(dir + "/memory.swap.max", "0");
+  }
+  if (limits.cpu_max_millis) {
+    BERTH_RETURN_IF_ERROR(writeControl(dir + "/cpu.max", std::to_string(limits.cpu_max_millis * 100) + " 100000"));
+  }
+  if (limits.pids_max) BERTH_RETURN_IF_ERROR(writeControl(dir + "/pids.max", std::to_string(limits.pids_max)));
+  return dir;
+}
+
+void removeCgroup(const std::string& path) {
+  if (!path.empty()) ::rmdir(path.c_str());
+}
+
 ContainerPaths containerPaths(const ContainerSpec& spec) {
   ContainerPaths p;
   p.upper = spec.state_dir + "/upper";
   p.work = spec.state_dir + "/work";
   p.root = spec.state_dir + "/root";
   p.options = "lowerdir=" + spec.lower + ",upperdir=" + p.upper + ",workdir=" + p.work;
+  if (!spec.cgroup.empty()) p.cgroup_procs = spec.cgroup + "/cgroup.procs";
   p.proc = p.root + "/proc";
   p.dev = p.root + "/dev";
   p.tmp = p.root + "/tmp";
@@ -51,6 +98,15 @@ ContainerPaths containerPaths(const ContainerSpec& spec) {
 int containerCloneFlags() { return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC; }
 
 int enterContainerRoot(const ContainerSpec& spec, const ContainerPaths& p) {
+  // "0" is the writer itself; before anything else, so every process of the container counts.
+  if (!p.cgroup_procs.empty()) {
+    int fd = ::open(p.cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    const bool moved = ::write(fd, "0", 1) == 1;
+    const int err = errno;
+    ::close(fd);
+    if (!moved) return err;
+  }
   // Nothing mounted here may leak back into the VM's namespace.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return errno;
   if (::mount("overlay", p.root.c_str(), "overlay", 0, p.options.c_str()) != 0) return errno;

@@ -9,23 +9,40 @@
 // kernel drops signals without a handler for a namespace's PID 1, so an app run as PID 1 would
 // ignore init's SIGTERM. The reaper forwards signals to the app and exits with its status.
 //
-// Everything here runs in a freshly forked child of init: after the fork only system calls,
-// no allocation.
+// createCgroup and containerPaths run in init; the rest in a freshly forked child of init, where
+// only system calls are allowed (no allocation).
 
+#include <cstdint>
 #include <string>
 
+#include "common/result.h"
+
 namespace berth::guest {
+
+// cgroup v2 limits of one container; 0 = none.
+struct ContainerLimits {
+  std::uint64_t memory_max = 0;  // bytes
+  std::uint64_t cpu_max_millis = 0;
+  std::uint64_t pids_max = 0;
+};
+
+// Makes /sys/fs/cgroup/berth/<name> with the limits (enabling the memory, cpu and pids
+// controllers on the way) and returns its path.
+Result<std::string> createCgroup(const std::string& name, const ContainerLimits& limits);
+// Removes a cgroup made by createCgroup; it must be empty. Best effort.
+void removeCgroup(const std::string& path);
 
 struct ContainerSpec {
   std::string lower;        // the image's read-only mount, e.g. /images/<hex>
   std::string state_dir;    // on the scratch disk: upper/, work/ and root/ live here
   std::string hostname;     // the app's name
   std::string secrets_dir;  // bound read-only at /run/secrets when it exists; may be empty
+  std::string cgroup;       // joined first, so the reaper and the app are inside; may be empty
 };
 
 // Paths the child will need, prepared before the fork (it may not allocate).
 struct ContainerPaths {
-  std::string upper, work, root, options;
+  std::string upper, work, root, options, cgroup_procs;
   std::string proc, dev, tmp, run, run_secrets;
 };
 ContainerPaths containerPaths(const ContainerSpec& spec);

@@ -275,8 +275,13 @@ void Init::onRunApp(const Message& message) {
   if (body.value("container", false)) {
     if (root == "/") return channel_.send(makeErrorReply(message.id, "a container app needs an image"));
     // A fresh writable layer per release; restarts of the same release keep theirs.
-    spec.container = ContainerSpec{root, std::string(kStoreDir) + "/containers/" + name + "/" + std::to_string(monotonicMs()),
-                                   name, "/run/secrets/" + name};
+    const std::string id = std::to_string(monotonicMs());
+    ContainerLimits limits{body.value("memory_max", std::uint64_t{0}), body.value("cpu_max_millis", std::uint64_t{0}),
+                           body.value("pids_max", std::uint64_t{0})};
+    auto cgroup = createCgroup(name + "-" + id, limits);
+    if (!cgroup.isOk()) return channel_.send(makeErrorReply(message.id, cgroup.status().message()));
+    spec.container = ContainerSpec{root, std::string(kStoreDir) + "/containers/" + name + "/" + id, name,
+                                   "/run/secrets/" + name, *cgroup};
     spec.cwd = body.value("cwd", std::string("/"));
   } else {
     spec.cwd = body.value("cwd", root);
@@ -302,7 +307,10 @@ void Init::onRunApp(const Message& message) {
     ::waitpid(old.pid, nullptr, WNOHANG);
     old.pid = -1;
     // Its namespace dies with its first process, and the overlay with it; the layer goes too.
-    if (old.spec.container) (void)os::removeAll(old.spec.container->state_dir);
+    if (old.spec.container) {
+      (void)os::removeAll(old.spec.container->state_dir);
+      removeCgroup(old.spec.container->cgroup);
+    }
   }
   App& app = apps_[name];
   app.name = name;

@@ -9,7 +9,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import berth_harness as h  # noqa: E402
 from test_images import oci_archive  # noqa: E402
-from test_vms import BOOT_SECONDS, VmTestBase, fetch, free_port  # noqa: E402
+from test_vms import BOOT_SECONDS, Poller, VmTestBase, fetch, free_port  # noqa: E402
 
 
 def busybox_image(page, command):
@@ -79,6 +79,25 @@ class ContainerTest(VmTestBase):
         code, out, _ = self.berth("exec", "other", "-p", "e2e-ctr", "--", "/bin/sh", "-c", "ls /www")
         self.assertNotIn("written", out)
         self.assertEqual(fetch(port), "<p>container</p>")
+        # Past its memory limit an app is OOM-killed (cgroup v2 memory.max) and restarted, while
+        # its sibling keeps answering.
+        hog = ["/bin/busybox", "sh", "-c", "echo start; a=x; while true; do a=$a$a; done"]
+        with Poller(port, ("<p>container</p>",)) as poller:
+            r = self.admin.post("/v1/projects/e2e-ctr/apps", {"name": "hog", "kind": "container",
+                                                              "image": other_digest, "command": hog,
+                                                              "resources": {"memory_mib": 32}})
+            self.assertEqual(r.status, 201, r)
+
+            def restarted():
+                code, out, _ = self.berth("logs", "hog", "-p", "e2e-ctr", timeout=60)
+                return code == 0 and out.count("start") >= 2
+
+            self.wait_for(restarted, "the hog to be OOM-killed and started again")
+        self.assertEqual(poller.failures, [])
+        self.assertGreater(poller.answers, 0)
+        console = self.serial_log("e2e-ctr", "default")
+        self.assertIn("Memory cgroup out of memory", console)
+        self.assertIn("berth-init: app hog exited (code 137)", console)
         r = self.admin.post("/v1/projects/e2e-ctr/apps", {"name": "bad", "kind": "container",
                                                           "image": "sha256:" + "1" * 64})
         self.assertError(r, 400, "invalid_argument", "was not imported into project 'e2e-ctr'")

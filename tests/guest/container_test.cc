@@ -47,7 +47,7 @@ class ContainerTest : public ::testing::Test {
     spec.argv = {"/bin/sh", "-c", script};
     spec.env = {"PATH=/bin"};
     spec.cwd = "/www";
-    spec.container = ContainerSpec{lower_, dir_->path() + "/" + state, "ctr-app", ""};
+    spec.container = ContainerSpec{lower_, dir_->path() + "/" + state, "ctr-app", "", ""};
     auto process = spawnProcess(spec);
     EXPECT_TRUE(process.isOk()) << process.status().toString();
     if (!process.isOk()) return {-1, ""};
@@ -83,7 +83,7 @@ TEST_F(ContainerTest, WritesLandInTheUpperLayerNotTheImage_Root) {
 TEST_F(ContainerTest, AMissingProgramIsAnErrorNotAHang_Root) {
   ProcessSpec spec;
   spec.argv = {"/bin/nope"};
-  spec.container = ContainerSpec{lower_, dir_->path() + "/s3", "ctr-app", ""};
+  spec.container = ContainerSpec{lower_, dir_->path() + "/s3", "ctr-app", "", ""};
   auto process = spawnProcess(spec);
   ASSERT_FALSE(process.isOk());
   EXPECT_NE(process.status().message().find("No such file"), std::string::npos) << process.status().toString();

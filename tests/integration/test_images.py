@@ -137,6 +137,16 @@ class ImagesTest(h.BerthdTestCase):
                          400, "invalid_argument")
         self.assertError(self.admin.post("/v1/projects/nope/images", {"source": digest}), 404, "not_found")
 
+    def test_resources_are_validated_and_kept_in_the_spec(self):
+        r = self.admin.post("/v1/projects/img/apps", {"name": "limited", "command": ["x"],
+                                                      "resources": {"memory_mib": 64, "pids": 100}})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["spec"]["resources"], {"memory_mib": 64, "cpu_millis": 0, "pids": 100})
+        for resources, mentions in (({"memory_mib": 1}, "resources.memory_mib"), ({"cpu_millis": "1"}, "cpu_millis"),
+                                    ({"disk": 1}, "disk")):
+            r = self.admin.post("/v1/projects/img/apps", {"name": "bad", "command": ["x"], "resources": resources})
+            self.assertError(r, 400, "invalid_argument", mentions)
+
 
 if __name__ == "__main__":
     h.main()

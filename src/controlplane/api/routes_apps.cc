@@ -56,6 +56,14 @@ Result<AppSpecPatch> readSpec(FieldReader& f) {
     }
     p.ports = out;
   }
+  if (const auto* resources = f.object("resources")) {
+    FieldReader rf(*resources, "resources.");
+    auto memory = rf.integer("memory_mib", 16, 1 << 20);
+    auto cpu = rf.integer("cpu_millis", 10, 64000);
+    auto pids = rf.integer("pids", 8, 1 << 16);
+    BERTH_RETURN_IF_ERROR(rf.finish());
+    p.resources = Resources{memory.value_or(0), cpu.value_or(0), pids.value_or(0)};
+  }
   if (const auto* secrets = f.array("secrets")) {
     BERTH_ASSIGN_OR_RETURN(p.secrets, readSecretRefs(*secrets));
   }

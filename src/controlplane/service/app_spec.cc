@@ -13,6 +13,7 @@ AppSpec applyPatch(AppSpec spec, const AppSpecPatch& p) {
   if (p.replicas) spec.replicas = *p.replicas;
   if (p.vm) spec.vm = p.vm->empty() ? std::nullopt : p.vm;
   if (p.secrets) spec.secrets = *p.secrets;
+  if (p.resources) spec.resources = *p.resources;
   return spec;
 }
 
@@ -59,7 +60,11 @@ nlohmann::json appSpecToJson(const AppSpec& spec) {
           {"ports", ports},
           {"replicas", spec.replicas},
           {"vm", spec.vm ? nlohmann::json(*spec.vm) : nlohmann::json(nullptr)},
-          {"secrets", secrets}};
+          {"secrets", secrets},
+          {"resources",
+           {{"memory_mib", spec.resources.memory_mib},
+            {"cpu_millis", spec.resources.cpu_millis},
+            {"pids", spec.resources.pids}}}};
 }
 
 Result<AppSpec> appSpecFromJson(const std::string& text) {
@@ -86,6 +91,10 @@ Result<AppSpec> appSpecFromJson(const std::string& text) {
   }
   spec.replicas = j.value("replicas", int64_t{1});
   if (j.contains("vm") && j["vm"].is_string()) spec.vm = j["vm"].get<std::string>();
+  if (j.contains("resources") && j["resources"].is_object()) {
+    const auto& r = j["resources"];
+    spec.resources = {r.value("memory_mib", int64_t{0}), r.value("cpu_millis", int64_t{0}), r.value("pids", int64_t{0})};
+  }
   if (j.contains("secrets") && j["secrets"].is_array()) {
     for (const auto& s : j["secrets"]) {
       if (s.is_object()) spec.secrets.push_back({s.value("name", ""), s.value("as", "env"), s.value("version", int64_t{0})});

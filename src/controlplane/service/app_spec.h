@@ -29,6 +29,14 @@ struct SecretRef {
   bool operator==(const SecretRef&) const = default;
 };
 
+// Limits of one instance inside its VM (cgroup v2 of a container app); 0 = no limit.
+struct Resources {
+  int64_t memory_mib = 0;  // memory.max; past it the kernel OOM-kills and init restarts the app
+  int64_t cpu_millis = 0;  // cpu.max: 1000 = one vCPU
+  int64_t pids = 0;        // pids.max
+  bool operator==(const Resources&) const = default;
+};
+
 struct AppSpec {
   std::string kind = "process";  // process | container
   std::string image;             // empty for process apps that ship files another way
@@ -38,6 +46,7 @@ struct AppSpec {
   int64_t replicas = 1;
   std::optional<std::string> vm;  // pin to one VM of the project
   std::vector<SecretRef> secrets;
+  Resources resources;
   bool operator==(const AppSpec&) const = default;
 };
 
@@ -51,6 +60,7 @@ struct AppSpecPatch {
   std::optional<int64_t> replicas;
   std::optional<std::string> vm;
   std::optional<std::vector<SecretRef>> secrets;  // versions 0: the newest are taken
+  std::optional<Resources> resources;
 };
 
 AppSpec applyPatch(AppSpec spec, const AppSpecPatch& patch);
