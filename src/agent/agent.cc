@@ -466,6 +466,7 @@ Status Agent::deployApp(VmState& state, const json& app) {
   json request = {{"app", app.value("name", "")}};
   request["argv"] = spec.value("command", json::array());
   request["env"] = spec.value("env", json::object());
+  request["restart"] = spec.value("restart", "always");
   BERTH_RETURN_IF_ERROR(addSecrets(app, request));
   const std::string image = spec.value("image", std::string());
   if (spec.value("kind", "process") == "container") {

@@ -9,7 +9,7 @@ namespace berth::cli {
 namespace {
 
 struct Options {
-  std::string project, name, cmd, image, vm, kind;
+  std::string project, name, cmd, image, vm, kind, restart;
   std::vector<std::string> env, ports, secrets, secret_files;
   std::optional<int64_t> replicas, to, memory_mib, cpu_millis, pids;
 };
@@ -74,6 +74,7 @@ Result<nlohmann::json> specBody(const Options& o, const std::vector<std::string>
   if (!argv.empty()) body["command"] = argv;
   if (!o.image.empty()) body["image"] = o.image;
   if (!o.kind.empty()) body["kind"] = o.kind;
+  if (!o.restart.empty()) body["restart"] = o.restart;
   if (!o.env.empty()) {
     BERTH_ASSIGN_OR_RETURN(body["env"], parseEnvFlags(o.env));
   }
@@ -105,6 +106,8 @@ void addSpecFlags(CLI::App* cmd, Options& o) {
   cmd->add_option("--port", o.ports, "Port the app listens on: 8080 or 53/udp (repeatable)");
   cmd->add_option("--replicas", o.replicas, "Instances to run");
   cmd->add_option("--vm", o.vm, "Pin to this VM of the project");
+  cmd->add_option("--restart", o.restart, "After an exit: always (default), on-failure or never")
+      ->check(CLI::IsMember({"always", "on-failure", "never"}));
   cmd->add_option("--memory-mib", o.memory_mib, "Container: memory limit; past it the app is OOM-killed and restarted");
   cmd->add_option("--cpu-millis", o.cpu_millis, "Container: CPU limit, 1000 = one vCPU");
   cmd->add_option("--pids", o.pids, "Container: process limit");

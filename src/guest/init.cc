@@ -315,6 +315,7 @@ void Init::onRunApp(const Message& message) {
   App& app = apps_[name];
   app.name = name;
   app.spec = std::move(spec);
+  app.restart = body.value("restart", std::string("always"));
   app.stopping = false;
   app.restart_at_ms = 0;
   app.stop_deadline_ms = 0;
@@ -533,6 +534,8 @@ void Init::reapChildren() {
       if (app.stopping) {
         for (std::uint64_t waiter : app.stop_waiters) channel_.send(makeReply(waiter, appState(app)));
         apps_.erase(it);
+      } else if (app.restart == "never" || (app.restart == "on-failure" && sig == 0 && code == 0)) {
+        app.restart_at_ms = 0;  // stays exited, as its policy says
       } else {
         // Ran long enough to count as healthy: start the backoff over.
         const std::uint64_t now = monotonicMs();

@@ -33,6 +33,7 @@ class Init {
     os::UniqueFd out, err;
     LogRing ring{1u << 20};
     bool stopping = false;     // told to stop: no restart
+    std::string restart = "always";  // always | on-failure | never (after an exit not asked for)
     std::uint64_t started_ms = 0;
     std::uint64_t restart_at_ms = 0;  // > 0 while waiting to restart
     std::uint64_t stop_deadline_ms = 0;

@@ -4,7 +4,7 @@ answering from the host; two apps in one VM see neither each other's files nor p
 import os
 import sys
 import tempfile
-import unittest
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import berth_harness as h  # noqa: E402
@@ -98,6 +98,23 @@ class ContainerTest(VmTestBase):
         console = self.serial_log("e2e-ctr", "default")
         self.assertIn("Memory cgroup out of memory", console)
         self.assertIn("berth-init: app hog exited (code 137)", console)
+        # Restart policies: `never` and `on-failure` leave a clean exit alone; a failure under
+        # `on-failure` is started again.
+        for name, policy, script in (("once", "never", "echo ran; exit 3"), ("clean", "on-failure", "echo ran"),
+                                     ("flaky", "on-failure", "echo ran; exit 3")):
+            r = self.admin.post("/v1/projects/e2e-ctr/apps", {"name": name, "kind": "container", "restart": policy,
+                                                              "image": other_digest,
+                                                              "command": ["/bin/busybox", "sh", "-c", script]})
+            self.assertEqual(r.status, 201, r)
+
+        def runs(app):
+            code, out, _ = self.berth("logs", app, "-p", "e2e-ctr", timeout=60)
+            return out.count("ran") if code == 0 else 0
+
+        self.wait_for(lambda: runs("flaky") >= 2, "the failing on-failure app to be started again")
+        self.wait_for(lambda: runs("once") == 1 and runs("clean") == 1, "the other two to run once")
+        time.sleep(3)  # the first restart would come after 1 s of backoff
+        self.assertEqual((runs("once"), runs("clean")), (1, 1))
         r = self.admin.post("/v1/projects/e2e-ctr/apps", {"name": "bad", "kind": "container",
                                                           "image": "sha256:" + "1" * 64})
         self.assertError(r, 400, "invalid_argument", "was not imported into project 'e2e-ctr'")

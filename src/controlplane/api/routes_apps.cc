@@ -41,6 +41,7 @@ Result<AppSpecPatch> readSpec(FieldReader& f) {
   p.env = f.stringMap("env", kMaxEnv);
   p.replicas = f.integer("replicas", 0, 100);
   p.vm = f.name("vm");
+  p.restart = f.oneOf("restart", {"always", "on-failure", "never"});
   if (const auto* ports = f.array("ports")) {
     if (ports->size() > kMaxPorts) return invalidArgument("ports has more than 64 entries");
     std::vector<PortSpec> out;

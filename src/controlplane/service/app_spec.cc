@@ -14,6 +14,7 @@ AppSpec applyPatch(AppSpec spec, const AppSpecPatch& p) {
   if (p.vm) spec.vm = p.vm->empty() ? std::nullopt : p.vm;
   if (p.secrets) spec.secrets = *p.secrets;
   if (p.resources) spec.resources = *p.resources;
+  if (p.restart) spec.restart = *p.restart;
   return spec;
 }
 
@@ -61,6 +62,7 @@ nlohmann::json appSpecToJson(const AppSpec& spec) {
           {"replicas", spec.replicas},
           {"vm", spec.vm ? nlohmann::json(*spec.vm) : nlohmann::json(nullptr)},
           {"secrets", secrets},
+          {"restart", spec.restart},
           {"resources",
            {{"memory_mib", spec.resources.memory_mib},
             {"cpu_millis", spec.resources.cpu_millis},
@@ -91,6 +93,7 @@ Result<AppSpec> appSpecFromJson(const std::string& text) {
   }
   spec.replicas = j.value("replicas", int64_t{1});
   if (j.contains("vm") && j["vm"].is_string()) spec.vm = j["vm"].get<std::string>();
+  spec.restart = j.value("restart", "always");
   if (j.contains("resources") && j["resources"].is_object()) {
     const auto& r = j["resources"];
     spec.resources = {r.value("memory_mib", int64_t{0}), r.value("cpu_millis", int64_t{0}), r.value("pids", int64_t{0})};

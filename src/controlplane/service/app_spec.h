@@ -47,6 +47,7 @@ struct AppSpec {
   std::optional<std::string> vm;  // pin to one VM of the project
   std::vector<SecretRef> secrets;
   Resources resources;
+  std::string restart = "always";  // always | on-failure | never
   bool operator==(const AppSpec&) const = default;
 };
 
@@ -61,6 +62,7 @@ struct AppSpecPatch {
   std::optional<std::string> vm;
   std::optional<std::vector<SecretRef>> secrets;  // versions 0: the newest are taken
   std::optional<Resources> resources;
+  std::optional<std::string> restart;
 };
 
 AppSpec applyPatch(AppSpec spec, const AppSpecPatch& patch);
