@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "agent/agent_setup.h"
+#include "common/crypto.h"
 
 namespace {
 
@@ -24,8 +25,7 @@ int serveImage(const std::string& dir) {
   std::string line;
   char c;
   while (line.size() <= 72 && ::read(0, &c, 1) == 1 && c != '\n') line.push_back(c);
-  if (line.size() != 71 || line.rfind("sha256:", 0) != 0 ||
-      line.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
+  if (!berth::isSha256Digest(line)) {
     return 1;
   }
   int fd = ::open((dir + "/" + line.substr(7)).c_str(), O_RDONLY | O_CLOEXEC);

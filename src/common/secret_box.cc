@@ -7,6 +7,8 @@
 #include <cctype>
 #include <memory>
 
+#include "common/crypto.h"
+
 namespace berth {
 
 namespace {
@@ -21,12 +23,6 @@ CipherCtx newCtx() { return CipherCtx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free
 const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 unsigned char* bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
 
-int hexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -49,7 +45,7 @@ Result<SecretBox> SecretBox::fromHex(std::string_view text) {
   }
   std::string key(kKeyBytes, '\0');
   for (size_t i = 0; i < kKeyBytes; ++i) {
-    int hi = hexDigit(hex[2 * i]), lo = hexDigit(hex[2 * i + 1]);
+    int hi = hexDigitValue(hex[2 * i]), lo = hexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return invalidArgument("a master key must be hex digits only");
     key[i] = static_cast<char>(hi << 4 | lo);
   }

@@ -12,27 +12,8 @@ namespace {
 
 constexpr std::size_t kChunk = 1 << 16;
 
-std::string hexOf(const unsigned char* bytes, unsigned int len) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 0xf];
-  }
-  return out;
-}
-
 }  // namespace
 
-bool isSha256Digest(const std::string& digest) {
-  constexpr std::string_view kPrefix = "sha256:";
-  if (digest.size() != kPrefix.size() + 64 || !digest.starts_with(kPrefix)) return false;
-  for (std::size_t i = kPrefix.size(); i < digest.size(); ++i) {
-    const char c = digest[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 BlobReader::BlobReader(os::UniqueFd fd, Descriptor expected, HashCtx ctx)
     : fd_(std::move(fd)), expected_(std::move(expected)), ctx_(std::move(ctx)) {}
@@ -80,7 +61,7 @@ Result<Descriptor> BlobReader::readToEnd() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
   EVP_DigestFinal_ex(ctx_.get(), md, &md_len);
-  return Descriptor{expected_.media_type, "sha256:" + hexOf(md, md_len), read_};
+  return Descriptor{expected_.media_type, "sha256:" + hexEncode(md, md_len), read_};
 }
 
 Status BlobReader::finish() {

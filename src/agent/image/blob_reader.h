@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "common/crypto.h"
 #include "common/result.h"
 #include "os/unique_fd.h"
 
@@ -21,15 +22,11 @@ struct Descriptor {
   std::uint64_t size = 0;
 };
 
-// True for "sha256:" followed by exactly 64 lowercase hex digits: the only digests accepted, and
-// what makes a digest safe to put into a path.
-bool isSha256Digest(const std::string& digest);
-
 // Reads one blob file sequentially. Not thread-safe; movable.
 class BlobReader {
  public:
   // Opens `path`, which is expected to hold the blob `expected` describes (its digest must be
-  // valid, see isSha256Digest).
+  // valid, see isSha256Digest in common/crypto.h).
   static Result<BlobReader> open(const std::string& path, Descriptor expected);
 
   // Reads up to `len` bytes into `buf`; 0 at the end of the file. Reading more bytes than the

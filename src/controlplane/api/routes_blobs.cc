@@ -36,8 +36,7 @@ Result<HttpResponse> handleGetBlob(RequestContext& c) {
     return permissionDenied("app bundles are read by node agents and admins");
   }
   const std::string& digest = c.param("digest");
-  if (digest.size() != 71 || digest.rfind("sha256:", 0) != 0 ||
-      digest.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
+  if (!isSha256Digest(digest)) {
     return invalidArgument("digest must be sha256:<64 lowercase hex>");
   }
   auto bytes = os::readFile(c.blob_dir + "/" + digest.substr(7));

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "controlplane/api/json_fields.h"
 #include "controlplane/api/render.h"
 #include "controlplane/api/request_context.h"
@@ -24,10 +25,6 @@ nlohmann::json imageJson(const store::Image& i) {
 std::string sseFrame(const char* event, const nlohmann::json& data) {
   return std::string("event: ") + event + "\ndata: " + data.dump() + "\n\n";
 }
-
-bool isDigest(const std::string& s) {
-  return s.size() == 71 && s.rfind("sha256:", 0) == 0 && s.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
-}
 }  // namespace
 
 // The answer is a stream: `progress` frames while the import runs (it may take minutes),
@@ -45,7 +42,7 @@ Result<HttpResponse> handleImportImage(RequestContext& c) {
       return invalidArgument("source must be docker://REF (a registry reference of up to 1 KiB, no spaces)");
     }
     path = *source;
-  } else if (isDigest(*source)) {
+  } else if (isSha256Digest(*source)) {
     path = c.blob_dir + "/" + source->substr(7);
     if (::access(path.c_str(), R_OK) != 0) {
       return notFound("no uploaded archive " + *source + "; upload it first (POST /v1/projects/{project}/blobs)");

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/crypto.h"
+
 namespace berth::controlplane {
 
 std::optional<std::string> HttpRequest::header(const std::string& lowercase_name) const {
@@ -10,21 +12,13 @@ std::optional<std::string> HttpRequest::header(const std::string& lowercase_name
   return it->second;
 }
 
-namespace {
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
 
 std::string percentDecode(const std::string& s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
+      int hi = hexDigitValue(s[i + 1]), lo = hexDigitValue(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
