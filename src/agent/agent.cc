@@ -472,20 +472,13 @@ Status Agent::deployApp(VmState& state, const json& app) {
   if (spec.value("kind", "process") == "container") {
     BERTH_RETURN_IF_ERROR(addContainerImage(state, app, request));
   } else if (!image.empty()) {
-    if (image.rfind("sha256:", 0) != 0 || image.size() != 71) {
+    if (!isSha256Digest(image)) {
       return invalidArgument("image '" + image + "' is not an uploaded bundle digest (OCI images come later)");
     }
     const std::string hex = image.substr(7);
-    BERTH_RETURN_IF_ERROR(fetchBundle(hex));
+    BERTH_RETURN_IF_ERROR(fetchBlob(image, paths_.imageTar(hex), kMaxBundleBytes, 0600));
     BERTH_ASSIGN_OR_RETURN(Ext4Image ext4, ensureExt4Image(paths_, hex));
-    const Paths::Vm paths = paths_.vm(state.project, state.name);
-    const std::string link = paths.imagesDir() + "/" + ext4.digest.substr(7);
-    if (::access(link.c_str(), R_OK) != 0 && ::link(ext4.path.c_str(), link.c_str()) != 0) {
-      return internalError("cannot offer image to the VM: " + std::string(std::strerror(errno)));
-    }
-    request["image_digest"] = ext4.digest;
-    request["image_size"] = ext4.size;
-    request["image_source"] = kImageSource;
+    BERTH_RETURN_IF_ERROR(offerImage(state, ext4.path, ext4.digest, ext4.size, request));
   }
   if (request["argv"].empty()) return invalidArgument("app has no command");
   const json ports = spec.value("ports", json::array());
@@ -504,20 +497,12 @@ Status Agent::deployApp(VmState& state, const json& app) {
 Status Agent::addContainerImage(VmState& state, const json& app, json& request) {
   const json image = app.value("oci_image", json::object());
   const std::string rootfs = image.value("rootfs_digest", "");
-  if (rootfs.rfind("sha256:", 0) != 0 || rootfs.size() != 71) {
+  if (!isSha256Digest(rootfs)) {
     return invalidArgument("container app '" + app.value("name", "") + "' came without its image");
   }
-  const std::string hex = rootfs.substr(7);
-  const std::string path = paths_.rootfs(hex);
-  if (::access(path.c_str(), R_OK) != 0) {
-    BERTH_ASSIGN_OR_RETURN(std::string bytes, api_->download("/v1/blobs/" + rootfs, kMaxRootfsBytes));
-    if (sha256Hex(bytes) != hex) return internalError("root file system " + rootfs + " arrived corrupt");
-    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, bytes, 0444));
-  }
-  const std::string link = paths_.vm(state.project, state.name).imagesDir() + "/" + hex;
-  if (::access(link.c_str(), R_OK) != 0 && ::link(path.c_str(), link.c_str()) != 0) {
-    return internalError("cannot offer the image to the VM: " + std::string(std::strerror(errno)));
-  }
+  const std::string path = paths_.rootfs(rootfs.substr(7));
+  BERTH_RETURN_IF_ERROR(fetchBlob(rootfs, path, kMaxRootfsBytes, 0444));
+  BERTH_RETURN_IF_ERROR(offerImage(state, path, rootfs, image.value("rootfs_size", std::uint64_t{0}), request));
   const json config = image.value("config", json::object());
   if (request["argv"].empty()) {
     json argv = config.value("entrypoint", json::array());
@@ -541,18 +526,29 @@ Status Agent::addContainerImage(VmState& state, const json& app, json& request) 
   if (const int64_t mib = resources.value("memory_mib", int64_t{0}); mib > 0) request["memory_max"] = mib << 20;
   if (const int64_t millis = resources.value("cpu_millis", int64_t{0}); millis > 0) request["cpu_max_millis"] = millis;
   if (const int64_t pids = resources.value("pids", int64_t{0}); pids > 0) request["pids_max"] = pids;
-  request["image_digest"] = rootfs;
-  request["image_size"] = image.value("rootfs_size", std::uint64_t{0});
-  request["image_source"] = kImageSource;
   return Status::ok();
 }
 
-Status Agent::fetchBundle(const std::string& hex) {
-  const std::string path = paths_.imageTar(hex);
+// Blobs are content-addressed: a file already at `path` is the blob, and one fetched is kept
+// only if its bytes hash to `digest`.
+Status Agent::fetchBlob(const std::string& digest, const std::string& path, std::uint64_t max_bytes, mode_t mode) {
   if (::access(path.c_str(), R_OK) == 0) return Status::ok();
-  BERTH_ASSIGN_OR_RETURN(std::string bytes, api_->download("/v1/blobs/sha256:" + hex, kMaxBundleBytes));
-  if (sha256Hex(bytes) != hex) return internalError("bundle sha256:" + hex + " arrived corrupt");
-  return os::writeFileAtomic(path, bytes, 0600);
+  BERTH_ASSIGN_OR_RETURN(std::string bytes, api_->download("/v1/blobs/" + digest, max_bytes));
+  if ("sha256:" + sha256Hex(bytes) != digest) return internalError("blob " + digest + " arrived corrupt");
+  return os::writeFileAtomic(path, bytes, mode);
+}
+
+// The VM's relay serves only what is linked into its images directory, by hex digest.
+Status Agent::offerImage(VmState& state, const std::string& path, const std::string& digest, std::uint64_t size,
+                         json& request) {
+  const std::string link = paths_.vm(state.project, state.name).imagesDir() + "/" + digest.substr(7);
+  if (::access(link.c_str(), R_OK) != 0 && ::link(path.c_str(), link.c_str()) != 0) {
+    return internalError("cannot offer the image to the VM: " + std::string(std::strerror(errno)));
+  }
+  request["image_digest"] = digest;
+  request["image_size"] = size;
+  request["image_source"] = kImageSource;
+  return Status::ok();
 }
 
 void Agent::saveDeployed(const VmState& state) {

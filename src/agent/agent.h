@@ -8,6 +8,8 @@
 // backoff; a VM no longer assigned → killed and its files removed. On start the agent adopts
 // VMs that still run (same QEMU pid, channel reconnected) instead of rebooting them.
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -83,7 +85,9 @@ class Agent {
   Status deployApp(VmState& state, const nlohmann::json& app);
   static Status addSecrets(const nlohmann::json& app, nlohmann::json& request);
   Status addContainerImage(VmState& state, const nlohmann::json& app, nlohmann::json& request);
-  Status fetchBundle(const std::string& hex);
+  Status fetchBlob(const std::string& digest, const std::string& path, std::uint64_t max_bytes, mode_t mode);
+  Status offerImage(VmState& state, const std::string& path, const std::string& digest, std::uint64_t size,
+                    nlohmann::json& request);
   void saveDeployed(const VmState& state);
   void report();
   void onNotification(const std::string& key, const guest::Message& message);
