@@ -36,6 +36,17 @@ Result<store::App> ControlPlane::createApp(const Principal& who, const std::stri
   return app;
 }
 
+Result<std::vector<store::App>> ControlPlane::allApps(store::Tx& tx, const std::string& project) {
+  std::vector<store::App> out;
+  std::string after;
+  do {
+    BERTH_ASSIGN_OR_RETURN(auto page, tx.listApps(project, after, 1000));
+    for (auto& app : page.items) out.push_back(std::move(app));
+    after = page.next;
+  } while (!after.empty());
+  return out;
+}
+
 Result<store::Page<store::App>> ControlPlane::listApps(const Principal& who, const std::string& project,
                                                        const std::string& after, int limit) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));

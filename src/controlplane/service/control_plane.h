@@ -193,6 +193,8 @@ class ControlPlane {
   Status resolveSecretVersions(store::Tx& tx, const std::string& project, AppSpec& spec) const;
   // The values of `spec`'s secrets at their versions.
   Result<std::vector<SecretValue>> openSecrets(store::Tx& tx, const std::string& project, const AppSpec& spec) const;
+  // Every app of the project, page by page, in the caller's transaction.
+  static Result<std::vector<store::App>> allApps(store::Tx& tx, const std::string& project);
   // A container app's image must have been imported into its project.
   static Status checkImage(store::Tx& tx, const std::string& project, const AppSpec& spec);
 

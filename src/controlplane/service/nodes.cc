@@ -72,25 +72,21 @@ Result<NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const 
     for (const auto& project : projects) {
       // Unpinned apps go to the project's first VM by name: deterministic, so every agent agrees.
       BERTH_ASSIGN_OR_RETURN(auto first_vm, tx.listVms(project, "", 1));
-      std::string after;
-      do {
-        BERTH_ASSIGN_OR_RETURN(auto page, tx.listApps(project, after, 1000));
-        for (auto& app : page.items) {
-          BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app.spec_json));
-          if (!spec.vm && !first_vm.items.empty()) spec.vm = first_vm.items[0].name;
-          if (!spec.vm) continue;
-          auto vm = tx.getVm(project, *spec.vm);
-          if (!vm.isOk() || vm->node != node) continue;
-          BERTH_ASSIGN_OR_RETURN(auto secrets, openSecrets(tx, project, spec));
-          if (!secrets.empty()) out.secrets[project + "/" + app.name] = std::move(secrets);
-          if (spec.kind == "container") {
-            BERTH_ASSIGN_OR_RETURN(out.images[project + "/" + app.name], tx.getImage(project, spec.image));
-          }
-          app.spec_json = appSpecToJson(spec).dump();
-          out.apps.push_back(std::move(app));
+      BERTH_ASSIGN_OR_RETURN(auto apps, allApps(tx, project));
+      for (auto& app : apps) {
+        BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app.spec_json));
+        if (!spec.vm && !first_vm.items.empty()) spec.vm = first_vm.items[0].name;
+        if (!spec.vm) continue;
+        auto vm = tx.getVm(project, *spec.vm);
+        if (!vm.isOk() || vm->node != node) continue;
+        BERTH_ASSIGN_OR_RETURN(auto secrets, openSecrets(tx, project, spec));
+        if (!secrets.empty()) out.secrets[project + "/" + app.name] = std::move(secrets);
+        if (spec.kind == "container") {
+          BERTH_ASSIGN_OR_RETURN(out.images[project + "/" + app.name], tx.getImage(project, spec.image));
         }
-        after = page.next;
-      } while (!after.empty());
+        app.spec_json = appSpecToJson(spec).dump();
+        out.apps.push_back(std::move(app));
+      }
     }
     return Status::ok();
   }));

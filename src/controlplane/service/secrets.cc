@@ -17,18 +17,6 @@ std::string sealContext(const std::string& project, const std::string& name, int
 std::string secretPath(const std::string& project, const std::string& name) {
   return "projects/" + project + "/secrets/" + name;
 }
-
-// Every app of the project, page by page.
-Result<std::vector<store::App>> allApps(store::Tx& tx, const std::string& project) {
-  std::vector<store::App> out;
-  std::string after;
-  do {
-    BERTH_ASSIGN_OR_RETURN(auto page, tx.listApps(project, after, 1000));
-    for (auto& app : page.items) out.push_back(std::move(app));
-    after = page.next;
-  } while (!after.empty());
-  return out;
-}
 }  // namespace
 
 Status ControlPlane::resolveSecretVersions(store::Tx& tx, const std::string& project, AppSpec& spec) const {
