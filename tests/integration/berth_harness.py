@@ -194,6 +194,22 @@ class BerthdTestCase(unittest.TestCase):
     def client(self, token=None, source=None):
         return self.berthd.client(token, source)
 
+    @classmethod
+    def register_node(cls, name):
+        """A node token and the node registered with it; returns the node's client."""
+        node = cls.berthd.client(cls.admin.post("/v1/tokens", {"name": name, "role": "node"}).json["token"])
+        r = node.post("/v1/nodes", {"name": name, "capacity": {"vcpus": 8, "memory_mib": 8192, "disk_gib": 100}})
+        assert r.status == 200, r
+        return node
+
+    @classmethod
+    def wait_placed(cls, project, vm, node, seconds=20):
+        """Waits until the scheduler has placed the VM on the node."""
+        deadline = time.monotonic() + seconds
+        while cls.admin.get(f"/v1/projects/{project}/vms/{vm}").json["node"] != node:
+            assert time.monotonic() < deadline, "the scheduler did not place the VM"
+            time.sleep(0.1)
+
     def last_seq(self):
         """The newest event's sequence number (0 if none)."""
         # Events are only ever appended, so reading on from the last answer finds the newest.

@@ -5,7 +5,6 @@ a value leaves berthd. The e2e tier checks that a real app in a real VM sees it.
 """
 import json
 import os
-import time
 
 import berth_harness as h
 
@@ -18,9 +17,7 @@ class SecretsTest(h.BerthdTestCase):
     def setUpClass(cls):
         super().setUpClass()
         a = cls.admin
-        cls.node = cls.berthd.client(a.post("/v1/tokens", {"name": NODE, "role": "node"}).json["token"])
-        assert cls.node.post("/v1/nodes", {"name": NODE, "capacity": {"vcpus": 8, "memory_mib": 8192,
-                                                                        "disk_gib": 100}}).status == 200
+        cls.node = cls.register_node(NODE)
         for p in ("a", "b"):
             assert a.post("/v1/projects", {"name": p}).status == 201
         assert a.post("/v1/projects/a/vms", {"name": "v"}).status == 201
@@ -29,10 +26,7 @@ class SecretsTest(h.BerthdTestCase):
                            ("deployer", {"role": "deployer", "project": "a"}),
                            ("owner-b", {"role": "owner", "project": "b"})):
             cls.tokens[name] = cls.berthd.client(a.post("/v1/tokens", {"name": name, **body}).json["token"])
-        deadline = time.monotonic() + 20
-        while a.get("/v1/projects/a/vms/v").json["node"] != NODE:
-            assert time.monotonic() < deadline, "the scheduler did not place the VM"
-            time.sleep(0.1)
+        cls.wait_placed("a", "v", NODE)
 
     def test_lifecycle_versions_and_releases(self):
         d = self.tokens["deployer"]

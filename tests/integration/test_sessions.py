@@ -49,10 +49,8 @@ class SessionsTest(h.BerthdTestCase):
     def setUpClass(cls):
         super().setUpClass()
         a = cls.admin
-        cls.node = cls.berthd.client(a.post("/v1/tokens", {"name": NODE, "role": "node"}).json["token"])
+        cls.node = cls.register_node(NODE)
         cls.other_node = cls.berthd.client(a.post("/v1/tokens", {"name": "n2", "role": "node"}).json["token"])
-        assert cls.node.post("/v1/nodes", {"name": NODE, "capacity": {"vcpus": 8, "memory_mib": 8192,
-                                                                        "disk_gib": 100}}).status == 200
         for p in ("a", "b"):
             assert a.post("/v1/projects", {"name": p}).status == 201
         assert a.post("/v1/projects/a/vms", {"name": "v"}).status == 201
@@ -62,10 +60,7 @@ class SessionsTest(h.BerthdTestCase):
                            ("deployer", {"role": "deployer", "project": "a"}),
                            ("owner-b", {"role": "owner", "project": "b"})):
             cls.tokens[name] = a.post("/v1/tokens", {"name": name, **body}).json["token"]
-        deadline = time.monotonic() + 20
-        while a.get("/v1/projects/a/vms/v").json["node"] != NODE:
-            assert time.monotonic() < deadline, "the scheduler did not place the VM"
-            time.sleep(0.1)
+        cls.wait_placed("a", "v", NODE)
         cls.report("running")
 
     @classmethod
