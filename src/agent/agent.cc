@@ -32,26 +32,8 @@ constexpr auto kShutdownGrace = std::chrono::seconds(20);
 // A guest boots in seconds, under TCG on a busy host in tens of seconds; one that has not said
 // hello in this long never will (a kernel that hung early, an init that died).
 constexpr auto kHelloDeadline = std::chrono::seconds(120);
-constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
-constexpr std::uint64_t kMaxRootfsBytes = 4ull << 30;
-
-// The image config's User: "uid[:gid]" in numbers, or root. Names would need the image's
-// /etc/passwd, read inside the guest: not supported yet, and said so.
-Result<std::pair<std::uint64_t, std::uint64_t>> parseImageUser(const std::string& user) {
-  if (user.empty() || user == "root" || user == "0") return std::pair<std::uint64_t, std::uint64_t>{0, 0};
-  const auto colon = user.find(':');
-  const std::string uid = user.substr(0, colon), gid = colon == std::string::npos ? uid : user.substr(colon + 1);
-  auto number = [](const std::string& s) -> std::optional<std::uint64_t> {
-    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    return std::stoull(s);
-  };
-  auto u = number(uid), g = number(gid);
-  if (!u || !g) {
-    return invalidArgument("the image's USER '" + user + "' is a name; only numeric uid[:gid] is supported so far");
-  }
-  return std::make_pair(*u, *g);
-}
-constexpr const char* kImageSource = "10.0.2.100:80";
+// While a rollout waits for a health check, the loop runs this often (woken early by the check).
+constexpr auto kRolloutTick = std::chrono::milliseconds(250);
 
 std::string key(const std::string& project, const std::string& vm) { return project + "/" + vm; }
 
@@ -85,7 +67,11 @@ bool waitGone(Runtime& runtime, const Paths::Vm& paths, std::chrono::seconds lim
 }  // namespace
 
 Agent::Agent(AgentOptions options, std::unique_ptr<cli::ApiClient> api, std::unique_ptr<Runtime> runtime)
-    : options_(std::move(options)), paths_(options_.data_dir), api_(std::move(api)), runtime_(std::move(runtime)) {}
+    : options_(std::move(options)),
+      paths_(options_.data_dir),
+      api_(std::move(api)),
+      runtime_(std::move(runtime)),
+      publisher_(options_.agent_binary, paths_.proxiesDir()) {}
 
 Agent::~Agent() { stop(); }
 
@@ -149,8 +135,10 @@ std::shared_ptr<GuestConnection> Agent::liveChannel(const std::string& project, 
 void Agent::loop() {
   int64_t revision = 0;
   while (!stopping_) {
+    // A rollout in flight must see its health check's result at once: no long-poll then.
+    const bool busy = rolloutsPending();
     auto assignment = api_->get("/v1/nodes/" + options_.node_name + "/assignment?since=" + std::to_string(revision) +
-                                "&wait=" + std::to_string(options_.poll_seconds));
+                                "&wait=" + std::to_string(busy ? 0 : options_.poll_seconds));
     if (!assignment.isOk()) {
       spdlog::warn("agent: cannot read assignment: {}", assignment.status().toString());
       std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -161,6 +149,10 @@ void Agent::loop() {
     if (!s.isOk()) spdlog::warn("agent: reconcile: {}", s.toString());
     publishChannels();
     report();
+    if (busy) {
+      std::unique_lock lock(health_mu_);
+      health_cv_.wait_for(lock, kRolloutTick, [this] { return !health_events_.empty() || stopping_; });
+    }
   }
 }
 
@@ -199,6 +191,7 @@ Status Agent::reconcile(const json& assignment) {
     it = vms_.erase(it);
     destroyVm(project, name);
   }
+  publishPorts();
   return Status::ok();
 }
 
@@ -235,10 +228,7 @@ void Agent::reconcileVm(const json& vm) {
     if (auto deployed = os::readFile(paths.appsState()); deployed.isOk()) {
       json saved = json::parse(*deployed, nullptr, false);
       if (saved.is_object()) {
-        const json deployed_apps = saved.value("deployed", json::object());
-        const json forwarded = saved.value("forwarded", json::array());
-        for (const auto& item : deployed_apps.items()) state.deployed[item.key()] = item.value().get<int64_t>();
-        for (const json& port : forwarded) state.forwarded.insert(port.get<int>());
+        loadDeployed(state, saved);
       }
     }
     spdlog::info("agent: adopted VM {} (QEMU pid {})", k, *pid);
@@ -247,9 +237,10 @@ void Agent::reconcileVm(const json& vm) {
     const bool expected = state.state == "stopping" || state.state == "stopped";
     state.channel.reset();
     state.pid = -1;
-    state.deployed.clear();
+    state.serving.clear();
     state.app_reports.clear();
-    state.forwarded.clear();
+    state.forwards.clear();
+    state.rollouts.clear();
     state.boot_id.clear();
     if (!expected) {
       ++state.failures;
@@ -337,9 +328,10 @@ Status Agent::bootVm(VmState& state, const json& vm) {
   BERTH_ASSIGN_OR_RETURN(pid_t pid, runtime_->start(launch, paths));
   state.pid = pid;
   state.up_since = Clock::now();
-  state.deployed.clear();
+  state.serving.clear();
   state.app_reports.clear();
-  state.forwarded.clear();
+  state.forwards.clear();
+  state.rollouts.clear();
   state.channel_error.clear();
   saveDeployed(state);
   spdlog::info("agent: booted VM {}/{} (QEMU pid {})", state.project, state.name, pid);
@@ -364,12 +356,21 @@ Status Agent::connectChannel(VmState& state) {
   spdlog::info("agent: VM {}: guest said hello (boot {})", k, state.boot_id);
   state.channel = std::move(channel);
   publishChannels();
-  // What runs in the guest is the truth: an app the guest does not know must be deployed again.
+  // What runs in the guest is the truth: an app the guest does not know must be deployed again,
+  // and an instance the agent does not know (a rollout cut short by an agent restart) goes.
   std::set<std::string> running;
   const json guest_apps = hello->value("apps", json::array());
-  for (const json& app : guest_apps) running.insert(app.value("app", std::string()));
-  for (auto it = state.deployed.begin(); it != state.deployed.end();) {
-    it = running.count(it->first) ? std::next(it) : state.deployed.erase(it);
+  for (const json& app : guest_apps) running.insert(app.value("instance", app.value("app", std::string())));
+  for (auto it = state.serving.begin(); it != state.serving.end();) {
+    it = running.count(it->second.id) ? std::next(it) : state.serving.erase(it);
+  }
+  for (const std::string& instance : running) {
+    const bool known = std::any_of(state.serving.begin(), state.serving.end(),
+                                   [&](const auto& s) { return s.second.id == instance; });
+    if (!known && !instance.empty()) {
+      (void)state.channel->call("stop_app", {{"app", instance.substr(0, instance.rfind('-'))}, {"instance", instance}},
+                                kGuestTimeout);
+    }
   }
   return Status::ok();
 }
@@ -389,9 +390,10 @@ void Agent::stopVm(VmState& state) {
   }
   state.channel.reset();
   state.pid = -1;
-  state.deployed.clear();
+  state.serving.clear();
   state.app_reports.clear();
-  state.forwarded.clear();
+  state.forwards.clear();
+  state.rollouts.clear();
   state.state = "stopped";
 }
 
@@ -402,161 +404,16 @@ void Agent::destroyVm(const std::string& project, const std::string& name) {
   spdlog::info("agent: removed VM {}/{}", project, name);
 }
 
-void Agent::reconcileApps(VmState& state, const std::vector<json>& apps) {
-  std::set<std::string> wanted;
-  for (const json& app : apps) {
-    const std::string name = app.value("name", "");
-    wanted.insert(name);
-    const int64_t release = app.value("release", int64_t{0});
-    auto it = state.deployed.find(name);
-    if (it != state.deployed.end() && it->second == release) continue;
-    auto& app_report = state.app_reports[name];
-    // A failed release is not retried on every pass; a new release (or a VM reboot) retries.
-    if (app_report.release == release && app_report.state == "failed") continue;
-    app_report = {release, "deploying", ""};
-    report();
-    Status deployed = deployApp(state, app);
-    if (!deployed.isOk()) {
-      spdlog::warn("agent: deploy of {} release {} into {}/{} failed: {}", name, release, state.project, state.name,
-                   deployed.toString());
-      app_report = {release, "failed", deployed.message()};
-      continue;
-    }
-    app_report = {release, "running", ""};
-    state.deployed[name] = release;
-    saveDeployed(state);
-  }
-  for (auto it = state.app_reports.begin(); it != state.app_reports.end();) {
-    it = wanted.count(it->first) ? std::next(it) : state.app_reports.erase(it);
-  }
-  for (auto it = state.deployed.begin(); it != state.deployed.end();) {
-    if (wanted.count(it->first)) {
-      ++it;
-      continue;
-    }
-    if (state.channel) (void)state.channel->call("stop_app", {{"app", it->first}}, kGuestTimeout);
-    it = state.deployed.erase(it);
-    saveDeployed(state);
-  }
-}
-
-// Env secrets join the app's environment; file secrets become /run/secrets/<app>/<name> (the
-// guest's /run is a tmpfs), readable by root only. Both reach the guest over the channel alone.
-Status Agent::addSecrets(const json& app, json& request) {
-  const std::string name = app.value("name", "");
-  for (const json& secret : app.value("secrets", json::array())) {
-    const std::string secret_name = secret.value("name", ""), value = secret.value("value", "");
-    if (secret_name.empty() || secret_name.find('/') != std::string::npos || secret_name[0] == '.') {
-      return invalidArgument("app '" + name + "' names a malformed secret");
-    }
-    if (secret.value("as", "env") == "file") {
-      request["files"].push_back({{"path", "/run/secrets/" + name + "/" + secret_name},
-                                  {"mode", 0400},
-                                  {"data", json::binary(std::vector<std::uint8_t>(value.begin(), value.end()))}});
-    } else {
-      request["env"][secret_name] = value;
-    }
-  }
-  return Status::ok();
-}
-
-Status Agent::deployApp(VmState& state, const json& app) {
-  if (!state.channel) return unavailable("guest channel is not up");
-  const json spec = app.value("spec", json::object());
-  json request = {{"app", app.value("name", "")}};
-  request["argv"] = spec.value("command", json::array());
-  request["env"] = spec.value("env", json::object());
-  request["restart"] = spec.value("restart", "always");
-  BERTH_RETURN_IF_ERROR(addSecrets(app, request));
-  const std::string image = spec.value("image", std::string());
-  if (spec.value("kind", "process") == "container") {
-    BERTH_RETURN_IF_ERROR(addContainerImage(state, app, request));
-  } else if (!image.empty()) {
-    if (!isSha256Digest(image)) {
-      return invalidArgument("image '" + image + "' is not an uploaded bundle digest (OCI images come later)");
-    }
-    const std::string hex = image.substr(7);
-    BERTH_RETURN_IF_ERROR(fetchBlob(image, paths_.imageTar(hex), kMaxBundleBytes, 0600));
-    BERTH_ASSIGN_OR_RETURN(Ext4Image ext4, ensureExt4Image(paths_, hex));
-    BERTH_RETURN_IF_ERROR(offerImage(state, ext4.path, ext4.digest, ext4.size, request));
-  }
-  if (request["argv"].empty()) return invalidArgument("app has no command");
-  const json ports = spec.value("ports", json::array());
-  for (const json& port : ports) {
-    const int guest_port = port.value("port", 0);
-    const int host_port = port.value("host_port", 0);
-    if (host_port <= 0 || state.forwarded.count(host_port)) continue;
-    BERTH_RETURN_IF_ERROR(runtime_->forwardPort(paths_.vm(state.project, state.name), host_port, guest_port));
-    state.forwarded.insert(host_port);
-  }
-  return state.channel->call("run_app", request, std::chrono::seconds(120)).status();
-}
-
-// A container app runs its image's root file system (fetched once per node by digest) in its
-// own namespaces; the image config fills in what the spec leaves out.
-Status Agent::addContainerImage(VmState& state, const json& app, json& request) {
-  const json image = app.value("oci_image", json::object());
-  const std::string rootfs = image.value("rootfs_digest", "");
-  if (!isSha256Digest(rootfs)) {
-    return invalidArgument("container app '" + app.value("name", "") + "' came without its image");
-  }
-  const std::string path = paths_.rootfs(rootfs.substr(7));
-  BERTH_RETURN_IF_ERROR(fetchBlob(rootfs, path, kMaxRootfsBytes, 0444));
-  BERTH_RETURN_IF_ERROR(offerImage(state, path, rootfs, image.value("rootfs_size", std::uint64_t{0}), request));
-  const json config = image.value("config", json::object());
-  if (request["argv"].empty()) {
-    json argv = config.value("entrypoint", json::array());
-    for (const json& arg : config.value("cmd", json::array())) argv.push_back(arg);
-    request["argv"] = argv;
-  }
-  json env = json::object();
-  for (const json& kv : config.value("env", json::array())) {
-    const std::string s = kv.get<std::string>();
-    if (auto eq = s.find('='); eq != std::string::npos && eq > 0) env[s.substr(0, eq)] = s.substr(eq + 1);
-  }
-  for (const auto& [k, v] : request["env"].items()) env[k] = v;
-  request["env"] = env;
-  const std::string cwd = config.value("working_dir", "");
-  if (!cwd.empty()) request["cwd"] = cwd;
-  BERTH_ASSIGN_OR_RETURN(auto ids, parseImageUser(config.value("user", "")));
-  request["uid"] = ids.first;
-  request["gid"] = ids.second;
-  request["container"] = true;
-  const json resources = app.value("spec", json::object()).value("resources", json::object());
-  if (const int64_t mib = resources.value("memory_mib", int64_t{0}); mib > 0) request["memory_max"] = mib << 20;
-  if (const int64_t millis = resources.value("cpu_millis", int64_t{0}); millis > 0) request["cpu_max_millis"] = millis;
-  if (const int64_t pids = resources.value("pids", int64_t{0}); pids > 0) request["pids_max"] = pids;
-  return Status::ok();
-}
-
-// Blobs are content-addressed: a file already at `path` is the blob, and one fetched is kept
-// only if its bytes hash to `digest`.
-Status Agent::fetchBlob(const std::string& digest, const std::string& path, std::uint64_t max_bytes, mode_t mode) {
-  if (::access(path.c_str(), R_OK) == 0) return Status::ok();
-  BERTH_ASSIGN_OR_RETURN(std::string bytes, api_->download("/v1/blobs/" + digest, max_bytes));
-  if ("sha256:" + sha256Hex(bytes) != digest) return internalError("blob " + digest + " arrived corrupt");
-  return os::writeFileAtomic(path, bytes, mode);
-}
-
-// The VM's relay serves only what is linked into its images directory, by hex digest.
-Status Agent::offerImage(VmState& state, const std::string& path, const std::string& digest, std::uint64_t size,
-                         json& request) {
-  const std::string link = paths_.vm(state.project, state.name).imagesDir() + "/" + digest.substr(7);
-  if (::access(link.c_str(), R_OK) != 0 && ::link(path.c_str(), link.c_str()) != 0) {
-    return internalError("cannot offer the image to the VM: " + std::string(std::strerror(errno)));
-  }
-  request["image_digest"] = digest;
-  request["image_size"] = size;
-  request["image_source"] = kImageSource;
-  return Status::ok();
-}
-
-void Agent::saveDeployed(const VmState& state) {
-  json saved = {{"deployed", state.deployed}, {"forwarded", state.forwarded}};
-  (void)os::writeFileAtomic(paths_.vm(state.project, state.name).appsState(), saved.dump());
-}
-
 void Agent::onNotification(const std::string& k, const guest::Message& message) {
+  if (message.type == "app_health") {
+    {
+      std::lock_guard lock(health_mu_);
+      health_events_[k].push_back({message.body["app"].get<std::string>(), message.body["instance"].get<std::string>(),
+                                   message.body["health"].get<std::string>(), message.body.value("detail", "")});
+    }
+    health_cv_.notify_all();
+    return;
+  }
   if (message.type != "log") return;
   const std::string app = message.body["app"].get<std::string>();
   if (!validateDnsLabel(app, "app").isOk()) return;
@@ -567,7 +424,8 @@ void Agent::onNotification(const std::string& k, const guest::Message& message) 
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch());
   LogRecord record{now.count(), message.body["stream"].get<std::string>(),
-                   toText(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()))};
+                   toText(std::string_view(reinterpret_cast<const char*>(data.data()), data.size())),
+                   toText(message.body.value("instance", ""))};
   appendBounded(paths.appLog(app), encodeLogRecord(record), kAppLogBytes);
 }
 
@@ -577,8 +435,10 @@ void Agent::report() {
   for (const auto& [k, vm] : vms_) {
     vms.push_back({{"project", vm.project}, {"name", vm.name}, {"state", vm.state}, {"detail", vm.detail}});
     for (const auto& [app, r] : vm.app_reports) {
-      apps.push_back({{"project", vm.project}, {"name", app}, {"release", r.release}, {"state", r.state},
-                      {"detail", r.detail}});
+      json observed = {{"project", vm.project}, {"name", app}, {"release", r.release}, {"state", r.state},
+                       {"detail", r.detail}};
+      if (r.serving_release > 0) observed["serving_release"] = r.serving_release;
+      apps.push_back(std::move(observed));
     }
   }
   auto sent = api_->post("/v1/nodes/" + options_.node_name + "/status", {{"vms", vms}, {"apps", apps}});

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,7 @@
 
 #include "agent/guest_channel/guest_connection.h"
 #include "agent/paths.h"
+#include "agent/proxy/port_publisher.h"
 #include "agent/runtime/runtime.h"
 #include "agent/sessions/session_runner.h"
 #include "cli/api_client.h"
@@ -43,6 +45,22 @@ struct AgentOptions {
   int poll_seconds = 2;
 };
 
+// One run of one release of an app in a VM. `slot` picks its guest port: a start-first
+// rollout starts the new instance on the other slot's port beside the old one.
+struct AppInstance {
+  std::string id;  // "<app>-<release>"; the key init knows it by
+  int64_t release = 0;
+  std::string spec;  // the release's spec as assigned: equal specs need no new instance
+  int slot = 0;
+  std::string health;  // "" (no check) | starting | healthy | unhealthy
+  std::string health_detail;
+};
+
+struct Rollout {
+  AppInstance next;
+  std::chrono::steady_clock::time_point deadline;
+};
+
 class Agent {
  public:
   Agent(AgentOptions options, std::unique_ptr<cli::ApiClient> api, std::unique_ptr<Runtime> runtime);
@@ -61,13 +79,15 @@ class Agent {
     std::shared_ptr<GuestConnection> channel;
     std::string boot_id;
     int64_t booted_generation = -1;
-    std::map<std::string, int64_t> deployed;  // app -> release running in the guest
+    std::map<std::string, AppInstance> serving;  // app -> the instance taking its traffic
+    std::map<std::string, Rollout> rollouts;      // app -> a new instance waiting to be healthy
     struct AppReport {
       int64_t release = 0;
       std::string state, detail;
+      int64_t serving_release = 0;  // after a failed rollout: the release still serving
     };
     std::map<std::string, AppReport> app_reports;  // what report() tells berthd
-    std::set<int> forwarded;                  // host ports published
+    std::map<int, int> forwards;                   // guest port -> the node's 127.0.0.1 port (hostfwd)
     int failures = 0;
     std::chrono::steady_clock::time_point next_boot{};
     std::chrono::steady_clock::time_point up_since{};  // booted or adopted; hello is due by a deadline
@@ -82,13 +102,22 @@ class Agent {
   Status connectChannel(VmState& state);
   void stopVm(VmState& state);
   void destroyVm(const std::string& project, const std::string& name);
-  Status deployApp(VmState& state, const nlohmann::json& app);
+  Status deployApp(VmState& state, const nlohmann::json& app, const AppInstance& instance, bool replace);
+  void startRelease(VmState& state, const nlohmann::json& app);
+  void applyHealthEvents(VmState& state);
+  void finishRollout(VmState& state, const std::string& app, bool healthy, const std::string& detail);
+  Status ensureForward(VmState& state, int guest_port);
+  // Points every published host port at the serving instances' forwards (one proxy per port).
+  void publishPorts();
+  std::string lastLogLines(const VmState& state, const std::string& app, const std::string& instance) const;
+  bool rolloutsPending() const;
   static Status addSecrets(const nlohmann::json& app, nlohmann::json& request);
   Status addContainerImage(VmState& state, const nlohmann::json& app, nlohmann::json& request);
   Status fetchBlob(const std::string& digest, const std::string& path, std::uint64_t max_bytes, mode_t mode);
   Status offerImage(VmState& state, const std::string& path, const std::string& digest, std::uint64_t size,
                     nlohmann::json& request);
   void saveDeployed(const VmState& state);
+  static void loadDeployed(VmState& state, const nlohmann::json& saved);
   void report();
   void onNotification(const std::string& key, const guest::Message& message);
   // Makes the VMs' current channels visible to session threads (exec).
@@ -106,6 +135,16 @@ class Agent {
   std::mutex live_mu_;
   std::map<std::string, std::shared_ptr<GuestConnection>> live_channels_;
   std::unique_ptr<SessionRunner> sessions_;
+  // Health changes from the guests' reader threads, applied by the loop (which they wake).
+  struct HealthEvent {
+    std::string app, instance, health, detail;
+  };
+  std::mutex health_mu_;
+  std::condition_variable health_cv_;
+  std::map<std::string, std::vector<HealthEvent>> health_events_;  // by "project/vm"
+  PortPublisher publisher_;
+  std::map<int, std::vector<int>> published_;  // host port -> backends its proxy was last given
+  bool swept_ = false;                         // leftover proxies of a previous agent checked
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

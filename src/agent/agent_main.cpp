@@ -1,5 +1,6 @@
-// berth-agent: the node daemon (`berth-agent --server URL --token-file F`), and the per-VM
-// image relay QEMU runs for each guest connection to 10.0.2.100:80 (`berth-agent serve-image DIR`).
+// berth-agent: the node daemon (`berth-agent --server URL --token-file F`), the per-VM image
+// relay QEMU runs for each guest connection to 10.0.2.100:80 (`berth-agent serve-image DIR`), and
+// the process that publishes one app port (`berth-agent proxy PORT SOCKET [BACKEND...]`).
 
 #include <fcntl.h>
 #include <sys/sendfile.h>
@@ -14,6 +15,7 @@
 #include <iostream>
 
 #include "agent/agent_setup.h"
+#include "agent/proxy/port_publisher.h"
 #include "common/crypto.h"
 
 namespace {
@@ -44,6 +46,11 @@ int serveImage(const std::string& dir) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "serve-image") return serveImage(argv[2]);
+  if (argc >= 4 && std::string(argv[1]) == "proxy") {
+    std::vector<int> backends;
+    for (int i = 4; i < argc; ++i) backends.push_back(std::atoi(argv[i]));
+    return berth::agent::PortPublisher::runProxy(std::atoi(argv[2]), argv[3], backends);
+  }
 
   CLI::App app{"berth-agent: runs a node's VMs for berthd"};
   berth::agent::AgentFlags flags;

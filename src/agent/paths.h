@@ -12,6 +12,8 @@
 //       image.json                      manifest and config digests, config, ext4 digest and size
 //     images/oci/.import-XXXXXX/        an import in progress (skopeo's layout, the unpacked root);
 //                                       one left by a crash is garbage
+//     proxies/<port>.sock  <port>.log   the control socket and stderr of the process that publishes
+//                                       127.0.0.1:<port> (proxy/port_publisher.h); it outlives the agent
 //     vms/<project>/<vm>/
 //       qemu.pid  qmp.sock  channel.sock  console.sock
 //       qemu.log                        QEMU's own stderr (launch errors)
@@ -40,6 +42,7 @@ class Paths {
   std::string imageExt4(const std::string& hex) const { return imagesDir() + "/" + hex + ".ext4"; }
   std::string ociImagesDir() const { return imagesDir() + "/oci"; }
   std::string rootfs(const std::string& hex) const { return imagesDir() + "/rootfs-" + hex + ".ext4"; }
+  std::string proxiesDir() const { return data_ + "/proxies"; }
   std::string vmsDir() const { return data_ + "/vms"; }
   std::string vmDir(const std::string& project, const std::string& vm) const {
     return vmsDir() + "/" + project + "/" + vm;

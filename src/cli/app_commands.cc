@@ -12,6 +12,7 @@ struct Options {
   std::string project, name, cmd, image, vm, kind, restart;
   std::vector<std::string> env, ports, secrets, secret_files;
   std::optional<int64_t> replicas, to, memory_mib, cpu_millis, pids;
+  HealthFlags health;
 };
 
 std::string appPath(const std::string& project, const std::string& name) {
@@ -29,6 +30,26 @@ std::string portsOf(const nlohmann::json& spec) {
   std::string out;
   for (const auto& p : spec["ports"]) out += (out.empty() ? "" : ",") + str(p["port"]) + "/" + str(p["protocol"]);
   return out.empty() ? "-" : out;
+}
+
+std::string healthOf(const nlohmann::json& h) {
+  std::string out = str(h["type"]);
+  if (out == "http") out += " GET " + str(h["path"]);
+  if (out == "exec") {
+    out += ":";
+    for (const auto& a : h["command"]) out += " " + str(a);
+  }
+  return out + " every " + str(h["interval_ms"]) + " ms, timeout " + str(h["timeout_ms"]) + " ms, grace " +
+         str(h["grace_ms"]) + " ms, " + str(h["retries"]) + " retries";
+}
+
+// A release's fate: "running", "failed: why", "rollback of 3 (automatic)".
+std::string outcomeOf(const nlohmann::json& r) {
+  std::string out = str(r["state"]);
+  if (r.contains("rollback_of")) {
+    out += ", rollback of " + str(r["rollback_of"]) + (r.value("automatic", false) ? " (automatic)" : "");
+  }
+  return out;
 }
 
 // What the VM's agent reports: "running r3", "deploying r4", "failed r4", "pending".
@@ -63,6 +84,7 @@ void printApp(Context& ctx, const nlohmann::json& a) {
     for (const auto& s : spec.value("secrets", nlohmann::json::array())) {
       ctx.out() << "Secret:    " << str(s["name"]) << " v" << str(s["version"]) << " (" << str(s["as"]) << ")\n";
     }
+    if (spec.contains("health")) ctx.out() << "Health:    " << healthOf(spec["health"]) << "\n";
   });
 }
 
@@ -89,6 +111,8 @@ Result<nlohmann::json> specBody(const Options& o, const std::vector<std::string>
     if (o.cpu_millis) body["resources"]["cpu_millis"] = *o.cpu_millis;
     if (o.pids) body["resources"]["pids"] = *o.pids;
   }
+  BERTH_ASSIGN_OR_RETURN(auto health, healthBody(o.health));
+  if (health) body["health"] = *health;
   if (!o.secrets.empty() || !o.secret_files.empty()) {
     body["secrets"] = nlohmann::json::array();
     for (const auto& s : o.secrets) body["secrets"].push_back(s);
@@ -114,6 +138,7 @@ void addSpecFlags(CLI::App* cmd, Options& o) {
   cmd->add_option("--secret", o.secrets, "A project secret the app sees as an env variable of that name (repeatable)");
   cmd->add_option("--secret-file", o.secret_files,
                   "A project secret the app reads from /run/secrets/<app>/<NAME> (repeatable)");
+  addHealthFlags(cmd, o.health);
 }
 
 }  // namespace
@@ -213,9 +238,9 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, appPath(o->project, o->name) + "/releases"));
       ctx.print(all, [&] {
-        Table t({"RELEASE", "CREATED", "BY", "REPLICAS", "PORTS", "COMMAND"});
+        Table t({"RELEASE", "CREATED", "BY", "STATE", "PORTS", "COMMAND"});
         for (const auto& r : all["items"]) {
-          t.addRow({str(r["number"]), shortTime(r["created_at"]), str(r["created_by"]), str(r["spec"]["replicas"]),
+          t.addRow({str(r["number"]), shortTime(r["created_at"]), str(r["created_by"]), outcomeOf(r),
                     portsOf(r["spec"]), commandOf(r["spec"])});
         }
         ctx.out() << t.render();

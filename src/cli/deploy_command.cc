@@ -22,6 +22,7 @@ struct DeployOptions {
   int host_port = 0;
   bool no_wait = false;
   int timeout = 180;
+  HealthFlags health;
 };
 
 std::string humanBytes(std::size_t n) {
@@ -40,6 +41,43 @@ Result<std::string> chooseVm(Context& ctx, ApiClient& api, const DeployOptions& 
   BERTH_ASSIGN_OR_RETURN(ApiResponse created, api.post(vms, json{{"name", "default"}, {"memory_mib", 512}}));
   ctx.out() << "Created VM default (1 vCPU, 512 MiB) in project " << o.project << "\n";
   return created.body["name"].get<std::string>();
+}
+
+// A release's record, for its outcome (the app may have moved past it by the time we look:
+// berthd rolls a failed release back at once).
+Result<json> releaseRecord(ApiClient& api, const std::string& app_path, int64_t release) {
+  BERTH_ASSIGN_OR_RETURN(ApiResponse page,
+                         api.get(app_path + "/releases?after=" + std::to_string(release + 1) + "&limit=1"));
+  const json items = page.body.value("items", json::array());
+  if (items.empty() || items[0].value("number", int64_t{0}) != release) return notFound("release vanished");
+  return items[0];
+}
+
+// The failure as the agent described it, its log lines indented; then what berthd did about it.
+Status reportFailure(Context& ctx, ApiClient& api, const DeployOptions& o, const std::string& app_path, int64_t release,
+                     const std::string& detail) {
+  const auto newline = detail.find('\n');
+  ctx.out() << "Release " << release << " of " << o.name << " failed: " << detail.substr(0, newline) << std::endl;
+  if (newline != std::string::npos) {
+    std::string rest = detail.substr(newline + 1);
+    for (std::size_t start = 0; start < rest.size();) {
+      std::size_t end = rest.find('\n', start);
+      if (end == std::string::npos) end = rest.size();
+      ctx.out() << "  | " << rest.substr(start, end - start) << "\n";
+      start = end + 1;
+    }
+  }
+  std::string outcome = "nothing to roll back to";
+  // The rollback berthd made, if any, is the release after the failed one.
+  if (auto after = releaseRecord(api, app_path, release + 1);
+      after.isOk() && after->value("automatic", false)) {
+    const std::string target = std::to_string(after->value("rollback_of", int64_t{0}));
+    outcome = "rolled back to release " + target + " (as release " + std::to_string(release + 1) + ")";
+    ctx.out() << "Rolled back: release " << release + 1 << " restores release " << target
+              << ", which kept serving while " << release << " was tried." << std::endl;
+  }
+  return failedPrecondition("release " + std::to_string(release) + " of " + o.name + " failed: " +
+                            detail.substr(0, newline) + " (" + outcome + ")");
 }
 
 Status waitUntilAnswering(Context& ctx, ApiClient& api, const DeployOptions& o, const std::string& vm, int64_t release) {
@@ -61,13 +99,23 @@ Status waitUntilAnswering(Context& ctx, ApiClient& api, const DeployOptions& o, 
     const json status = app_now.body.value("status", json::object());
     const bool current = status.value("release", int64_t{0}) == release;
     const std::string app_state = current ? status.value("state", "") : "pending";
-    if (app_state != last_app) {
-      ctx.out() << "  app " << o.name << " release " << release << ": " << app_state << std::endl;
-      last_app = app_state;
+    const std::string app_detail = current ? status.value("detail", "") : "";
+    const std::string shown = app_state + (app_detail.empty() ? "" : " (" + app_detail.substr(0, app_detail.find('\n')) + ")");
+    if (shown != last_app) {
+      ctx.out() << "  app " << o.name << " release " << release << ": " << shown << std::endl;
+      last_app = shown;
     }
-    if (current && app_state == "failed") {
-      return failedPrecondition("release " + std::to_string(release) + " of " + o.name +
-                                " failed: " + status.value("detail", std::string("(no detail)")));
+    // Failed, or already superseded: the release's own record says which.
+    if ((current && app_state == "failed") || app_now.body.value("release", release) != release) {
+      BERTH_ASSIGN_OR_RETURN(json record, releaseRecord(api, app_path, release));
+      if (record.value("state", "") == "failed") {
+        return reportFailure(ctx, api, o, app_path, release, record.value("detail", std::string("(no detail)")));
+      }
+      if (!current && app_now.body.value("release", release) != release && record.value("state", "") != "running") {
+        return failedPrecondition("release " + std::to_string(release) + " of " + o.name +
+                                  " was superseded by release " + std::to_string(app_now.body.value("release", release)) +
+                                  " before it ran");
+      }
     }
     if (current && app_state == "running") {
       auto probe = ApiClient::create(url, "");
@@ -98,10 +146,12 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
   cmd->add_option("-e,--env", o->env, "KEY=VALUE environment variable (repeatable)");
   cmd->add_option("--vm", o->vm, "Deploy into this VM of the project (default: the first, created if none)");
   cmd->add_flag("--no-wait", o->no_wait, "Return once the release is created");
+  addHealthFlags(cmd, o->health);
   cmd->add_option("--timeout", o->timeout, "Seconds to wait for the app to answer")->capture_default_str();
   cmd->footer(
       "Examples:\n"
       "  berth deploy site --project demo --dir ./site --port 8080 -- busybox httpd -f -p 8080\n"
+      "  berth deploy site --project demo --dir ./site --port 8080 --health-http / -- busybox httpd -f -p '$(PORT)'\n"
       "  berth deploy api --project demo --dir ./build --cmd './server --listen :9000' --port 9000 --host-port 19000");
   cmd->callback([&ctx, &action, o] {
     action = [&ctx, o]() -> Status {
@@ -125,6 +175,8 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
       }
       spec["ports"] = json::array();
       if (opts.port > 0) spec["ports"].push_back({{"port", opts.port}, {"host_port", opts.host_port}});
+      BERTH_ASSIGN_OR_RETURN(auto health, healthBody(opts.health));
+      if (health) spec["health"] = *health;
       const std::string apps = "/v1/projects/" + urlEncode(opts.project) + "/apps";
       auto existing = api->get(apps + "/" + urlEncode(opts.name));
       Result<ApiResponse> written = existing.isOk() ? api->patch(apps + "/" + urlEncode(opts.name), spec)

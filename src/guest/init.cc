@@ -5,15 +5,19 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/statvfs.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "guest/argv_expand.h"
+#include "guest/health_probe.h"
 #include "guest/image_store.h"
 #include "os/file_util.h"
 
@@ -109,12 +113,16 @@ void Init::sendHello() {
   hello.body["boot_id"] = boot_id_;
   hello.body["hostname"] = config_.hostname;
   hello.body["capabilities"] = {"run_app", "stop_app", "app_status", "exec", "cancel_exec", "logs",
-                                "metrics", "shutdown", "image_fetch"};
+                                "metrics", "shutdown", "image_fetch", "health", "instances"};
   channel_.send(hello);
 }
 
 json Init::appState(const App& app) const {
-  json state = {{"app", app.name}, {"restarts", app.restarts}};
+  json state = {{"app", app.name}, {"instance", app.instance}, {"restarts", app.restarts}};
+  if (app.health) {
+    state["health"] = healthName(app.health->state());
+    if (!app.health->detail().empty()) state["health_detail"] = app.health->detail();
+  }
   if (app.pid > 0) {
     state["state"] = app.stopping ? "stopping" : "running";
     state["pid"] = app.pid;
@@ -161,6 +169,8 @@ void Init::run() {
     for (auto& [name, app] : apps_) {
       if (app.restart_at_ms > 0) next = std::min(next, app.restart_at_ms);
       if (app.stop_deadline_ms > 0) next = std::min(next, app.stop_deadline_ms);
+      if (app.probe.pid > 0) next = std::min(next, app.probe.deadline_ms);
+      if (app.health && app.probe.pid <= 0 && !app.stopping) next = std::min(next, app.health->nextProbeMs());
     }
     for (auto& [pid, exec] : execs_) {
       if (exec.deadline_ms > 0 && !exec.exited) next = std::min(next, exec.deadline_ms);
@@ -260,11 +270,18 @@ void Init::onRunApp(const Message& message) {
   if (shutting_down_) return channel_.send(makeErrorReply(message.id, "guest is shutting down"));
   const json& body = message.body;
   const std::string name = body["app"].get<std::string>();
+  const std::string instance = body.value("instance", name);
   ProcessSpec spec;
-  spec.argv = body["argv"].get<std::vector<std::string>>();
   spec.env = envList(body);
+  spec.argv = expandArgv(body["argv"].get<std::vector<std::string>>(), spec.env);
   spec.uid = static_cast<uid_t>(body.value("uid", std::uint64_t{0}));
   spec.gid = static_cast<gid_t>(body.value("gid", std::uint64_t{0}));
+  std::optional<HealthCheck> health;
+  if (auto it = body.find("health"); it != body.end()) {
+    auto parsed = parseHealthCheck(*it);
+    if (!parsed.isOk()) return channel_.send(makeErrorReply(message.id, parsed.status().message()));
+    health = std::move(*parsed);
+  }
   std::string root = "/";
   if (body.contains("image_digest")) {
     auto mounted = ensureImage(body["image_digest"].get<std::string>(), body.value("image_size", std::uint64_t{0}),
@@ -272,9 +289,11 @@ void Init::onRunApp(const Message& message) {
     if (!mounted.isOk()) return channel_.send(makeErrorReply(message.id, mounted.status().message()));
     root = *mounted;
   }
+  // Start-first (replace false): the instances already running stay until the host stops them.
+  replaceInstances(name, instance, body.value("replace", true));
   if (body.value("container", false)) {
     if (root == "/") return channel_.send(makeErrorReply(message.id, "a container app needs an image"));
-    // A fresh writable layer per release; restarts of the same release keep theirs.
+    // A fresh writable layer per instance; restarts of the same instance keep theirs.
     const std::string id = std::to_string(monotonicMs());
     ContainerLimits limits{body.value("memory_max", std::uint64_t{0}), body.value("cpu_max_millis", std::uint64_t{0}),
                            body.value("pids_max", std::uint64_t{0})};
@@ -291,29 +310,10 @@ void Init::onRunApp(const Message& message) {
     if (!written.isOk()) return channel_.send(makeErrorReply(message.id, written.message()));
   }
 
-  // Replacing an app: the old process is stopped first (its grace applies), the new one is
-  // started when it is gone, so two versions never hold the same port.
-  auto existing = apps_.find(name);
-  if (existing != apps_.end() && existing->second.pid > 0) {
-    App& old = existing->second;
-    old.stopping = true;
-    ::kill(-old.pid, SIGTERM);
-    for (int waited = 0; waited < 5000 && ::kill(old.pid, 0) == 0; waited += 10) {
-      int status = 0;
-      if (::waitpid(old.pid, &status, WNOHANG) == old.pid) break;
-      ::usleep(10'000);
-    }
-    ::kill(-old.pid, SIGKILL);
-    ::waitpid(old.pid, nullptr, WNOHANG);
-    old.pid = -1;
-    // Its namespace dies with its first process, and the overlay with it; the layer goes too.
-    if (old.spec.container) {
-      (void)os::removeAll(old.spec.container->state_dir);
-      removeCgroup(old.spec.container->cgroup);
-    }
-  }
-  App& app = apps_[name];
+  App& app = apps_[instance];
   app.name = name;
+  app.instance = instance;
+  app.generation = ++generations_;
   app.spec = std::move(spec);
   app.restart = body.value("restart", std::string("always"));
   app.stopping = false;
@@ -322,10 +322,55 @@ void Init::onRunApp(const Message& message) {
   app.backoff_ms = 0;
   Status started = startApp(app);
   if (!started.isOk()) {
-    apps_.erase(name);
+    apps_.erase(instance);
     return channel_.send(makeErrorReply(message.id, started.message()));
   }
+  if (health) app.health.emplace(std::move(*health), app.started_ms);
   channel_.send(makeReply(message.id, appState(app)));
+}
+
+// The instance being replaced (same key) always goes; with `others_too`, every other instance
+// of the app as well. Each is stopped before the new one starts (its grace applies, up to 5 s
+// here), so two versions never hold the same port.
+void Init::replaceInstances(const std::string& name, const std::string& instance, bool others_too) {
+  for (auto it = apps_.begin(); it != apps_.end();) {
+    App& old = it->second;
+    if (it->first != instance && !(others_too && old.name == name)) {
+      ++it;
+      continue;
+    }
+    if (old.probe.pid > 0) ::kill(old.probe.own_session ? -old.probe.pid : old.probe.pid, SIGKILL);
+    if (old.pid > 0) {
+      old.stopping = true;
+      ::kill(-old.pid, SIGTERM);
+      for (int waited = 0; waited < 5000 && ::kill(old.pid, 0) == 0; waited += 10) {
+        int status = 0;
+        if (::waitpid(old.pid, &status, WNOHANG) == old.pid) break;
+        ::usleep(10'000);
+      }
+      ::kill(-old.pid, SIGKILL);
+      ::waitpid(old.pid, nullptr, WNOHANG);
+    }
+    // Its namespace dies with its first process, and the overlay with it; the layer goes too.
+    if (old.spec.container) {
+      (void)os::removeAll(old.spec.container->state_dir);
+      removeCgroup(old.spec.container->cgroup);
+    }
+    for (std::uint64_t waiter : old.stop_waiters) channel_.send(makeReply(waiter, appState(old)));
+    it = apps_.erase(it);
+  }
+}
+
+Init::App* Init::newestInstance(const std::string& name) {
+  App* newest = nullptr;
+  for (auto& [key, app] : apps_) {
+    if (app.name != name && key != name) continue;
+    // A running instance wins over a newer one that is not (a failed rollout's, say).
+    const bool better = !newest || (app.pid > 0 && newest->pid <= 0) ||
+                        ((app.pid > 0) == (newest->pid > 0) && app.generation > newest->generation);
+    if (better) newest = &app;
+  }
+  return newest;
 }
 
 Status Init::startApp(App& app) {
@@ -336,7 +381,8 @@ Status Init::startApp(App& app) {
   app.err = std::move(process->stderr_fd);
   app.started_ms = monotonicMs();
   app.restart_at_ms = 0;
-  std::fprintf(stderr, "berth-init: app %s started (pid %d)\n", app.name.c_str(), app.pid);
+  std::fprintf(stderr, "berth-init: app %s started (pid %d, instance %s)\n", app.name.c_str(), app.pid,
+               app.instance.c_str());
   return Status::ok();
 }
 
@@ -349,18 +395,33 @@ void Init::stopApp(App& app, int signal, std::uint64_t grace_ms) {
   }
 }
 
+// Stops one instance, or with only `app` every instance of it; answered when all have exited.
 void Init::onStopApp(const Message& message) {
-  auto it = apps_.find(message.body["app"].get<std::string>());
-  if (it == apps_.end()) return channel_.send(makeErrorReply(message.id, "no app " + message.body["app"].get<std::string>()));
-  App& app = it->second;
-  if (app.pid <= 0) {
-    channel_.send(makeReply(message.id, appState(app)));
-    apps_.erase(it);
-    return;
+  const std::string name = message.body["app"].get<std::string>();
+  const std::string instance = message.body.value("instance", std::string());
+  std::vector<std::string> matches;
+  for (const auto& [key, app] : apps_) {
+    if (instance.empty() ? (app.name == name || key == name) : key == instance) matches.push_back(key);
   }
-  app.stop_waiters.push_back(message.id);
-  stopApp(app, static_cast<int>(message.body.value("signal", std::uint64_t{SIGTERM})),
-          message.body.value("grace_ms", kDefaultGraceMs));
+  if (matches.empty()) {
+    return channel_.send(makeErrorReply(message.id, "no app " + name + (instance.empty() ? "" : " instance " + instance)));
+  }
+  App* waiter = nullptr;
+  for (const std::string& key : matches) {
+    App& app = apps_[key];
+    if (app.pid <= 0) {
+      apps_.erase(key);
+      continue;
+    }
+    stopApp(app, static_cast<int>(message.body.value("signal", std::uint64_t{SIGTERM})),
+            message.body.value("grace_ms", kDefaultGraceMs));
+    waiter = &app;
+  }
+  if (waiter) {
+    waiter->stop_waiters.push_back(message.id);
+  } else {
+    channel_.send(makeReply(message.id, {{"app", name}, {"state", "stopped"}}));
+  }
 }
 
 void Init::onAppStatus(const Message& message) {
@@ -379,14 +440,22 @@ void Init::onExec(const Message& message) {
   spec.env = envList(body);
   spec.with_stdin = true;
   spec.cwd = body.value("cwd", std::string("/"));
-  if (auto app = apps_.find(body.value("app", std::string())); app != apps_.end()) {
-    if (!body.contains("cwd")) spec.cwd = app->second.spec.cwd;
-    if (app->second.spec.container) {
-      if (app->second.pid <= 0) return channel_.send(makeErrorReply(message.id, "the app is not running"));
-      spec.join_pid = app->second.pid;
+  App* app = nullptr;
+  if (auto instance = body.find("instance"); instance != body.end()) {
+    auto it = apps_.find(instance->get<std::string>());
+    if (it == apps_.end()) return channel_.send(makeErrorReply(message.id, "no instance " + instance->get<std::string>()));
+    app = &it->second;
+  } else if (body.contains("app")) {
+    app = newestInstance(body["app"].get<std::string>());
+  }
+  if (app) {
+    if (!body.contains("cwd")) spec.cwd = app->spec.cwd;
+    if (app->spec.container) {
+      if (app->pid <= 0) return channel_.send(makeErrorReply(message.id, "the app is not running"));
+      spec.join_pid = app->pid;
     }
     // The app's environment, with the request's variables added or overriding.
-    std::vector<std::string> env = app->second.spec.env;
+    std::vector<std::string> env = app->spec.env;
     for (const std::string& extra : spec.env) {
       const std::string name = extra.substr(0, extra.find('=') + 1);
       std::erase_if(env, [&](const std::string& e) { return e.rfind(name, 0) == 0; });
@@ -427,15 +496,18 @@ void Init::onCancelExec(const Message& message) {
 }
 
 void Init::onLogs(const Message& message) {
-  auto it = apps_.find(message.body["app"].get<std::string>());
-  if (it == apps_.end()) return channel_.send(makeErrorReply(message.id, "no app " + message.body["app"].get<std::string>()));
-  for (const LogChunk& chunk : it->second.ring.since(message.body.value("since", std::uint64_t{0}))) {
-    Message log{"log", 0, {{"app", it->first}, {"stream", chunk.stderr_stream ? "stderr" : "stdout"},
-                           {"seq", chunk.seq}, {"ts_ms", chunk.ts_ms}}};
+  const std::string name = message.body["app"].get<std::string>();
+  auto it = apps_.find(message.body.value("instance", name));
+  App* app = it != apps_.end() ? &it->second : newestInstance(name);
+  if (!app) return channel_.send(makeErrorReply(message.id, "no app " + name));
+  for (const LogChunk& chunk : app->ring.since(message.body.value("since", std::uint64_t{0}))) {
+    Message log{"log", 0, {{"app", app->name}, {"instance", app->instance},
+                           {"stream", chunk.stderr_stream ? "stderr" : "stdout"}, {"seq", chunk.seq},
+                           {"ts_ms", chunk.ts_ms}}};
     log.body["data"] = json::binary(std::vector<std::uint8_t>(chunk.data.begin(), chunk.data.end()));
     channel_.send(log);
   }
-  channel_.send(makeReply(message.id, {{"next", it->second.ring.nextSeq()}}));
+  channel_.send(makeReply(message.id, {{"next", app->ring.nextSeq()}}));
 }
 
 void Init::onMetrics(const Message& message) {
@@ -474,8 +546,8 @@ void Init::onChildOutput(App& app, bool stderr_stream) {
   }
   if (n < 0) return;
   const LogChunk& chunk = app.ring.append(wallMs(), stderr_stream, std::string(buffer, static_cast<std::size_t>(n)));
-  Message log{"log", 0, {{"app", app.name}, {"stream", stderr_stream ? "stderr" : "stdout"},
-                         {"seq", chunk.seq}, {"ts_ms", chunk.ts_ms}}};
+  Message log{"log", 0, {{"app", app.name}, {"instance", app.instance},
+                         {"stream", stderr_stream ? "stderr" : "stdout"}, {"seq", chunk.seq}, {"ts_ms", chunk.ts_ms}}};
   log.body["data"] = json::binary(std::vector<std::uint8_t>(chunk.data.begin(), chunk.data.end()));
   channel_.send(log);
 }
@@ -504,6 +576,56 @@ void Init::finishExecIfDone(pid_t pid) {
   execs_.erase(it);
 }
 
+// Network probes run in a forked child, so that a slow app never stalls this loop; the child
+// writes its reason for a failure to a pipe read when it is reaped.
+void Init::startProbe(App& app, std::uint64_t now) {
+  const HealthCheck& check = app.health->check();
+  app.probe = Probe{};
+  app.probe.deadline_ms = now + check.timeout_ms;
+  if (check.type == "exec") {
+    if (app.pid <= 0) return finishProbe(app, false, "the app is not running");
+    ProcessSpec spec;
+    spec.argv = check.argv;
+    spec.env = app.spec.env;
+    spec.cwd = app.spec.cwd;
+    if (app.spec.container) spec.join_pid = app.pid;
+    auto process = spawnProcess(spec);
+    if (!process.isOk()) return finishProbe(app, false, "cannot run the check: " + process.status().message());
+    app.probe.pid = process->pid;
+    app.probe.own_session = true;
+    app.probe.out = std::move(process->stdout_fd);
+    app.probe.err = std::move(process->stderr_fd);
+    return;
+  }
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return finishProbe(app, false, "pipe: " + std::string(std::strerror(errno)));
+  os::UniqueFd read_end(fds[0]), write_end(fds[1]);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    Status result = check.type == "http" ? probeHttp(check.port, check.path, check.timeout_ms)
+                                         : probeTcp(check.port, check.timeout_ms);
+    if (!result.isOk()) (void)!::write(write_end.get(), result.message().data(), result.message().size());
+    ::_exit(result.isOk() ? 0 : 1);
+  }
+  if (pid < 0) return finishProbe(app, false, "fork: " + std::string(std::strerror(errno)));
+  app.probe.pid = pid;
+  app.probe.err = std::move(read_end);
+  // Probes before the first answer would fail anyway: the deadline includes the child's own.
+  app.probe.deadline_ms += 1000;
+}
+
+void Init::finishProbe(App& app, bool ok, std::string detail) {
+  app.probe = Probe{};
+  const Health before = app.health->state();
+  if (!app.health->record(ok, detail, monotonicMs())) return;
+  std::fprintf(stderr, "berth-init: app %s is %s%s%s\n", app.instance.c_str(), healthName(app.health->state()),
+               app.health->detail().empty() ? "" : ": ", app.health->detail().c_str());
+  Message changed{"app_health", 0, {{"app", app.name}, {"instance", app.instance},
+                                    {"health", healthName(app.health->state())}, {"from", healthName(before)}}};
+  if (!app.health->detail().empty()) changed.body["detail"] = app.health->detail();
+  channel_.send(changed);
+}
+
 void Init::reapChildren() {
   for (;;) {
     int status = 0;
@@ -511,6 +633,27 @@ void Init::reapChildren() {
     if (pid <= 0) return;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    bool was_probe = false;
+    for (auto& [key, app] : apps_) {
+      if (app.probe.pid != pid) continue;
+      was_probe = true;
+      std::string output;
+      for (os::UniqueFd* fd : {&app.probe.err, &app.probe.out}) {
+        char buffer[1024];
+        const ssize_t n = *fd ? ::read(fd->get(), buffer, sizeof buffer) : 0;
+        if (n > 0 && output.empty()) output.assign(buffer, static_cast<std::size_t>(n));
+      }
+      if (const auto end = output.find('\n'); end != std::string::npos) output.resize(end);
+      const bool ok = sig == 0 && code == 0;
+      if (!ok && app.probe.own_session) {
+        output = "the check command " + std::string(sig != 0 ? "was killed by signal " + std::to_string(sig)
+                                                               : "exited with " + std::to_string(code)) +
+                 (output.empty() ? "" : ": " + output);
+      }
+      finishProbe(app, ok, output);
+      break;
+    }
+    if (was_probe) continue;
     if (auto exec = execs_.find(pid); exec != execs_.end()) {
       exec->second.exited = true;
       exec->second.code = sig != 0 ? 128 + sig : code;
@@ -525,9 +668,10 @@ void Init::reapChildren() {
       app.pid = -1;
       app.last_exit = sig != 0 ? 128 + sig : code;
       app.stop_deadline_ms = 0;
-      std::fprintf(stderr, "berth-init: app %s exited (%s %d)\n", app.name.c_str(),
-                   sig != 0 ? "signal" : "code", sig != 0 ? sig : code);
-      Message exited{"app_exited", 0, {{"app", app.name}, {"pid", static_cast<std::uint64_t>(pid)}}};
+      std::fprintf(stderr, "berth-init: app %s exited (%s %d, instance %s)\n", app.name.c_str(),
+                   sig != 0 ? "signal" : "code", sig != 0 ? sig : code, app.instance.c_str());
+      Message exited{"app_exited", 0, {{"app", app.name}, {"instance", app.instance},
+                                       {"pid", static_cast<std::uint64_t>(pid)}}};
       if (sig != 0) exited.body["signal"] = static_cast<std::uint64_t>(sig);
       else exited.body["code"] = code;
       channel_.send(exited);
@@ -564,6 +708,13 @@ void Init::runTimers() {
       ::kill(-app.pid, SIGKILL);
       app.stop_deadline_ms = 0;
     }
+    if (!app.health || app.stopping) continue;
+    if (app.probe.pid > 0 && app.probe.deadline_ms <= now) {
+      // Killed and forgotten: its exit is reaped as an unknown child.
+      ::kill(app.probe.own_session ? -app.probe.pid : app.probe.pid, SIGKILL);
+      finishProbe(app, false, "no answer within " + std::to_string(app.health->check().timeout_ms) + " ms");
+    }
+    if (app.probe.pid <= 0 && app.health->nextProbeMs() <= now) startProbe(app, now);
   }
   for (auto& [pid, exec] : execs_) {
     if (exec.deadline_ms > 0 && exec.deadline_ms <= now && !exec.exited) {

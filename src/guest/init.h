@@ -1,18 +1,24 @@
 #pragma once
 // berth-init's supervisor: one poll loop over the guest channel, a signalfd, the power button
-// and every child's output. It runs apps (restarting them with backoff until told to stop),
-// runs exec requests, keeps each app's output in a LogRing and streams it to the host, and on
-// Shutdown, SIGTERM or the ACPI power button stops everything with its grace period and powers off.
+// and every child's output. It runs app instances (restarting them with backoff until told to
+// stop), probes their health checks, runs exec requests, keeps each instance's output in a
+// LogRing and streams it to the host, and on Shutdown, SIGTERM or the ACPI power button stops
+// everything with its grace period and powers off.
+//
+// An app may have two instances at once while the host rolls it out start-first: the new one
+// runs beside the old until its health check passes, then the host stops the old one.
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/guest_protocol.h"
 #include "guest/channel.h"
+#include "guest/health_check.h"
 #include "guest/kernel_cmdline.h"
 #include "guest/log_ring.h"
 #include "guest/process.h"
@@ -26,8 +32,17 @@ class Init {
   void run();
 
  private:
+  // A health probe in flight: a forked child (http, tcp) or an exec in the app's namespaces.
+  struct Probe {
+    pid_t pid = -1;
+    bool own_session = false;  // an exec probe: its whole group is killed at the deadline
+    os::UniqueFd out, err;
+    std::uint64_t deadline_ms = 0;
+  };
   struct App {
-    std::string name;
+    std::string name;      // the app
+    std::string instance;  // the key in apps_: one run of one release of the app
+    std::uint64_t generation = 0;  // order of run_app requests: exec goes to the newest instance
     ProcessSpec spec;
     pid_t pid = -1;
     os::UniqueFd out, err;
@@ -41,6 +56,8 @@ class Init {
     int backoff_ms = 0;
     int last_exit = -1;
     std::vector<std::uint64_t> stop_waiters;  // stop_app request ids answered on exit
+    std::optional<HealthTracker> health;
+    Probe probe;
   };
   struct Exec {
     std::uint64_t request_id = 0;
@@ -67,6 +84,10 @@ class Init {
   void stopApp(App& app, int signal, std::uint64_t grace_ms);
   void onChildOutput(App& app, bool stderr_stream);
   void onExecOutput(Exec& exec, bool stderr_stream);
+  void startProbe(App& app, std::uint64_t now);
+  void finishProbe(App& app, bool ok, std::string detail);
+  void replaceInstances(const std::string& name, const std::string& instance, bool others_too);
+  App* newestInstance(const std::string& name);
   void reapChildren();
   void finishExecIfDone(pid_t pid);
   void runTimers();
@@ -79,7 +100,8 @@ class Init {
   std::string boot_id_;
   std::vector<int> power_button_fds_;
   os::UniqueFd signal_fd_;
-  std::map<std::string, App> apps_;
+  std::map<std::string, App> apps_;  // by instance
+  std::uint64_t generations_ = 0;
   std::map<pid_t, Exec> execs_;
   bool shutting_down_ = false;
   std::uint64_t shutdown_request_ = 0;

@@ -87,6 +87,13 @@ struct Release {
   std::string spec_json;
   int64_t created_at = 0;
   std::string created_by;  // token id
+  // A rollback's release restores this one's spec; with `automatic`, berthd made it because
+  // the release before it failed its rollout.
+  int64_t rollback_of = 0;
+  bool automatic = false;
+  // What became of it, once an agent said: "" (not yet), running (it served), or failed (why).
+  std::string state;
+  std::string detail;
 };
 
 // One version of a project's secret. Setting a secret adds a version; releases name the version

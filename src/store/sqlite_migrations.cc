@@ -84,6 +84,13 @@ CREATE TABLE images (
   PRIMARY KEY (project, digest)
 ) WITHOUT ROWID;
 )sql",
+      // 6: what became of each release (health-gated rollouts), and which are rollbacks.
+      R"sql(
+ALTER TABLE releases ADD COLUMN rollback_of INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE releases ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE releases ADD COLUMN state TEXT NOT NULL DEFAULT '';
+ALTER TABLE releases ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

@@ -13,7 +13,8 @@ constexpr char kNodeCols[] =
     "name, address, vcpus, memory_mib, disk_gib, state, heartbeat_at, version, created_at, updated_at";
 constexpr char kAppCols[] =
     "project, name, spec, release, version, created_at, updated_at, observed_release, state, state_detail";
-constexpr char kReleaseCols[] = "project, app, number, spec, created_at, created_by";
+constexpr char kReleaseCols[] =
+    "project, app, number, spec, created_at, created_by, rollback_of, automatic, state, detail";
 constexpr char kTokenCols[] = "id, name, hash, role, project, created_at, created_by";
 constexpr char kEventCols[] = "seq, time, actor, action, project, object, details";
 
@@ -68,7 +69,8 @@ App readApp(const Statement& st) {
 }
 
 Release readRelease(const Statement& st) {
-  return Release{st.textAt(0), st.textAt(1), st.int64At(2), st.textAt(3), st.int64At(4), st.textAt(5)};
+  return Release{st.textAt(0),   st.textAt(1),       st.int64At(2), st.textAt(3), st.int64At(4),
+                 st.textAt(5),   st.int64At(6),      st.int64At(7) != 0, st.textAt(8), st.textAt(9)};
 }
 
 Token readToken(const Statement& st) {
@@ -367,10 +369,21 @@ Status SqliteTx::deleteApp(const std::string& project, const std::string& name) 
 
 Status SqliteTx::insertRelease(const Release& r) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO releases (") + kReleaseCols +
-                                                   ") VALUES (?, ?, ?, ?, ?, ?)"));
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st.bind(1, r.project).bind(2, r.app).bind(3, r.number).bind(4, r.spec_json).bind(5, r.created_at);
-  st.bind(6, r.created_by);
+  st.bind(6, r.created_by).bind(7, r.rollback_of).bind(8, int64_t{r.automatic ? 1 : 0}).bind(9, r.state);
+  st.bind(10, r.detail);
   return insertOrExplain(st, "release " + std::to_string(r.number) + " of app '" + r.app + "'");
+}
+
+Status SqliteTx::setReleaseOutcome(const std::string& project, const std::string& app, int64_t number,
+                                   const std::string& state, const std::string& detail) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "UPDATE releases SET state = ?, detail = ? WHERE project = ? AND app = ? AND number = ?"));
+  st.bind(1, state).bind(2, detail).bind(3, project).bind(4, app).bind(5, number);
+  BERTH_RETURN_IF_ERROR(st.run());
+  if (db_.changes() == 0) return notFound("app '" + app + "' has no release " + std::to_string(number));
+  return Status::ok();
 }
 
 Result<Release> SqliteTx::getRelease(const std::string& project, const std::string& app, int64_t number) {

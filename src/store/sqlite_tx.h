@@ -42,6 +42,8 @@ class SqliteTx final : public Tx {
   Status deleteApp(const std::string& project, const std::string& name) override;
 
   Status insertRelease(const Release& r) override;
+  Status setReleaseOutcome(const std::string& project, const std::string& app, int64_t number,
+                           const std::string& state, const std::string& detail) override;
   Result<Release> getRelease(const std::string& project, const std::string& app, int64_t number) override;
   Result<Page<Release>> listReleases(const std::string& project, const std::string& app, int64_t before,
                                      int limit) override;

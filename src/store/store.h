@@ -71,6 +71,9 @@ class Tx {
   virtual Status deleteApp(const std::string& project, const std::string& name) = 0;
 
   virtual Status insertRelease(const Release& r) = 0;
+  // Records what became of a release (running, or failed and why).
+  virtual Status setReleaseOutcome(const std::string& project, const std::string& app, int64_t number,
+                                   const std::string& state, const std::string& detail) = 0;
   virtual Result<Release> getRelease(const std::string& project, const std::string& app, int64_t number) = 0;
   // Newest first; `before` = 0 starts at the newest.
   virtual Result<Page<Release>> listReleases(const std::string& project, const std::string& app,

@@ -27,4 +27,39 @@ TEST(AppFlagsTest, SplitsCommandOnWhitespace) {
 }
 
 }  // namespace
+TEST(AppFlagsTest, DurationsTakeAUnit) {
+  EXPECT_EQ(*parseDuration("500ms", "--x"), 500);
+  EXPECT_EQ(*parseDuration("2s", "--x"), 2000);
+  EXPECT_EQ(*parseDuration("3", "--x"), 3000);
+  EXPECT_EQ(*parseDuration("1m", "--x"), 60000);
+  for (const char* bad : {"", "s", "2h", "1.5s", "-1s", "99999999999s"}) {
+    auto d = parseDuration(bad, "--health-interval");
+    ASSERT_FALSE(d.isOk()) << bad;
+    EXPECT_NE(d.status().message().find("--health-interval must be a duration"), std::string::npos);
+  }
+}
+
+TEST(AppFlagsTest, HealthFlagsMakeOneCheck) {
+  HealthFlags none;
+  EXPECT_FALSE(healthBody(none)->has_value());
+  HealthFlags http;
+  http.http_path = "/healthz";
+  http.interval = "1s";
+  http.retries = 2;
+  EXPECT_EQ(**healthBody(http),
+            (nlohmann::json{{"type", "http"}, {"path", "/healthz"}, {"interval_ms", 1000}, {"retries", 2}}));
+  HealthFlags exec;
+  exec.command = "test -f /ready";
+  EXPECT_EQ((**healthBody(exec))["command"], (nlohmann::json{"test", "-f", "/ready"}));
+  HealthFlags off;
+  off.none = true;
+  EXPECT_EQ(**healthBody(off), (nlohmann::json{{"type", "none"}}));
+  HealthFlags two = http;
+  two.tcp = true;
+  EXPECT_FALSE(healthBody(two).isOk());
+  HealthFlags tuned_only;
+  tuned_only.grace = "5s";
+  EXPECT_NE(healthBody(tuned_only).status().message().find("need a check"), std::string::npos);
+}
+
 }  // namespace berth::cli

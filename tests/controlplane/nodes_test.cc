@@ -145,6 +145,96 @@ TEST_F(NodesTest, AssignmentCarriesVmsAndTheirAppsAndReportsUpdateState) {
   EXPECT_EQ(cp_->reportNodeStatus(n1, "n1", {{"a", "web", "exploded", ""}}).code(), StatusCode::kInvalidArgument);
 }
 
+// One VM, one app with two releases: r1 ran; the agent then reports on `release`.
+class RolloutOutcomeTest : public NodesTest {
+ protected:
+  void SetUp() override {
+    NodesTest::SetUp();
+    n1_ = nodeToken("n1");
+    ASSERT_TRUE(registerNode(n1_, "n1", 4096).isOk());
+    vm("web", 512);
+    ASSERT_TRUE(scheduler_->runOnce().isOk());
+    AppSpecPatch v1;
+    v1.command = std::vector<std::string>{"httpd", "-p", "$(PORT)"};
+    v1.ports = std::vector<PortSpec>{{8080, "tcp", 0}};
+    v1.health = HealthSpec{"http", "/", {}, 1000, 1000, 1000, 2};
+    ASSERT_TRUE(cp_->createApp(admin_, "a", "site", v1).isOk());
+    ASSERT_TRUE(report(1, "running").isOk());
+  }
+
+  Status report(int64_t release, const std::string& state, int64_t serving = 0) {
+    AppObservation o{"a", "site", release, state, state == "failed" ? "health check failed: HTTP 500" : "", serving};
+    return cp_->reportNodeStatus(n1_, "n1", {}, {o});
+  }
+
+  store::Release release(int64_t number) {
+    auto page = cp_->listReleases(admin_, "a", "site", number + 1, 1).value();
+    EXPECT_EQ(page.items.size(), 1u);
+    return page.items.at(0);
+  }
+
+  void deploy(const std::string& env) {
+    AppSpecPatch change;
+    change.env = std::map<std::string, std::string>{{"V", env}};
+    ASSERT_TRUE(cp_->updateApp(admin_, "a", "site", change, std::nullopt).isOk());
+  }
+
+  Principal n1_;
+};
+
+TEST_F(RolloutOutcomeTest, AFailedReleaseIsRecordedAndRolledBackToTheOneStillServing) {
+  EXPECT_EQ(release(1).state, "running");
+  deploy("2");
+  ASSERT_TRUE(report(2, "failed", 1).isOk());
+  auto app = cp_->getApp(admin_, "a", "site").value();
+  EXPECT_EQ(app.release, 3);
+  EXPECT_EQ(release(2).state, "failed");
+  EXPECT_EQ(release(2).detail, "health check failed: HTTP 500");
+  const store::Release rollback = release(3);
+  EXPECT_EQ(rollback.rollback_of, 1);
+  EXPECT_TRUE(rollback.automatic);
+  EXPECT_EQ(rollback.spec_json, release(1).spec_json);
+  auto events = cp_->listEvents(admin_, 0, std::nullopt, 1000).value();
+  EXPECT_EQ(events.back().action, "app.rollback");
+  EXPECT_NE(events.back().details_json.find("\"automatic\":true"), std::string::npos) << events.back().details_json;
+  EXPECT_NE(events.back().details_json.find("\"failed_release\":2"), std::string::npos) << events.back().details_json;
+  // The same report again changes nothing: one rollback only.
+  ASSERT_TRUE(report(2, "failed", 1).isOk());
+  EXPECT_EQ(cp_->getApp(admin_, "a", "site")->release, 3);
+}
+
+TEST_F(RolloutOutcomeTest, WithoutAServingReleaseTheNewestThatRanIsRestored) {
+  deploy("2");
+  ASSERT_TRUE(report(2, "running").isOk());
+  deploy("3");
+  ASSERT_TRUE(report(3, "failed").isOk());  // stop-first: nothing kept serving
+  EXPECT_EQ(release(4).rollback_of, 2);
+}
+
+TEST_F(RolloutOutcomeTest, AFailedAutomaticRollbackIsNotRolledBackAgain) {
+  deploy("2");
+  ASSERT_TRUE(report(2, "failed").isOk());
+  ASSERT_EQ(cp_->getApp(admin_, "a", "site")->release, 3);
+  ASSERT_TRUE(report(3, "failed").isOk());
+  EXPECT_EQ(cp_->getApp(admin_, "a", "site")->release, 3);
+  EXPECT_EQ(release(3).state, "failed");
+}
+
+TEST_F(RolloutOutcomeTest, AnOlderReleaseFailingOrAFirstReleaseFailingMakesNoRollback) {
+  deploy("2");
+  deploy("3");
+  ASSERT_TRUE(report(2, "failed", 1).isOk());  // superseded by 3 already
+  EXPECT_EQ(cp_->getApp(admin_, "a", "site")->release, 3);
+  EXPECT_EQ(release(2).state, "failed");
+
+  AppSpecPatch fresh;
+  fresh.command = std::vector<std::string>{"x"};
+  ASSERT_TRUE(cp_->createApp(admin_, "a", "fresh", fresh).isOk());
+  AppObservation o{"a", "fresh", 1, "failed", "cannot start 'x'", 0};
+  ASSERT_TRUE(cp_->reportNodeStatus(n1_, "n1", {}, {o}).isOk());
+  EXPECT_EQ(cp_->getApp(admin_, "a", "fresh")->release, 1);
+}
+
 TEST_F(NodesTest, RestartBumpsTheGeneration) {
   vm("web", 512);
   auto restarted = cp_->powerVm(admin_, "a", "web", PowerAction::kRestart, std::nullopt);

@@ -97,7 +97,7 @@ class ContainerTest(VmTestBase):
         self.assertGreater(poller.answers, 0)
         console = self.serial_log("e2e-ctr", "default")
         self.assertIn("Memory cgroup out of memory", console)
-        self.assertIn("berth-init: app hog exited (code 137)", console)
+        self.assertIn("berth-init: app hog exited (code 137, instance hog-1)", console)
         # Restart policies: `never` and `on-failure` leave a clean exit alone; a failure under
         # `on-failure` is started again.
         for name, policy, script in (("once", "never", "echo ran; exit 3"), ("clean", "on-failure", "echo ran"),

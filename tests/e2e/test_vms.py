@@ -62,8 +62,8 @@ class Poller:
         self._thread.join()
 
 
-def qemu_pids(data_dir):
-    """Pids of QEMU processes whose command line names this berthd's data directory."""
+def qemu_pids(data_dir, program="qemu-system"):
+    """Pids of QEMU processes (or of `program`) whose command line names this berthd's data directory."""
     pids = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -73,7 +73,7 @@ def qemu_pids(data_dir):
                 cmd = f.read().decode(errors="replace")
         except OSError:
             continue
-        if cmd.startswith("qemu-system") and data_dir in cmd:
+        if program in cmd.split("\0")[0] and data_dir in cmd:
             pids.append(int(pid))
     return pids
 
@@ -97,8 +97,9 @@ class VmTestBase(h.BerthdTestCase):
 
     @classmethod
     def kill_vms(cls):
-        # VMs outlive berthd by design (they are adopted on restart); the test must not leak them.
-        for pid in qemu_pids(cls.berthd.data_dir):
+        # VMs and the proxies of published ports outlive berthd by design (they are adopted on
+        # restart); the test must not leak them.
+        for pid in qemu_pids(cls.berthd.data_dir) + qemu_pids(cls.berthd.data_dir, "berth-agent"):
             os.kill(pid, signal.SIGKILL)
 
     def berth(self, *args, timeout=BOOT_SECONDS + 60, input=None):

@@ -63,6 +63,17 @@ class BadInputTest(h.BerthdTestCase):
             ({"command": ["ls"], "ports": [{"port": 70000}]}, "ports[0].port must be between"),
             ({"command": ["ls"], "ports": [{"port": 80, "protocol": "sctp"}]}, "ports[0].protocol must be one of"),
             ({"command": ["ls"], "replicas": -1}, "replicas must be between"),
+            ({"command": ["ls"], "health": {"type": "udp"}}, "health.type must be one of"),
+            ({"command": ["ls"], "health": {"path": "/"}}, "health.type is required"),
+            ({"command": ["ls"], "health": {"type": "http"}}, "health check probes the app's port, but the app has none"),
+            ({"command": ["ls"], "health": {"type": "exec"}}, "an exec health check needs a command"),
+            ({"command": ["ls"], "ports": [{"port": 80}], "health": {"type": "http", "path": "no-slash"}},
+             "health.path must start with '/'"),
+            ({"command": ["ls"], "ports": [{"port": 80}], "health": {"type": "tcp", "retries": 0}},
+             "health.retries must be between"),
+            ({"command": ["ls"], "ports": [{"port": 80}], "health": {"type": "tcp", "interval_ms": 5}},
+             "health.interval_ms must be between"),
+            ({"command": ["ls"], "health": {"type": "tcp", "every": 1}}, "health.every"),
         ]
         for body, mention in app_cases:
             with self.subTest(body=body):

@@ -14,6 +14,7 @@ std::string toText(std::string_view bytes) {
 
 std::string encodeLogRecord(const LogRecord& record) {
   json line = {{"ts_ms", record.ts_ms}, {"stream", record.stream}, {"data", record.data}};
+  if (!record.instance.empty()) line["instance"] = record.instance;
   return line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -27,7 +28,9 @@ std::optional<LogRecord> decodeLogRecord(std::string_view line) {
       !data->is_string()) {
     return std::nullopt;
   }
-  return LogRecord{ts->get<int64_t>(), stream->get<std::string>(), data->get<std::string>()};
+  auto instance = j.find("instance");
+  return LogRecord{ts->get<int64_t>(), stream->get<std::string>(), data->get<std::string>(),
+                   instance != j.end() && instance->is_string() ? instance->get<std::string>() : std::string()};
 }
 
 std::vector<std::string> takeLines(std::string& partial, std::string_view text) {

@@ -16,6 +16,7 @@ struct LogRecord {
   int64_t ts_ms = 0;
   std::string stream;  // stdout | stderr
   std::string data;
+  std::string instance = {};  // which run of the app wrote it ("web-7"); empty in records from before instances
 };
 
 // Bytes as valid UTF-8 (invalid sequences become U+FFFD).

@@ -51,6 +51,9 @@ void renderRelease(JsonWriter& w, const store::Release& r) {
   w.beginObject().field("number", r.number);
   w.key("spec").raw(r.spec_json);
   w.field("created_at", formatTimestamp(r.created_at)).field("created_by", r.created_by);
+  if (r.rollback_of > 0) w.field("rollback_of", r.rollback_of).field("automatic", r.automatic);
+  w.field("state", r.state.empty() ? std::string("pending") : r.state);
+  if (!r.detail.empty()) w.field("detail", r.detail);
   w.endObject();
 }
 

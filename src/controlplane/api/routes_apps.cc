@@ -68,6 +68,37 @@ Result<AppSpecPatch> readSpec(FieldReader& f) {
   if (const auto* secrets = f.array("secrets")) {
     BERTH_ASSIGN_OR_RETURN(p.secrets, readSecretRefs(*secrets));
   }
+  if (const auto* health = f.object("health")) {
+    FieldReader hf(*health, "health.");
+    HealthSpec h;
+    auto type = hf.oneOf("type", {"http", "tcp", "exec", "none"}, true);
+    auto path = hf.string("path");
+    auto command = hf.stringArray("command", kMaxArgs);
+    auto interval = hf.integer("interval_ms", 100, 3'600'000);
+    auto timeout = hf.integer("timeout_ms", 100, 600'000);
+    auto grace = hf.integer("grace_ms", 0, 3'600'000);
+    auto retries = hf.integer("retries", 1, 100);
+    BERTH_RETURN_IF_ERROR(hf.finish());
+    if (*type != "none") {
+      h.type = *type;
+      if (path) {
+        if (path->empty() || (*path)[0] != '/' || path->size() > 1024 ||
+            path->find_first_of(" \r\n\t") != std::string::npos) {
+          return invalidArgument("health.path must start with '/', hold no spaces and be at most 1024 bytes");
+        }
+        h.path = *path;
+      }
+      if (command) {
+        BERTH_RETURN_IF_ERROR(checkStringLengths(*command, "health.command"));
+        h.command = *command;
+      }
+      h.interval_ms = interval.value_or(h.interval_ms);
+      h.timeout_ms = timeout.value_or(h.timeout_ms);
+      h.grace_ms = grace.value_or(h.grace_ms);
+      h.retries = retries.value_or(h.retries);
+    }
+    p.health = h;
+  }
   if (p.image && p.image->size() > kMaxStringBytes) return invalidArgument("image is longer than 4096 bytes");
   if (p.command) BERTH_RETURN_IF_ERROR(checkStringLengths(*p.command, "command"));
   if (p.env) BERTH_RETURN_IF_ERROR(checkEnvNames(*p.env));

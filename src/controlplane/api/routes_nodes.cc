@@ -104,8 +104,9 @@ Result<HttpResponse> handleNodeStatus(RequestContext& c) {
       auto release = af.integer("release", 0, INT64_MAX, true);
       auto state = af.string("state", true);
       auto detail = af.string("detail");
+      auto serving = af.integer("serving_release", 0, INT64_MAX);
       BERTH_RETURN_IF_ERROR(af.finish());
-      app_observations.push_back({*project, *name, *release, *state, detail.value_or("")});
+      app_observations.push_back({*project, *name, *release, *state, detail.value_or(""), serving.value_or(0)});
     }
   }
   BERTH_RETURN_IF_ERROR(f.finish());

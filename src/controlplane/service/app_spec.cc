@@ -15,6 +15,7 @@ AppSpec applyPatch(AppSpec spec, const AppSpecPatch& p) {
   if (p.secrets) spec.secrets = *p.secrets;
   if (p.resources) spec.resources = *p.resources;
   if (p.restart) spec.restart = *p.restart;
+  if (p.health) spec.health = *p.health;
   return spec;
 }
 
@@ -35,6 +36,12 @@ Status validateAppSpec(const AppSpec& spec) {
       return invalidArgument("host_port " + std::to_string(p.host_port) + " is listed twice");
     }
   }
+  if ((spec.health.type == "http" || spec.health.type == "tcp") && spec.ports.empty()) {
+    return invalidArgument("an " + spec.health.type + " health check probes the app's port, but the app has none");
+  }
+  if (spec.health.type == "exec" && spec.health.command.empty()) {
+    return invalidArgument("an exec health check needs a command");
+  }
   std::set<std::string> secret_names;
   for (const auto& s : spec.secrets) {
     if (!secret_names.insert(s.name).second) return invalidArgument("secret '" + s.name + "' is listed twice");
@@ -54,7 +61,7 @@ nlohmann::json appSpecToJson(const AppSpec& spec) {
   }
   nlohmann::json secrets = nlohmann::json::array();
   for (const auto& s : spec.secrets) secrets.push_back({{"name", s.name}, {"as", s.as}, {"version", s.version}});
-  return {{"kind", spec.kind},
+  nlohmann::json out = {{"kind", spec.kind},
           {"image", spec.image},
           {"command", spec.command},
           {"env", spec.env},
@@ -67,6 +74,15 @@ nlohmann::json appSpecToJson(const AppSpec& spec) {
            {{"memory_mib", spec.resources.memory_mib},
             {"cpu_millis", spec.resources.cpu_millis},
             {"pids", spec.resources.pids}}}};
+  // Written only when set, so that releases made before health checks keep their exact text.
+  if (!spec.health.type.empty()) {
+    const HealthSpec& h = spec.health;
+    out["health"] = {{"type", h.type},         {"interval_ms", h.interval_ms}, {"timeout_ms", h.timeout_ms},
+                     {"grace_ms", h.grace_ms}, {"retries", h.retries}};
+    if (h.type == "http") out["health"]["path"] = h.path;
+    if (h.type == "exec") out["health"]["command"] = h.command;
+  }
+  return out;
 }
 
 Result<AppSpec> appSpecFromJson(const std::string& text) {
@@ -97,6 +113,20 @@ Result<AppSpec> appSpecFromJson(const std::string& text) {
   if (j.contains("resources") && j["resources"].is_object()) {
     const auto& r = j["resources"];
     spec.resources = {r.value("memory_mib", int64_t{0}), r.value("cpu_millis", int64_t{0}), r.value("pids", int64_t{0})};
+  }
+  if (j.contains("health") && j["health"].is_object()) {
+    const auto& h = j["health"];
+    spec.health.type = h.value("type", "");
+    spec.health.path = h.value("path", "/");
+    if (h.contains("command") && h["command"].is_array()) {
+      for (const auto& c : h["command"]) {
+        if (c.is_string()) spec.health.command.push_back(c.get<std::string>());
+      }
+    }
+    spec.health.interval_ms = h.value("interval_ms", int64_t{10'000});
+    spec.health.timeout_ms = h.value("timeout_ms", int64_t{2'000});
+    spec.health.grace_ms = h.value("grace_ms", int64_t{5'000});
+    spec.health.retries = h.value("retries", int64_t{3});
   }
   if (j.contains("secrets") && j["secrets"].is_array()) {
     for (const auto& s : j["secrets"]) {

@@ -37,6 +37,20 @@ struct Resources {
   bool operator==(const Resources&) const = default;
 };
 
+// How init decides an instance is healthy (guest/health_check.h has the rules). http and tcp
+// probe the instance's port ($PORT, the first of `ports`); exec runs `command` in the app's
+// namespaces. With a check, a release is rolled out health-gated.
+struct HealthSpec {
+  std::string type;  // "" (none) | http | tcp | exec
+  std::string path = "/";
+  std::vector<std::string> command;
+  int64_t interval_ms = 10'000;
+  int64_t timeout_ms = 2'000;
+  int64_t grace_ms = 5'000;
+  int64_t retries = 3;
+  bool operator==(const HealthSpec&) const = default;
+};
+
 struct AppSpec {
   std::string kind = "process";  // process | container
   std::string image;             // empty for process apps that ship files another way
@@ -48,6 +62,7 @@ struct AppSpec {
   std::vector<SecretRef> secrets;
   Resources resources;
   std::string restart = "always";  // always | on-failure | never
+  HealthSpec health;
   bool operator==(const AppSpec&) const = default;
 };
 
@@ -63,6 +78,7 @@ struct AppSpecPatch {
   std::optional<std::vector<SecretRef>> secrets;  // versions 0: the newest are taken
   std::optional<Resources> resources;
   std::optional<std::string> restart;
+  std::optional<HealthSpec> health;  // type "" removes the check
 };
 
 AppSpec applyPatch(AppSpec spec, const AppSpecPatch& patch);

@@ -30,7 +30,7 @@ Result<store::App> ControlPlane::createApp(const Principal& who, const std::stri
     BERTH_RETURN_IF_ERROR(checkImage(tx, project, spec));
     app.spec_json = appSpecToJson(spec).dump();
     BERTH_RETURN_IF_ERROR(tx.insertApp(app));
-    BERTH_RETURN_IF_ERROR(tx.insertRelease({project, name, 1, app.spec_json, app.created_at, who.token_id}));
+    BERTH_RETURN_IF_ERROR(tx.insertRelease({project, name, 1, app.spec_json, app.created_at, who.token_id, 0, false, "", ""}));
     return tx.appendEvent(event(who, "app.create", project, appPath(project, name), {{"release", 1}})).status();
   }));
   return app;
@@ -70,12 +70,13 @@ Result<store::App> ControlPlane::getApp(const Principal& who, const std::string&
 }
 
 Status activateRelease(store::Tx& tx, store::App& app, const std::string& spec_json, const std::string& actor,
-                       int64_t now) {
+                       int64_t now, int64_t rollback_of, bool automatic) {
   int64_t version = app.version;
   app.release += 1;
   app.spec_json = spec_json;
   app.updated_at = now;
-  BERTH_RETURN_IF_ERROR(tx.insertRelease({app.project, app.name, app.release, spec_json, now, actor}));
+  BERTH_RETURN_IF_ERROR(
+      tx.insertRelease({app.project, app.name, app.release, spec_json, now, actor, rollback_of, automatic, "", ""}));
   BERTH_RETURN_IF_ERROR(tx.updateApp(app, version));
   app.version = version + 1;
   return Status::ok();
@@ -147,7 +148,7 @@ Result<store::App> ControlPlane::rollbackApp(const Principal& who, const std::st
                                   std::to_string(ref.version) + ", which was deleted; set it again and deploy instead");
       }
     }
-    BERTH_RETURN_IF_ERROR(activateRelease(tx, app, old.spec_json, who.token_id, clock_.wallMillis()));
+    BERTH_RETURN_IF_ERROR(activateRelease(tx, app, old.spec_json, who.token_id, clock_.wallMillis(), target));
     return tx.appendEvent(event(who, "app.rollback", project, appPath(project, name),
                                 {{"release", app.release}, {"from_release", target}}))
         .status();

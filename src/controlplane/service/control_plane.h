@@ -53,6 +53,8 @@ struct AppObservation {
   std::string project, name;
   int64_t release = 0;
   std::string state, detail;
+  // A failed rollout's: the release still serving (its new instance never took traffic).
+  int64_t serving_release = 0;
 };
 
 // What a node must run: its VMs and the apps placed in them. `revision` is the event sequence
@@ -197,6 +199,10 @@ class ControlPlane {
   static Result<std::vector<store::App>> allApps(store::Tx& tx, const std::string& project);
   // A container app's image must have been imported into its project.
   static Status checkImage(store::Tx& tx, const std::string& project, const AppSpec& spec);
+  // An agent saw a release of `app` fail its rollout: records it, and makes a release that
+  // restores the one still serving (or the newest that ever ran), unless the failed one was
+  // itself such a rollback.
+  Status recordAppOutcome(store::Tx& tx, const Principal& who, store::App app, const AppObservation& o);
 
   store::Store& store_;
   const Clock& clock_;

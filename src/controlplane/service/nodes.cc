@@ -1,4 +1,5 @@
 #include "controlplane/service/control_plane.h"
+#include "controlplane/service/releases.h"
 
 #include <set>
 
@@ -6,7 +7,7 @@ namespace berth::controlplane {
 
 namespace {
 const std::set<std::string> kObservedStates = {"pending", "starting", "running", "stopping", "stopped", "failed"};
-const std::set<std::string> kObservedAppStates = {"pending", "deploying", "running", "failed"};
+const std::set<std::string> kObservedAppStates = {"pending", "deploying", "running", "unhealthy", "failed"};
 }
 
 Result<store::Node> ControlPlane::registerNode(const Principal& who, store::Node node) {
@@ -104,7 +105,8 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
   }
   for (const auto& o : apps) {
     if (!kObservedAppStates.count(o.state)) {
-      return invalidArgument("apps[].state must be one of pending, deploying, running, failed, not '" + o.state + "'");
+      return invalidArgument("apps[].state must be one of pending, deploying, running, unhealthy, failed, not '" +
+                             o.state + "'");
     }
   }
   return store_.write([&](store::Tx& tx) {
@@ -149,9 +151,44 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
                                                  {{"release", o.release}, {"from", app->state}, {"to", o.state},
                                                   {"detail", o.detail}}))
                                 .status());
+      BERTH_RETURN_IF_ERROR(recordAppOutcome(tx, who, *app, o));
     }
     return Status::ok();
   });
+}
+
+Status ControlPlane::recordAppOutcome(store::Tx& tx, const Principal& who, store::App app, const AppObservation& o) {
+  if (o.state != "running" && o.state != "failed") return Status::ok();
+  auto failed = tx.getRelease(o.project, o.name, o.release);
+  if (!failed.isOk()) return Status::ok();  // deleted with its app since the agent looked
+  if (failed->state != o.state || failed->detail != o.detail) {
+    BERTH_RETURN_IF_ERROR(tx.setReleaseOutcome(o.project, o.name, o.release, o.state, o.state == "failed" ? o.detail : ""));
+  }
+  // Only the current release is rolled back: an older one failing was already superseded.
+  if (o.state != "failed" || o.release != app.release || failed->automatic) return Status::ok();
+  int64_t target = o.serving_release > 0 && o.serving_release < o.release ? o.serving_release : 0;
+  for (int64_t before = o.release; target == 0 && before > 1;) {
+    BERTH_ASSIGN_OR_RETURN(auto page, tx.listReleases(o.project, o.name, before, 100));
+    for (const auto& r : page.items) {
+      if (r.state == "running") {
+        target = r.number;
+        break;
+      }
+    }
+    if (page.next.empty()) break;
+    before = std::atoll(page.next.c_str());
+  }
+  if (target == 0) return Status::ok();  // nothing ever ran: nothing to go back to
+  BERTH_ASSIGN_OR_RETURN(store::Release good, tx.getRelease(o.project, o.name, target));
+  BERTH_ASSIGN_OR_RETURN(AppSpec good_spec, appSpecFromJson(good.spec_json));
+  for (const auto& ref : good_spec.secrets) {
+    if (!tx.getSecret(o.project, ref.name, ref.version).isOk()) return Status::ok();  // its secret is gone
+  }
+  BERTH_RETURN_IF_ERROR(activateRelease(tx, app, good.spec_json, who.token_id, clock_.wallMillis(), target, true));
+  return tx.appendEvent(event(who, "app.rollback", o.project, "projects/" + o.project + "/apps/" + o.name,
+                              {{"release", app.release}, {"from_release", target}, {"automatic", true},
+                               {"failed_release", o.release}, {"reason", o.detail}}))
+      .status();
 }
 
 }  // namespace berth::controlplane

@@ -1,0 +1,446 @@
+// The agent's app half: releases into instances, health-gated rollouts, published ports.
+//
+// A release whose spec has a health check is rolled out start-first when it can be: the new
+// instance starts beside the serving one, on the other slot's port, and takes the traffic only
+// once init reports it healthy; then the old one stops. If it never becomes healthy it is
+// stopped, the old one never stopped serving, and the failure goes to berthd with the
+// instance's last log lines (berthd then rolls the app back). Without a check, or with more
+// than one port, the old instance stops first.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "agent/agent.h"
+#include "agent/image/app_bundle.h"
+#include "agent/sessions/app_log.h"
+#include "common/crypto.h"
+#include "os/file_util.h"
+#include "os/unique_fd.h"
+
+namespace berth::agent {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kGuestTimeout = std::chrono::seconds(30);
+constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
+constexpr std::uint64_t kMaxRootfsBytes = 4ull << 30;
+constexpr const char* kImageSource = "10.0.2.100:80";
+constexpr std::size_t kFailureLogLines = 10;
+
+std::string key(const std::string& project, const std::string& vm) { return project + "/" + vm; }
+
+// Slot 0 listens on the port the spec names, slot 1 on one 10000 away: the app learns which
+// from $PORT (or `$(PORT)` in its command).
+int instancePort(int port, int slot) {
+  if (slot == 0) return port;
+  return port + 10000 <= 65535 ? port + 10000 : port - 10000;
+}
+
+bool hasHealthCheck(const json& spec) {
+  const json health = spec.value("health", json::object());
+  return health.is_object() && !health.value("type", "").empty();
+}
+
+// How long a new instance may take to become healthy before its release counts as failed:
+// the check's own verdict comes first; this catches an instance that never gets one.
+std::chrono::milliseconds rolloutLimit(const json& health) {
+  const int64_t grace = health.value("grace_ms", int64_t{5000}), retries = health.value("retries", int64_t{3});
+  const int64_t interval = health.value("interval_ms", int64_t{10000}), timeout = health.value("timeout_ms", int64_t{2000});
+  return std::chrono::milliseconds(grace + (retries + 1) * (interval + timeout) + 60'000);
+}
+
+Result<int> freeLoopbackPort() {
+  os::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return internalError(std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
+  }
+  return static_cast<int>(ntohs(addr.sin_port));
+}
+
+// The image config's User: "uid[:gid]" in numbers, or root. Names would need the image's
+// /etc/passwd, read inside the guest: not supported yet, and said so.
+Result<std::pair<std::uint64_t, std::uint64_t>> parseImageUser(const std::string& user) {
+  if (user.empty() || user == "root" || user == "0") return std::pair<std::uint64_t, std::uint64_t>{0, 0};
+  const auto colon = user.find(':');
+  const std::string uid = user.substr(0, colon), gid = colon == std::string::npos ? uid : user.substr(colon + 1);
+  auto number = [](const std::string& s) -> std::optional<std::uint64_t> {
+    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return std::stoull(s);
+  };
+  auto u = number(uid), g = number(gid);
+  if (!u || !g) {
+    return invalidArgument("the image's USER '" + user + "' is a name; only numeric uid[:gid] is supported so far");
+  }
+  return std::make_pair(*u, *g);
+}
+
+json instanceToJson(const AppInstance& i) {
+  return {{"id", i.id}, {"release", i.release}, {"spec", i.spec}, {"slot", i.slot}, {"health", i.health}};
+}
+
+}  // namespace
+
+bool Agent::rolloutsPending() const {
+  return std::any_of(vms_.begin(), vms_.end(), [](const auto& vm) { return !vm.second.rollouts.empty(); });
+}
+
+void Agent::reconcileApps(VmState& state, const std::vector<json>& apps) {
+  applyHealthEvents(state);
+  std::set<std::string> wanted;
+  for (const json& app : apps) {
+    wanted.insert(app.value("name", ""));
+    startRelease(state, app);
+  }
+  for (auto it = state.app_reports.begin(); it != state.app_reports.end();) {
+    it = wanted.count(it->first) ? std::next(it) : state.app_reports.erase(it);
+  }
+  std::set<std::string> gone;
+  for (const auto& [name, instance] : state.serving) {
+    if (!wanted.count(name)) gone.insert(name);
+  }
+  for (const auto& [name, rollout] : state.rollouts) {
+    if (!wanted.count(name)) gone.insert(name);
+  }
+  for (const std::string& name : gone) {
+    if (state.channel) (void)state.channel->call("stop_app", {{"app", name}}, kGuestTimeout);
+    state.serving.erase(name);
+    state.rollouts.erase(name);
+  }
+  if (!gone.empty()) saveDeployed(state);
+}
+
+void Agent::startRelease(VmState& state, const json& app) {
+  const std::string name = app.value("name", "");
+  const int64_t release = app.value("release", int64_t{0});
+  const json spec = app.value("spec", json::object());
+  const std::string spec_text = spec.dump();
+  auto& app_report = state.app_reports[name];
+  auto serving = state.serving.find(name);
+  if (serving != state.serving.end() && serving->second.release == release) return;
+  // What serves already runs this spec (berthd rolled back to it, say): it only takes the number.
+  if (serving != state.serving.end() && serving->second.spec == spec_text && !state.rollouts.count(name)) {
+    serving->second.release = release;
+    const bool sick = serving->second.health == "unhealthy";
+    app_report = {release, sick ? "unhealthy" : "running", sick ? serving->second.health_detail : "", 0};
+    saveDeployed(state);
+    return;
+  }
+  if (auto trial = state.rollouts.find(name); trial != state.rollouts.end()) {
+    if (trial->second.next.release == release) return;
+    // A newer release supersedes the one on trial.
+    (void)state.channel->call("stop_app", {{"app", name}, {"instance", trial->second.next.id}}, kGuestTimeout);
+    state.rollouts.erase(trial);
+  }
+  // A failed release is not retried on every pass; a new release (or a VM reboot) retries.
+  if (app_report.release == release && app_report.state == "failed") return;
+
+  const bool checked = hasHealthCheck(spec);
+  const bool start_first = checked && spec.value("ports", json::array()).size() <= 1 && serving != state.serving.end();
+  AppInstance next{name + "-" + std::to_string(release), release, spec_text,
+                   start_first ? 1 - serving->second.slot : 0, checked ? "starting" : "", ""};
+  const int64_t serving_release = start_first ? serving->second.release : 0;
+  app_report = {release, "deploying", checked ? "waiting for the health check" : "", 0};
+  report();
+  Status deployed = deployApp(state, app, next, !start_first);
+  if (!deployed.isOk()) {
+    spdlog::warn("agent: deploy of {} release {} into {}/{} failed: {}", name, release, state.project, state.name,
+                 deployed.toString());
+    if (!start_first) state.serving.erase(name);
+    app_report = {release, "failed", deployed.message(), serving_release};
+    saveDeployed(state);
+    return;
+  }
+  if (checked) {
+    state.rollouts[name] = Rollout{next, Clock::now() + rolloutLimit(spec["health"])};
+  } else {
+    app_report = {release, "running", "", 0};
+  }
+  // Stop-first: the old instance is gone and the new one is all there is to send traffic to.
+  if (!start_first) state.serving[name] = next;
+  saveDeployed(state);
+}
+
+void Agent::applyHealthEvents(VmState& state) {
+  std::vector<HealthEvent> events;
+  {
+    std::lock_guard lock(health_mu_);
+    auto it = health_events_.find(key(state.project, state.name));
+    if (it != health_events_.end()) {
+      events = std::move(it->second);
+      health_events_.erase(it);
+    }
+  }
+  for (const HealthEvent& event : events) {
+    if (auto trial = state.rollouts.find(event.app);
+        trial != state.rollouts.end() && trial->second.next.id == event.instance) {
+      if (event.health == "healthy") finishRollout(state, event.app, true, "");
+      if (event.health == "unhealthy") finishRollout(state, event.app, false, "health check failed: " + event.detail);
+      continue;
+    }
+    auto serving = state.serving.find(event.app);
+    if (serving == state.serving.end() || serving->second.id != event.instance) continue;
+    serving->second.health = event.health;
+    serving->second.health_detail = event.detail;
+    auto& app_report = state.app_reports[event.app];
+    if (app_report.release != serving->second.release || app_report.state == "deploying") continue;
+    const bool sick = event.health == "unhealthy";
+    app_report.state = sick ? "unhealthy" : "running";
+    app_report.detail = sick ? "health check failing: " + event.detail : "";
+  }
+  for (auto it = state.rollouts.begin(); it != state.rollouts.end();) {
+    const std::string name = it->first;
+    ++it;
+    auto& trial = state.rollouts[name];
+    if (Clock::now() > trial.deadline) finishRollout(state, name, false, "not healthy in time");
+  }
+}
+
+void Agent::finishRollout(VmState& state, const std::string& app, bool healthy, const std::string& detail) {
+  const AppInstance next = state.rollouts[app].next;
+  state.rollouts.erase(app);
+  auto& app_report = state.app_reports[app];
+  auto serving = state.serving.find(app);
+  const bool beside_old = serving != state.serving.end() && serving->second.id != next.id;
+  if (healthy) {
+    const std::optional<AppInstance> old = beside_old ? std::optional(serving->second) : std::nullopt;
+    state.serving[app] = next;
+    state.serving[app].health = "healthy";
+    // The proxy switches before the old instance is told to stop: no connection is refused.
+    publishPorts();
+    if (old) (void)state.channel->call("stop_app", {{"app", app}, {"instance", old->id}}, kGuestTimeout);
+    app_report = {next.release, "running", "", 0};
+    spdlog::info("agent: {} release {} is healthy in {}/{}", app, next.release, state.project, state.name);
+  } else {
+    const std::string lines = lastLogLines(state, app, next.id);
+    (void)state.channel->call("stop_app", {{"app", app}, {"instance", next.id}}, kGuestTimeout);
+    if (!beside_old) state.serving.erase(app);
+    app_report = {next.release, "failed",
+                  "release " + std::to_string(next.release) + " " + detail +
+                      (lines.empty() ? "" : "; its last log lines:\n" + lines),
+                  beside_old ? serving->second.release : 0};
+    spdlog::warn("agent: {} release {} failed in {}/{}: {}", app, next.release, state.project, state.name, detail);
+  }
+  saveDeployed(state);
+}
+
+std::string Agent::lastLogLines(const VmState& state, const std::string& app, const std::string& instance) const {
+  auto text = os::readFile(paths_.vm(state.project, state.name).appLog(app));
+  if (!text.isOk()) return "";
+  std::vector<LogRecord> records;
+  std::string partial;
+  for (const std::string& line : takeLines(partial, *text)) {
+    auto record = decodeLogRecord(line);
+    if (record && record->instance == instance) records.push_back(std::move(*record));
+  }
+  std::string out;
+  for (const LogRecord& record : tailRecords(std::move(records), kFailureLogLines)) out += record.data;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+Status Agent::ensureForward(VmState& state, int guest_port) {
+  if (state.forwards.count(guest_port)) return Status::ok();
+  BERTH_ASSIGN_OR_RETURN(int host_port, freeLoopbackPort());
+  BERTH_RETURN_IF_ERROR(runtime_->forwardPort(paths_.vm(state.project, state.name), host_port, guest_port));
+  state.forwards[guest_port] = host_port;
+  return Status::ok();
+}
+
+void Agent::publishPorts() {
+  std::map<int, std::vector<int>> wanted;  // published host port -> forwards of serving instances
+  for (const auto& [k, vm] : vms_) {
+    if (vm.state != "running") continue;
+    for (const auto& [name, instance] : vm.serving) {
+      const json spec = json::parse(instance.spec, nullptr, false);
+      if (!spec.is_object()) continue;
+      for (const json& port : spec.value("ports", json::array())) {
+        const int host_port = port.value("host_port", 0);
+        auto forward = vm.forwards.find(instancePort(port.value("port", 0), instance.slot));
+        if (host_port > 0 && forward != vm.forwards.end()) wanted[host_port].push_back(forward->second);
+      }
+    }
+  }
+  // A previous agent's proxies: kept if still wanted (then told their backends below), else stopped.
+  if (!swept_) {
+    for (int port : publisher_.published()) published_.emplace(port, std::vector<int>{-1});
+    swept_ = true;
+  }
+  for (auto it = published_.begin(); it != published_.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    (void)publisher_.unpublish(it->first);
+    it = published_.erase(it);
+  }
+  for (auto& [host_port, backends] : wanted) {
+    if (auto it = published_.find(host_port); it != published_.end() && it->second == backends) continue;
+    Status published = publisher_.publish(host_port, backends);
+    if (!published.isOk()) {
+      spdlog::warn("agent: cannot publish 127.0.0.1:{}: {}", host_port, published.toString());
+      continue;
+    }
+    published_[host_port] = backends;
+  }
+}
+
+// Env secrets join the app's environment; file secrets become /run/secrets/<app>/<name> (the
+// guest's /run is a tmpfs), readable by root only. Both reach the guest over the channel alone.
+Status Agent::addSecrets(const json& app, json& request) {
+  const std::string name = app.value("name", "");
+  for (const json& secret : app.value("secrets", json::array())) {
+    const std::string secret_name = secret.value("name", ""), value = secret.value("value", "");
+    if (secret_name.empty() || secret_name.find('/') != std::string::npos || secret_name[0] == '.') {
+      return invalidArgument("app '" + name + "' names a malformed secret");
+    }
+    if (secret.value("as", "env") == "file") {
+      request["files"].push_back({{"path", "/run/secrets/" + name + "/" + secret_name},
+                                  {"mode", 0400},
+                                  {"data", json::binary(std::vector<std::uint8_t>(value.begin(), value.end()))}});
+    } else {
+      request["env"][secret_name] = value;
+    }
+  }
+  return Status::ok();
+}
+
+Status Agent::deployApp(VmState& state, const json& app, const AppInstance& instance, bool replace) {
+  if (!state.channel) return unavailable("guest channel is not up");
+  const json spec = app.value("spec", json::object());
+  json request = {{"app", app.value("name", "")}, {"instance", instance.id}, {"replace", replace}};
+  request["argv"] = spec.value("command", json::array());
+  request["env"] = spec.value("env", json::object());
+  request["restart"] = spec.value("restart", "always");
+  BERTH_RETURN_IF_ERROR(addSecrets(app, request));
+  const std::string image = spec.value("image", std::string());
+  if (spec.value("kind", "process") == "container") {
+    BERTH_RETURN_IF_ERROR(addContainerImage(state, app, request));
+  } else if (!image.empty()) {
+    if (!isSha256Digest(image)) {
+      return invalidArgument("image '" + image + "' is not an uploaded bundle digest (OCI images come later)");
+    }
+    const std::string hex = image.substr(7);
+    BERTH_RETURN_IF_ERROR(fetchBlob(image, paths_.imageTar(hex), kMaxBundleBytes, 0600));
+    BERTH_ASSIGN_OR_RETURN(Ext4Image ext4, ensureExt4Image(paths_, hex));
+    BERTH_RETURN_IF_ERROR(offerImage(state, ext4.path, ext4.digest, ext4.size, request));
+  }
+  if (request["argv"].empty()) return invalidArgument("app has no command");
+  const json ports = spec.value("ports", json::array());
+  for (const json& port : ports) {
+    const int guest_port = instancePort(port.value("port", 0), instance.slot);
+    const int host_port = port.value("host_port", 0);
+    if (host_port <= 0) continue;
+    // The published port is the agent's own listener: one that is taken fails this deploy now.
+    if (!published_.count(host_port)) {
+      BERTH_RETURN_IF_ERROR(publisher_.publish(host_port, {}));
+      published_[host_port] = {};
+    }
+    BERTH_RETURN_IF_ERROR(ensureForward(state, guest_port));
+  }
+  if (!ports.empty()) request["env"]["PORT"] = std::to_string(instancePort(ports[0].value("port", 0), instance.slot));
+  if (hasHealthCheck(spec)) {
+    json health = spec["health"];
+    if (health.value("type", "") != "exec") {
+      if (ports.empty()) return invalidArgument("an http or tcp health check needs a port");
+      health["port"] = instancePort(ports[0].value("port", 0), instance.slot);
+    }
+    request["health"] = health;
+  }
+  return state.channel->call("run_app", request, std::chrono::seconds(120)).status();
+}
+
+// A container app runs its image's root file system (fetched once per node by digest) in its
+// own namespaces; the image config fills in what the spec leaves out.
+Status Agent::addContainerImage(VmState& state, const json& app, json& request) {
+  const json image = app.value("oci_image", json::object());
+  const std::string rootfs = image.value("rootfs_digest", "");
+  if (!isSha256Digest(rootfs)) {
+    return invalidArgument("container app '" + app.value("name", "") + "' came without its image");
+  }
+  const std::string path = paths_.rootfs(rootfs.substr(7));
+  BERTH_RETURN_IF_ERROR(fetchBlob(rootfs, path, kMaxRootfsBytes, 0444));
+  BERTH_RETURN_IF_ERROR(offerImage(state, path, rootfs, image.value("rootfs_size", std::uint64_t{0}), request));
+  const json config = image.value("config", json::object());
+  if (request["argv"].empty()) {
+    json argv = config.value("entrypoint", json::array());
+    for (const json& arg : config.value("cmd", json::array())) argv.push_back(arg);
+    request["argv"] = argv;
+  }
+  json env = json::object();
+  for (const json& kv : config.value("env", json::array())) {
+    const std::string s = kv.get<std::string>();
+    if (auto eq = s.find('='); eq != std::string::npos && eq > 0) env[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  for (const auto& [k, v] : request["env"].items()) env[k] = v;
+  request["env"] = env;
+  const std::string cwd = config.value("working_dir", "");
+  if (!cwd.empty()) request["cwd"] = cwd;
+  BERTH_ASSIGN_OR_RETURN(auto ids, parseImageUser(config.value("user", "")));
+  request["uid"] = ids.first;
+  request["gid"] = ids.second;
+  request["container"] = true;
+  const json resources = app.value("spec", json::object()).value("resources", json::object());
+  if (const int64_t mib = resources.value("memory_mib", int64_t{0}); mib > 0) request["memory_max"] = mib << 20;
+  if (const int64_t millis = resources.value("cpu_millis", int64_t{0}); millis > 0) request["cpu_max_millis"] = millis;
+  if (const int64_t pids = resources.value("pids", int64_t{0}); pids > 0) request["pids_max"] = pids;
+  return Status::ok();
+}
+
+// Blobs are content-addressed: a file already at `path` is the blob, and one fetched is kept
+// only if its bytes hash to `digest`.
+Status Agent::fetchBlob(const std::string& digest, const std::string& path, std::uint64_t max_bytes, mode_t mode) {
+  if (::access(path.c_str(), R_OK) == 0) return Status::ok();
+  BERTH_ASSIGN_OR_RETURN(std::string bytes, api_->download("/v1/blobs/" + digest, max_bytes));
+  if ("sha256:" + sha256Hex(bytes) != digest) return internalError("blob " + digest + " arrived corrupt");
+  return os::writeFileAtomic(path, bytes, mode);
+}
+
+// The VM's relay serves only what is linked into its images directory, by hex digest.
+Status Agent::offerImage(VmState& state, const std::string& path, const std::string& digest, std::uint64_t size,
+                         json& request) {
+  const std::string link = paths_.vm(state.project, state.name).imagesDir() + "/" + digest.substr(7);
+  if (::access(link.c_str(), R_OK) != 0 && ::link(path.c_str(), link.c_str()) != 0) {
+    return internalError("cannot offer the image to the VM: " + std::string(std::strerror(errno)));
+  }
+  request["image_digest"] = digest;
+  request["image_size"] = size;
+  request["image_source"] = kImageSource;
+  return Status::ok();
+}
+
+void Agent::saveDeployed(const VmState& state) {
+  json serving = json::object(), forwards = json::object();
+  for (const auto& [name, instance] : state.serving) serving[name] = instanceToJson(instance);
+  for (const auto& [guest, host] : state.forwards) forwards[std::to_string(guest)] = host;
+  (void)os::writeFileAtomic(paths_.vm(state.project, state.name).appsState(),
+                            json{{"serving", serving}, {"forwards", forwards}}.dump());
+}
+
+void Agent::loadDeployed(VmState& state, const json& saved) {
+  const json serving = saved.value("serving", json::object()), forwards = saved.value("forwards", json::object());
+  for (const auto& [name, i] : serving.items()) {
+    if (!i.is_object()) continue;
+    state.serving[name] = AppInstance{i.value("id", ""), i.value("release", int64_t{0}), i.value("spec", ""),
+                                      i.value("slot", 0), i.value("health", ""), ""};
+  }
+  for (const auto& [guest, host] : forwards.items()) {
+    if (host.is_number_integer()) state.forwards[std::atoi(guest.c_str())] = host.get<int>();
+  }
+}
+
+}  // namespace berth::agent

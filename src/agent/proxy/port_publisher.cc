@@ -1,0 +1,188 @@
+#include "agent/proxy/port_publisher.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "agent/proxy/port_proxy.h"
+#include "os/file_util.h"
+#include "os/unique_fd.h"
+
+namespace berth::agent {
+namespace {
+
+constexpr auto kStartLimit = std::chrono::seconds(5);
+
+std::string backendList(const std::vector<int>& backends) {
+  std::string out;
+  for (int port : backends) out += " " + std::to_string(port);
+  return out;
+}
+
+Result<sockaddr_un> unixAddress(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return invalidArgument("socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+PortPublisher::PortPublisher(std::string agent_binary, std::string dir)
+    : agent_binary_(std::move(agent_binary)), dir_(std::move(dir)) {}
+
+std::string PortPublisher::socketPath(int port) const { return dir_ + "/" + std::to_string(port) + ".sock"; }
+std::string PortPublisher::logPath(int port) const { return dir_ + "/" + std::to_string(port) + ".log"; }
+
+Result<std::string> PortPublisher::request(int port, const std::string& line) const {
+  BERTH_ASSIGN_OR_RETURN(sockaddr_un addr, unixAddress(socketPath(port)));
+  os::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return internalError(std::string("socket: ") + std::strerror(errno));
+  timeval timeout{2, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    return unavailable("no proxy answers for port " + std::to_string(port));
+  }
+  if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+    return unavailable("the proxy of port " + std::to_string(port) + " hung up");
+  }
+  std::string reply;
+  char buffer[256];
+  ssize_t n;
+  while (reply.find('\n') == std::string::npos && (n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) {
+    reply.append(buffer, static_cast<std::size_t>(n));
+  }
+  if (trimmed(reply) != "ok") {
+    return unavailable("the proxy of port " + std::to_string(port) + " answered '" + trimmed(reply) + "'");
+  }
+  return reply;
+}
+
+Status PortPublisher::publish(int port, const std::vector<int>& backends) {
+  if (request(port, "set" + backendList(backends) + "\n").isOk()) return Status::ok();
+  return spawn(port, backends);
+}
+
+Status PortPublisher::unpublish(int port) {
+  (void)request(port, "stop\n");
+  ::unlink(socketPath(port).c_str());
+  return Status::ok();
+}
+
+std::vector<int> PortPublisher::published() const {
+  std::vector<int> ports;
+  DIR* dir = ::opendir(dir_.c_str());
+  if (!dir) return ports;
+  while (dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    const auto dot = name.find(".sock");
+    if (dot == std::string::npos || dot + 5 != name.size()) continue;
+    const int port = std::atoi(name.substr(0, dot).c_str());
+    if (port > 0 && port <= 65535) ports.push_back(port);
+  }
+  ::closedir(dir);
+  return ports;
+}
+
+// Started in a session of its own (a double fork, so init reaps it), with the agent's signal
+// mask cleared and none of its descriptors: it must outlive the agent like QEMU does.
+Status PortPublisher::spawn(int port, const std::vector<int>& backends) {
+  BERTH_RETURN_IF_ERROR(os::makeDirs(dir_, 0700));
+  ::unlink(socketPath(port).c_str());
+  std::vector<std::string> argv = {agent_binary_, "proxy", std::to_string(port), socketPath(port)};
+  for (int backend : backends) argv.push_back(std::to_string(backend));
+  std::vector<char*> cargv;
+  for (auto& arg : argv) cargv.push_back(arg.data());
+  cargv.push_back(nullptr);
+  const std::string log = logPath(port);
+  const pid_t child = ::fork();
+  if (child < 0) return internalError(std::string("fork: ") + std::strerror(errno));
+  if (child == 0) {
+    ::setsid();
+    if (::fork() != 0) ::_exit(0);
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(null_fd, 0);
+    ::dup2(null_fd, 1);
+    ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
+    ::close_range(3, ~0U, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execv(cargv[0], cargv.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", cargv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  // Ready once its socket answers; a port it could not bind shows in its log.
+  const auto deadline = std::chrono::steady_clock::now() + kStartLimit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (request(port, "set" + backendList(backends) + "\n").isOk()) return Status::ok();
+    auto said = os::readFile(log);
+    if (said.isOk() && !trimmed(*said).empty()) return failedPrecondition(trimmed(*said));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return unavailable("the proxy for port " + std::to_string(port) + " did not start within 5 s");
+}
+
+int PortPublisher::runProxy(int port, const std::string& control_socket, const std::vector<int>& backends) {
+  auto proxy = PortProxy::start(port, backends);
+  if (!proxy.isOk()) {
+    std::fprintf(stderr, "cannot publish port %d on 127.0.0.1 (is it in use?): %s\n", port,
+                 proxy.status().message().c_str());
+    return 1;
+  }
+  auto addr = unixAddress(control_socket);
+  os::UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!addr.isOk() || !listener ||
+      ::bind(listener.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0 ||
+      ::listen(listener.get(), 8) != 0) {
+    std::fprintf(stderr, "cannot listen on %s: %s\n", control_socket.c_str(), std::strerror(errno));
+    return 1;
+  }
+  for (;;) {
+    os::UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn) continue;
+    timeval timeout{2, 0};
+    ::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string line;
+    char c;
+    while (line.size() < 4096 && ::recv(conn.get(), &c, 1, 0) == 1 && c != '\n') line.push_back(c);
+    std::istringstream words(line);
+    std::string verb;
+    words >> verb;
+    if (verb == "stop") {
+      (void)!::send(conn.get(), "ok\n", 3, MSG_NOSIGNAL);
+      ::unlink(control_socket.c_str());
+      return 0;
+    }
+    if (verb != "set") {
+      (void)!::send(conn.get(), "unknown request\n", 16, MSG_NOSIGNAL);
+      continue;
+    }
+    std::vector<int> next;
+    int backend;
+    while (words >> backend) next.push_back(backend);
+    (*proxy)->setBackends(std::move(next));
+    (void)!::send(conn.get(), "ok\n", 3, MSG_NOSIGNAL);
+  }
+}
+
+}  // namespace berth::agent

@@ -1,0 +1,46 @@
+#pragma once
+// Published ports outlive the agent: each is a `berth-agent proxy` process of its own (a
+// PortProxy behind a control socket), so an agent or berthd that restarts, or is killed, never
+// drops an app's traffic. The agent tells a port's process which backends to use; a restarted
+// agent finds the processes again by their sockets.
+//
+// Control protocol, one line per connection on <dir>/<port>.sock:
+//   "set P1 P2 ...\n" -> "ok\n"   (new connections go to 127.0.0.1:P1, P2, ... round-robin)
+//   "stop\n"          -> "ok\n"   (the process exits)
+//
+// Not thread-safe: the agent's loop is its only caller.
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace berth::agent {
+
+class PortPublisher {
+ public:
+  // `agent_binary` is run as `<agent_binary> proxy ...`; `dir` holds the sockets and logs.
+  PortPublisher(std::string agent_binary, std::string dir);
+
+  // 127.0.0.1:<port> forwards new connections to `backends` once this returns OK; the port's
+  // process is started if none answers. A port taken by something else is an error naming it.
+  Status publish(int port, const std::vector<int>& backends);
+  // Stops the port's process; a port not published is not an error.
+  Status unpublish(int port);
+  // Ports whose process has a socket in `dir` (ones a previous agent left included).
+  std::vector<int> published() const;
+
+  // The proxy process itself: serves until told to stop. Returns its exit status.
+  static int runProxy(int port, const std::string& control_socket, const std::vector<int>& backends);
+
+ private:
+  Result<std::string> request(int port, const std::string& line) const;
+  Status spawn(int port, const std::vector<int>& backends);
+  std::string socketPath(int port) const;
+  std::string logPath(int port) const;
+
+  std::string agent_binary_;
+  std::string dir_;
+};
+
+}  // namespace berth::agent

@@ -1,0 +1,63 @@
+#pragma once
+// An app instance's health check as run_app describes it, and the rules that turn probe
+// results into a health state. The rules are Docker's HEALTHCHECK ones: failures inside the
+// grace period do not count (the app may still be starting) but a success ends it; after it,
+// `retries` failures in a row make the instance unhealthy, and one success makes it healthy again.
+// Time is passed in, so the rules are tested without sleeping.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace berth::guest {
+
+struct HealthCheck {
+  std::string type;  // http | tcp | exec
+  std::uint16_t port = 0;
+  std::string path = "/";         // http
+  std::vector<std::string> argv;  // exec: run in the app's namespaces; exit 0 is healthy
+  std::uint64_t interval_ms = 10'000;
+  std::uint64_t timeout_ms = 2'000;
+  std::uint64_t grace_ms = 5'000;
+  int retries = 3;
+};
+
+// Reads run_app's "health" object; a missing or malformed field is named in the error.
+Result<HealthCheck> parseHealthCheck(const nlohmann::json& health);
+
+enum class Health { kStarting, kHealthy, kUnhealthy };
+const char* healthName(Health health);
+
+class HealthTracker {
+ public:
+  HealthTracker(HealthCheck check, std::uint64_t started_ms);
+
+  const HealthCheck& check() const { return check_; }
+  Health state() const { return state_; }
+  // The last failure's reason ("HTTP 500 from /healthz", "connection refused"), or empty.
+  const std::string& detail() const { return detail_; }
+  // When the next probe is due. While starting, probes run more often than `interval_ms`
+  // (at most every 500 ms) so that a rollout learns of a healthy instance quickly.
+  std::uint64_t nextProbeMs() const { return next_probe_ms_; }
+
+  // A probe's outcome; true when the state changed (the host is told then). The grace period
+  // runs from the instance's first start, not from restarts: an app that crash-loops must
+  // still end up unhealthy.
+  bool record(bool ok, const std::string& detail, std::uint64_t now_ms);
+
+ private:
+  std::uint64_t startingInterval() const;
+
+  HealthCheck check_;
+  Health state_ = Health::kStarting;
+  std::string detail_;
+  std::uint64_t grace_until_ms_ = 0;
+  std::uint64_t next_probe_ms_ = 0;
+  int failures_ = 0;
+};
+
+}  // namespace berth::guest

@@ -1,0 +1,113 @@
+// The published-port control protocol against a real proxy loop (runProxy on a thread instead of
+// its own process): set switches backends, stop ends it, published() finds it by its socket.
+
+#include "agent/proxy/port_publisher.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "os/temp_dir.h"
+#include "os/unique_fd.h"
+
+namespace berth::agent {
+namespace {
+
+// A listener on a kernel-chosen loopback port that answers each connection with `reply`.
+class Greeter {
+ public:
+  explicit Greeter(std::string reply) : reply_(std::move(reply)) {
+    fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd_.get(), 8), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        os::UniqueFd conn(::accept(fd_.get(), nullptr, nullptr));
+        if (!conn) return;
+        (void)!::send(conn.get(), reply_.data(), reply_.size(), MSG_NOSIGNAL);
+      }
+    });
+  }
+  ~Greeter() {
+    ::shutdown(fd_.get(), SHUT_RDWR);
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  std::string reply_;
+  os::UniqueFd fd_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+int freePort() {
+  Greeter probe("");
+  return probe.port();
+}
+
+std::string readFrom(int port) {
+  os::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{5, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "(refused)";
+  std::string out;
+  char buffer[64];
+  ssize_t n;
+  while ((n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) out.append(buffer, static_cast<std::size_t>(n));
+  return out;
+}
+
+TEST(PortPublisherTest, SetSwitchesBackendsAndStopEndsTheProxy) {
+  auto dir = os::TempDir::create("berth-proxies-").value();
+  Greeter blue("blue"), green("green");
+  const int port = freePort();
+  const std::string socket = dir.path() + "/" + std::to_string(port) + ".sock";
+  int exit_code = -1;
+  std::thread proxy([&] { exit_code = PortPublisher::runProxy(port, socket, {blue.port()}); });
+  // The binary is never run: a proxy already answers on the socket.
+  PortPublisher publisher("/nonexistent/berth-agent", dir.path());
+  Status published = publisher.publish(port, {blue.port()});
+  for (int i = 0; i < 200 && !published.isOk(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (::access(socket.c_str(), F_OK) == 0) published = publisher.publish(port, {blue.port()});
+  }
+  ASSERT_TRUE(published.isOk()) << published.toString();
+  EXPECT_EQ(readFrom(port), "blue");
+  EXPECT_EQ(publisher.published(), std::vector<int>{port});
+
+  ASSERT_TRUE(publisher.publish(port, {green.port()}).isOk());
+  EXPECT_EQ(readFrom(port), "green");
+
+  ASSERT_TRUE(publisher.unpublish(port).isOk());
+  proxy.join();
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_TRUE(publisher.published().empty());
+  EXPECT_EQ(readFrom(port), "(refused)");
+}
+
+TEST(PortPublisherTest, APortInUseIsNamedWithTheReason) {
+  auto dir = os::TempDir::create("berth-proxies-").value();
+  Greeter taken("x");
+  EXPECT_EQ(PortPublisher::runProxy(taken.port(), dir.path() + "/p.sock", {}), 1);
+}
+
+}  // namespace
+}  // namespace berth::agent
