@@ -405,7 +405,12 @@ void Agent::destroyVm(const std::string& project, const std::string& name) {
 }
 
 void Agent::onNotification(const std::string& k, const guest::Message& message) {
+  if (message.type == "app_exited" || message.type == "app_started") {
+    markInstance(k, message.body.value("instance", ""), message.type == "app_started");
+    return;
+  }
   if (message.type == "app_health") {
+    markInstance(k, message.body["instance"].get<std::string>(), message.body["health"].get<std::string>() == "healthy");
     {
       std::lock_guard lock(health_mu_);
       health_events_[k].push_back({message.body["app"].get<std::string>(), message.body["instance"].get<std::string>(),
@@ -435,8 +440,8 @@ void Agent::report() {
   for (const auto& [k, vm] : vms_) {
     vms.push_back({{"project", vm.project}, {"name", vm.name}, {"state", vm.state}, {"detail", vm.detail}});
     for (const auto& [app, r] : vm.app_reports) {
-      json observed = {{"project", vm.project}, {"name", app}, {"release", r.release}, {"state", r.state},
-                       {"detail", r.detail}};
+      json observed = {{"project", vm.project}, {"name", app},     {"vm", vm.name},
+                       {"release", r.release},  {"state", r.state}, {"detail", r.detail}};
       if (r.serving_release > 0) observed["serving_release"] = r.serving_release;
       apps.push_back(std::move(observed));
     }

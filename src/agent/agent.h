@@ -142,6 +142,19 @@ class Agent {
   std::mutex health_mu_;
   std::condition_variable health_cv_;
   std::map<std::string, std::vector<HealthEvent>> health_events_;  // by "project/vm"
+  // Traffic: which instances each published port may reach, and which of them are down right
+  // now. The loop sets the routes; the channels' reader threads mark instances down (exited,
+  // failing their check) and up again as soon as the guest says so, so that a proxy stops
+  // sending to a dead instance within a frame's time, not a loop's.
+  struct Route {
+    std::string instance;  // "project/vm/instance"
+    int backend = 0;       // the node port QEMU forwards to the instance's guest port
+  };
+  void applyRoutesLocked();
+  void markInstance(const std::string& vm_key, const std::string& instance, bool up);
+  std::mutex traffic_mu_;
+  std::map<int, std::vector<Route>> routes_;   // by published host port
+  std::set<std::string> down_;                 // "project/vm/instance"
   PortPublisher publisher_;
   std::map<int, std::vector<int>> published_;  // host port -> backends its proxy was last given
   bool swept_ = false;                         // leftover proxies of a previous agent checked

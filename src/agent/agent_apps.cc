@@ -262,7 +262,7 @@ Status Agent::ensureForward(VmState& state, int guest_port) {
 }
 
 void Agent::publishPorts() {
-  std::map<int, std::vector<int>> wanted;  // published host port -> forwards of serving instances
+  std::map<int, std::vector<Route>> routes;  // published host port -> serving instances
   for (const auto& [k, vm] : vms_) {
     if (vm.state != "running") continue;
     for (const auto& [name, instance] : vm.serving) {
@@ -271,24 +271,47 @@ void Agent::publishPorts() {
       for (const json& port : spec.value("ports", json::array())) {
         const int host_port = port.value("host_port", 0);
         auto forward = vm.forwards.find(instancePort(port.value("port", 0), instance.slot));
-        if (host_port > 0 && forward != vm.forwards.end()) wanted[host_port].push_back(forward->second);
+        if (host_port > 0 && forward != vm.forwards.end()) {
+          routes[host_port].push_back(Route{k + "/" + instance.id, forward->second});
+        }
       }
     }
   }
-  // A previous agent's proxies: kept if still wanted (then told their backends below), else stopped.
+  std::lock_guard lock(traffic_mu_);
+  // A previous agent's proxies: kept if still wanted (then told their backends), else stopped.
   if (!swept_) {
     for (int port : publisher_.published()) published_.emplace(port, std::vector<int>{-1});
     swept_ = true;
   }
   for (auto it = published_.begin(); it != published_.end();) {
-    if (wanted.count(it->first)) {
+    if (routes.count(it->first)) {
       ++it;
       continue;
     }
     (void)publisher_.unpublish(it->first);
     it = published_.erase(it);
   }
-  for (auto& [host_port, backends] : wanted) {
+  routes_ = std::move(routes);
+  applyRoutesLocked();
+}
+
+void Agent::markInstance(const std::string& vm_key, const std::string& instance, bool up) {
+  std::lock_guard lock(traffic_mu_);
+  const std::string key = vm_key + "/" + instance;
+  if (up ? down_.erase(key) == 0 : !down_.insert(key).second) return;
+  applyRoutesLocked();
+}
+
+// Each port goes to its instances that are up; when none is, to all of them (one may be back
+// before the guest has said so, and refusing everything would be worse).
+void Agent::applyRoutesLocked() {
+  for (const auto& [host_port, routes] : routes_) {
+    std::vector<int> up, all;
+    for (const Route& route : routes) {
+      all.push_back(route.backend);
+      if (!down_.count(route.instance)) up.push_back(route.backend);
+    }
+    const std::vector<int>& backends = up.empty() ? all : up;
     if (auto it = published_.find(host_port); it != published_.end() && it->second == backends) continue;
     Status published = publisher_.publish(host_port, backends);
     if (!published.isOk()) {
@@ -346,9 +369,12 @@ Status Agent::deployApp(VmState& state, const json& app, const AppInstance& inst
     const int host_port = port.value("host_port", 0);
     if (host_port <= 0) continue;
     // The published port is the agent's own listener: one that is taken fails this deploy now.
-    if (!published_.count(host_port)) {
-      BERTH_RETURN_IF_ERROR(publisher_.publish(host_port, {}));
-      published_[host_port] = {};
+    {
+      std::lock_guard lock(traffic_mu_);
+      if (!published_.count(host_port)) {
+        BERTH_RETURN_IF_ERROR(publisher_.publish(host_port, {}));
+        published_[host_port] = {};
+      }
     }
     BERTH_RETURN_IF_ERROR(ensureForward(state, guest_port));
   }

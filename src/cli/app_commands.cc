@@ -73,8 +73,14 @@ void printApp(Context& ctx, const nlohmann::json& a) {
     if (a["status"].is_object() && !str(a["status"]["detail"]).empty() && str(a["status"]["detail"]) != "-") {
       ctx.out() << " (" << str(a["status"]["detail"]) << ")";
     }
-    ctx.out() << "\n"
-              << "Kind:      " << str(spec["kind"]) << "\n";
+    ctx.out() << "\n";
+    for (const auto& i : a["status"].value("instances", nlohmann::json::array())) {
+      ctx.out() << "Instance:  VM " << str(i["vm"]) << ": " << str(i["state"]) << " r" << str(i["release"]);
+      const std::string detail = str(i["detail"]);
+      if (!detail.empty() && detail != "-") ctx.out() << " (" << detail.substr(0, detail.find('\n')) << ")";
+      ctx.out() << "\n";
+    }
+    ctx.out() << "Kind:      " << str(spec["kind"]) << "\n";
     if (!str(spec["image"]).empty()) ctx.out() << "Image:     " << str(spec["image"]) << "\n";
     ctx.out() << "Command:   " << commandOf(spec) << "\n"
               << "Ports:     " << portsOf(spec) << "\n"

@@ -96,4 +96,12 @@ bool HealthTracker::record(bool ok, const std::string& detail, std::uint64_t now
   return state_ != before;
 }
 
+bool HealthTracker::processExited(std::uint64_t now_ms) {
+  if (state_ == Health::kStarting) return false;
+  state_ = Health::kStarting;
+  failures_ = 0;
+  next_probe_ms_ = now_ms + startingInterval();
+  return true;
+}
+
 }  // namespace berth::guest

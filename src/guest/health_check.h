@@ -48,6 +48,9 @@ class HealthTracker {
   // runs from the instance's first start, not from restarts: an app that crash-loops must
   // still end up unhealthy.
   bool record(bool ok, const std::string& detail, std::uint64_t now_ms);
+  // The app's process ended (it will be restarted): it is `starting` again until a probe
+  // passes, so that nothing routes to it meanwhile; true when that is a change.
+  bool processExited(std::uint64_t now_ms);
 
  private:
   std::uint64_t startingInterval() const;

@@ -320,12 +320,13 @@ void Init::onRunApp(const Message& message) {
   app.restart_at_ms = 0;
   app.stop_deadline_ms = 0;
   app.backoff_ms = 0;
+  app.health.reset();
+  if (health) app.health.emplace(std::move(*health), monotonicMs());
   Status started = startApp(app);
   if (!started.isOk()) {
     apps_.erase(instance);
     return channel_.send(makeErrorReply(message.id, started.message()));
   }
-  if (health) app.health.emplace(std::move(*health), app.started_ms);
   channel_.send(makeReply(message.id, appState(app)));
 }
 
@@ -383,6 +384,11 @@ Status Init::startApp(App& app) {
   app.restart_at_ms = 0;
   std::fprintf(stderr, "berth-init: app %s started (pid %d, instance %s)\n", app.name.c_str(), app.pid,
                app.instance.c_str());
+  // Without a health check, a (re)start is all the host learns of an instance being back.
+  if (!app.health) {
+    channel_.send(Message{"app_started", 0, {{"app", app.name}, {"instance", app.instance},
+                                             {"pid", static_cast<std::uint64_t>(app.pid)}}});
+  }
   return Status::ok();
 }
 
@@ -617,7 +623,10 @@ void Init::startProbe(App& app, std::uint64_t now) {
 void Init::finishProbe(App& app, bool ok, std::string detail) {
   app.probe = Probe{};
   const Health before = app.health->state();
-  if (!app.health->record(ok, detail, monotonicMs())) return;
+  if (app.health->record(ok, detail, monotonicMs())) sendHealth(app, before);
+}
+
+void Init::sendHealth(const App& app, Health before) {
   std::fprintf(stderr, "berth-init: app %s is %s%s%s\n", app.instance.c_str(), healthName(app.health->state()),
                app.health->detail().empty() ? "" : ": ", app.health->detail().c_str());
   Message changed{"app_health", 0, {{"app", app.name}, {"instance", app.instance},
@@ -675,6 +684,10 @@ void Init::reapChildren() {
       if (sig != 0) exited.body["signal"] = static_cast<std::uint64_t>(sig);
       else exited.body["code"] = code;
       channel_.send(exited);
+      if (app.health && !app.stopping) {
+        const Health before = app.health->state();
+        if (app.health->processExited(monotonicMs())) sendHealth(app, before);
+      }
       if (app.stopping) {
         for (std::uint64_t waiter : app.stop_waiters) channel_.send(makeReply(waiter, appState(app)));
         apps_.erase(it);

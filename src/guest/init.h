@@ -86,6 +86,7 @@ class Init {
   void onExecOutput(Exec& exec, bool stderr_stream);
   void startProbe(App& app, std::uint64_t now);
   void finishProbe(App& app, bool ok, std::string detail);
+  void sendHealth(const App& app, Health before);
   void replaceInstances(const std::string& name, const std::string& instance, bool others_too);
   App* newestInstance(const std::string& name);
   void reapChildren();

@@ -65,6 +65,17 @@ struct Node {
   int64_t updated_at = 0;
 };
 
+// What the agent of one VM reports about the app's instance there (one per VM the app runs in).
+struct AppInstance {
+  std::string project;
+  std::string app;
+  std::string vm;
+  int64_t release = 0;
+  std::string state;  // deploying | running | unhealthy | failed
+  std::string detail;
+  int64_t updated_at = 0;
+};
+
 struct App {
   std::string project;
   std::string name;
@@ -78,6 +89,8 @@ struct App {
   int64_t observed_release = 0;
   std::string state = "pending";
   std::string state_detail;
+  // Each instance's own report (filled in where one app is shown, not in lists).
+  std::vector<AppInstance> instances;
 };
 
 struct Release {

@@ -91,6 +91,14 @@ ALTER TABLE releases ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE releases ADD COLUMN state TEXT NOT NULL DEFAULT '';
 ALTER TABLE releases ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 )sql",
+      // 7: an app's instances, one per VM it runs in (replicas), as their agents report them.
+      R"sql(
+CREATE TABLE app_instances (
+  project TEXT NOT NULL, app TEXT NOT NULL, vm TEXT NOT NULL, release INTEGER NOT NULL,
+  state TEXT NOT NULL, detail TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (project, app, vm)
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

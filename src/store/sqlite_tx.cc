@@ -65,7 +65,7 @@ Node readNode(const Statement& st) {
 
 App readApp(const Statement& st) {
   return App{st.textAt(0), st.textAt(1), st.textAt(2), st.int64At(3), st.int64At(4), st.int64At(5), st.int64At(6),
-             st.int64At(7), st.textAt(8), st.textAt(9)};
+             st.int64At(7), st.textAt(8), st.textAt(9), {}};
 }
 
 Release readRelease(const Statement& st) {
@@ -271,6 +271,13 @@ Status SqliteTx::setVmObserved(const std::string& project, const std::string& na
   return Status::ok();
 }
 
+Result<std::vector<Vm>> SqliteTx::listVmsByAge(const std::string& project) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kVmCols +
+      " FROM vms WHERE project = ? ORDER BY created_at, name"));
+  st.bind(1, project);
+  return collectAll<Vm>(st, readVm);
+}
+
 Result<std::vector<Vm>> SqliteTx::listVmsOnNode(const std::string& node) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kVmCols +
       " FROM vms WHERE (?1 = '' AND node IS NULL) OR node = ?1 ORDER BY project, name"));
@@ -356,8 +363,37 @@ Status SqliteTx::setAppObserved(const std::string& project, const std::string& n
   return Status::ok();
 }
 
+Result<std::vector<AppInstance>> SqliteTx::listAppInstances(const std::string& project, const std::string& app) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "SELECT project, app, vm, release, state, detail, updated_at FROM app_instances "
+      "WHERE project = ? AND app = ? ORDER BY vm"));
+  st.bind(1, project).bind(2, app);
+  return collectAll<AppInstance>(st, [](const Statement& row) {
+    return AppInstance{row.textAt(0), row.textAt(1), row.textAt(2), row.int64At(3),
+                       row.textAt(4), row.textAt(5), row.int64At(6)};
+  });
+}
+
+Status SqliteTx::upsertAppInstance(const AppInstance& i) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "INSERT INTO app_instances (project, app, vm, release, state, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (project, app, vm) DO UPDATE SET release = excluded.release, state = excluded.state, "
+      "detail = excluded.detail, updated_at = excluded.updated_at"));
+  st.bind(1, i.project).bind(2, i.app).bind(3, i.vm).bind(4, i.release).bind(5, i.state).bind(6, i.detail);
+  st.bind(7, i.updated_at);
+  return st.run();
+}
+
+Status SqliteTx::deleteAppInstance(const std::string& project, const std::string& app, const std::string& vm) {
+  BERTH_ASSIGN_OR_RETURN(Statement st,
+                         db_.prepare("DELETE FROM app_instances WHERE project = ? AND app = ? AND vm = ?"));
+  st.bind(1, project).bind(2, app).bind(3, vm);
+  return st.run();
+}
+
 Status SqliteTx::deleteApp(const std::string& project, const std::string& name) {
-  for (const char* sql : {"DELETE FROM releases WHERE project = ? AND app = ?",
+  for (const char* sql : {"DELETE FROM app_instances WHERE project = ? AND app = ?",
+                          "DELETE FROM releases WHERE project = ? AND app = ?",
                           "DELETE FROM apps WHERE project = ? AND name = ?"}) {
     BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(sql));
     st.bind(1, project).bind(2, name);

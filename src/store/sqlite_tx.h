@@ -21,6 +21,7 @@ class SqliteTx final : public Tx {
 
   Result<Vm> getVm(const std::string& project, const std::string& name) override;
   Result<Page<Vm>> listVms(const std::string& project, const std::string& after, int limit) override;
+  Result<std::vector<Vm>> listVmsByAge(const std::string& project) override;
   Status insertVm(const Vm& vm) override;
   Status updateVm(const Vm& vm, int64_t expected_version) override;
   Status deleteVm(const std::string& project, const std::string& name) override;
@@ -40,6 +41,9 @@ class SqliteTx final : public Tx {
   Status insertApp(const App& app) override;
   Status updateApp(const App& app, int64_t expected_version) override;
   Status deleteApp(const std::string& project, const std::string& name) override;
+  Result<std::vector<AppInstance>> listAppInstances(const std::string& project, const std::string& app) override;
+  Status upsertAppInstance(const AppInstance& instance) override;
+  Status deleteAppInstance(const std::string& project, const std::string& app, const std::string& vm) override;
 
   Status insertRelease(const Release& r) override;
   Status setReleaseOutcome(const std::string& project, const std::string& app, int64_t number,

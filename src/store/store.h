@@ -45,6 +45,8 @@ class Tx {
 
   virtual Result<Vm> getVm(const std::string& project, const std::string& name) = 0;
   virtual Result<Page<Vm>> listVms(const std::string& project, const std::string& after, int limit) = 0;
+  // Every VM of the project, oldest first (ties by name): the order apps are placed in.
+  virtual Result<std::vector<Vm>> listVmsByAge(const std::string& project) = 0;
   virtual Status insertVm(const Vm& vm) = 0;
   virtual Status updateVm(const Vm& vm, int64_t expected_version) = 0;
   virtual Status deleteVm(const std::string& project, const std::string& name) = 0;
@@ -67,8 +69,12 @@ class Tx {
   virtual Result<Page<App>> listApps(const std::string& project, const std::string& after, int limit) = 0;
   virtual Status insertApp(const App& app) = 0;
   virtual Status updateApp(const App& app, int64_t expected_version) = 0;
-  // Removes the app and its releases.
+  // Removes the app, its releases and its instances.
   virtual Status deleteApp(const std::string& project, const std::string& name) = 0;
+  // The app's instances as their agents last reported them, by VM name.
+  virtual Result<std::vector<AppInstance>> listAppInstances(const std::string& project, const std::string& app) = 0;
+  virtual Status upsertAppInstance(const AppInstance& instance) = 0;
+  virtual Status deleteAppInstance(const std::string& project, const std::string& app, const std::string& vm) = 0;
 
   virtual Status insertRelease(const Release& r) = 0;
   // Records what became of a release (running, or failed and why).

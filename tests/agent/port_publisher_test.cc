@@ -84,11 +84,10 @@ TEST(PortPublisherTest, SetSwitchesBackendsAndStopEndsTheProxy) {
   std::thread proxy([&] { exit_code = PortPublisher::runProxy(port, socket, {blue.port()}); });
   // The binary is never run: a proxy already answers on the socket.
   PortPublisher publisher("/nonexistent/berth-agent", dir.path());
-  Status published = publisher.publish(port, {blue.port()});
-  for (int i = 0; i < 200 && !published.isOk(); ++i) {
+  for (int i = 0; i < 500 && ::access(socket.c_str(), F_OK) != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (::access(socket.c_str(), F_OK) == 0) published = publisher.publish(port, {blue.port()});
   }
+  Status published = publisher.publish(port, {blue.port()});
   ASSERT_TRUE(published.isOk()) << published.toString();
   EXPECT_EQ(readFrom(port), "blue");
   EXPECT_EQ(publisher.published(), std::vector<int>{port});

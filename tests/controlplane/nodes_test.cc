@@ -163,7 +163,7 @@ class RolloutOutcomeTest : public NodesTest {
   }
 
   Status report(int64_t release, const std::string& state, int64_t serving = 0) {
-    AppObservation o{"a", "site", release, state, state == "failed" ? "health check failed: HTTP 500" : "", serving};
+    AppObservation o{"a", "site", release, state, state == "failed" ? "health check failed: HTTP 500" : "", serving, "web"};
     return cp_->reportNodeStatus(n1_, "n1", {}, {o});
   }
 
@@ -230,7 +230,7 @@ TEST_F(RolloutOutcomeTest, AnOlderReleaseFailingOrAFirstReleaseFailingMakesNoRol
   AppSpecPatch fresh;
   fresh.command = std::vector<std::string>{"x"};
   ASSERT_TRUE(cp_->createApp(admin_, "a", "fresh", fresh).isOk());
-  AppObservation o{"a", "fresh", 1, "failed", "cannot start 'x'", 0};
+  AppObservation o{"a", "fresh", 1, "failed", "cannot start 'x'", 0, "web"};
   ASSERT_TRUE(cp_->reportNodeStatus(n1_, "n1", {}, {o}).isOk());
   EXPECT_EQ(cp_->getApp(admin_, "a", "fresh")->release, 1);
 }

@@ -160,7 +160,9 @@ class VmTest(VmTestBase):
         self.assertEqual(fetch(port), "<p>two</p>")
         self.assertEqual(self.qemu_pid("e2e-web", "default"), pid)
         app = self.admin.get("/v1/projects/e2e-web/apps/site").json
-        self.assertEqual(app["status"], {"release": 2, "state": "running", "detail": ""})
+        self.assertEqual(app["status"], {"release": 2, "state": "running", "detail": "",
+                                         "instances": [{"vm": "default", "release": 2, "state": "running",
+                                                        "detail": ""}]})
         code, out, err = self.berth("app", "ls", "-p", "e2e-web")
         self.assertEqual(code, 0, err)
         self.assertRegex(out, r"\nsite +2 +running r2 ")

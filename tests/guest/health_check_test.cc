@@ -85,5 +85,17 @@ TEST(HealthTrackerTest, ASuccessResetsTheFailureCount) {
   EXPECT_EQ(tracker.state(), Health::kUnhealthy);
 }
 
+TEST(HealthTrackerTest, AnExitMakesAHealthyInstanceStartingWithoutANewGracePeriod) {
+  HealthTracker tracker(httpCheck(), 0);
+  tracker.record(true, "", 500);
+  EXPECT_TRUE(tracker.processExited(10'000));
+  EXPECT_EQ(tracker.state(), Health::kStarting);
+  EXPECT_EQ(tracker.nextProbeMs(), 10'500u);
+  EXPECT_FALSE(tracker.processExited(10'100));  // already starting
+  EXPECT_FALSE(tracker.record(false, "Connection refused", 10'500));
+  EXPECT_TRUE(tracker.record(false, "Connection refused", 11'000));  // grace is long over
+  EXPECT_EQ(tracker.state(), Health::kUnhealthy);
+}
+
 }  // namespace
 }  // namespace berth::guest

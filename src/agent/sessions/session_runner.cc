@@ -26,7 +26,9 @@ constexpr auto kFollowHeartbeat = std::chrono::seconds(5);
 constexpr auto kNoExecTimeout = std::chrono::hours(24);
 
 json logFrame(const LogRecord& r) {
-  return {{"ts", formatTimestamp(r.ts_ms)}, {"stream", r.stream}, {"data", r.data}};
+  json frame = {{"ts", formatTimestamp(r.ts_ms)}, {"stream", r.stream}, {"data", r.data}};
+  if (!r.instance.empty()) frame["instance"] = r.instance;
+  return frame;
 }
 
 // The records in the complete lines of `bytes` (after what `partial` held).

@@ -41,7 +41,16 @@ void renderApp(JsonWriter& w, const store::App& app) {
   w.beginObject().field("name", app.name).field("project", app.project).field("release", app.release);
   w.key("spec").raw(app.spec_json);
   w.key("status").beginObject().field("release", app.observed_release).field("state", app.state);
-  w.field("detail", app.state_detail).endObject();
+  w.field("detail", app.state_detail);
+  if (!app.instances.empty()) {
+    w.key("instances").beginArray();
+    for (const auto& i : app.instances) {
+      w.beginObject().field("vm", i.vm).field("release", i.release).field("state", i.state).field("detail", i.detail);
+      w.endObject();
+    }
+    w.endArray();
+  }
+  w.endObject();
   w.field("version", app.version);
   timestamps(w, app.created_at, app.updated_at);
   w.endObject();

@@ -105,8 +105,10 @@ Result<HttpResponse> handleNodeStatus(RequestContext& c) {
       auto state = af.string("state", true);
       auto detail = af.string("detail");
       auto serving = af.integer("serving_release", 0, INT64_MAX);
+      auto vm = af.name("vm");
       BERTH_RETURN_IF_ERROR(af.finish());
-      app_observations.push_back({*project, *name, *release, *state, detail.value_or(""), serving.value_or(0)});
+      app_observations.push_back(
+          {*project, *name, *release, *state, detail.value_or(""), serving.value_or(0), vm.value_or("")});
     }
   }
   BERTH_RETURN_IF_ERROR(f.finish());

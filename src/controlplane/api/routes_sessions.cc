@@ -73,6 +73,7 @@ Result<HttpResponse> handleAppExec(RequestContext& c) {
   auto env = f.stringMap("env", 256);
   auto stdin_text = f.string("stdin");
   auto timeout = f.integer("timeout_seconds", 1, 86400);
+  auto instance = f.name("instance");
   BERTH_RETURN_IF_ERROR(f.finish());
   if (command->empty()) return invalidArgument("command must name a program to run");
   BERTH_RETURN_IF_ERROR(checkStringLengths(*command, "command"));
@@ -87,7 +88,7 @@ Result<HttpResponse> handleAppExec(RequestContext& c) {
   if (timeout) params["timeout_ms"] = *timeout * 1000;
   const std::string& project = c.param("project");
   const std::string& app = c.param("app");
-  BERTH_ASSIGN_OR_RETURN(SessionTarget target, c.cp.execTarget(c.who, project, app, *command));
+  BERTH_ASSIGN_OR_RETURN(SessionTarget target, c.cp.execTarget(c.who, project, app, *command, instance.value_or("")));
   return relay(c, target.node, SessionSpec{"exec", project, target.vm, app, std::move(params)});
 }
 
@@ -96,7 +97,9 @@ Result<HttpResponse> handleAppLogs(RequestContext& c) {
   const bool follow = followRequested(c.request);
   const std::string& project = c.param("project");
   const std::string& app = c.param("app");
-  BERTH_ASSIGN_OR_RETURN(SessionTarget target, c.cp.logsTarget(c.who, project, app));
+  const auto instance = c.request.query.find("instance");
+  BERTH_ASSIGN_OR_RETURN(SessionTarget target,
+                         c.cp.logsTarget(c.who, project, app, instance == c.request.query.end() ? "" : instance->second));
   return relay(c, target.node, SessionSpec{"logs", project, target.vm, app, {{"tail", tail}, {"follow", follow}}});
 }
 

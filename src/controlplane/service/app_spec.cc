@@ -23,6 +23,10 @@ Status validateAppSpec(const AppSpec& spec) {
   if (spec.command.empty() && spec.image.empty()) {
     return invalidArgument("an app needs a command or an image");
   }
+  if (spec.vm && spec.replicas > 1) {
+    return invalidArgument("an app pinned to VM '" + *spec.vm + "' runs one replica there; unpin it (\"vm\": \"\") to " +
+                           "spread " + std::to_string(spec.replicas) + " replicas over the project's VMs");
+  }
   if (spec.kind == "container" && spec.image.empty()) {
     return invalidArgument("a container app needs an image");
   }

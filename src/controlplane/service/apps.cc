@@ -1,4 +1,8 @@
+#include <set>
+
 #include "controlplane/service/control_plane.h"
+#include "controlplane/service/placement.h"
+#include "controlplane/service/quota.h"
 #include "controlplane/service/releases.h"
 
 namespace berth::controlplane {
@@ -28,12 +32,61 @@ Result<store::App> ControlPlane::createApp(const Principal& who, const std::stri
     if (spec.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *spec.vm).status());
     BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, spec));
     BERTH_RETURN_IF_ERROR(checkImage(tx, project, spec));
+    BERTH_RETURN_IF_ERROR(addReplicaVms(tx, who, project, name, spec));
     app.spec_json = appSpecToJson(spec).dump();
     BERTH_RETURN_IF_ERROR(tx.insertApp(app));
     BERTH_RETURN_IF_ERROR(tx.insertRelease({project, name, 1, app.spec_json, app.created_at, who.token_id, 0, false, "", ""}));
     return tx.appendEvent(event(who, "app.create", project, appPath(project, name), {{"release", 1}})).status();
   }));
   return app;
+}
+
+// An unpinned app runs one instance in each of its `replicas` VMs; a project with fewer VMs gets
+// new ones, sized like its oldest (or the defaults), within its quota: past it the change is
+// refused and nothing is written.
+Status ControlPlane::addReplicaVms(store::Tx& tx, const Principal& who, const std::string& project,
+                                   const std::string& app, const AppSpec& spec) {
+  if (spec.vm) return Status::ok();
+  BERTH_ASSIGN_OR_RETURN(std::vector<store::Vm> vms, tx.listVmsByAge(project));
+  if (static_cast<int64_t>(vms.size()) >= spec.replicas) return Status::ok();
+  BERTH_ASSIGN_OR_RETURN(store::Project p, tx.getProject(project));
+  BERTH_ASSIGN_OR_RETURN(store::Usage usage, tx.projectUsage(project));
+  std::set<std::string> taken;
+  for (const auto& vm : vms) taken.insert(vm.name);
+  const std::string stem = app.substr(0, std::min<std::size_t>(app.size(), 58));
+  const int64_t now = clock_.wallMillis();
+  int suffix = 0;
+  for (int64_t missing = spec.replicas - static_cast<int64_t>(vms.size()); missing > 0; --missing) {
+    store::Vm vm;
+    if (!vms.empty()) vm = vms.front();
+    vm.project = project;
+    while (taken.count(stem + "-" + std::to_string(++suffix))) {
+    }
+    vm.name = stem + "-" + std::to_string(suffix);
+    taken.insert(vm.name);
+    vm.node.reset();
+    vm.power = "running";
+    vm.state = "pending";
+    vm.state_detail.clear();
+    vm.restart_generation = 0;
+    vm.version = 1;
+    vm.created_at = vm.updated_at = now;
+    usage.vcpus += vm.vcpus;
+    usage.memory_mib += vm.memory_mib;
+    usage.disk_gib += vm.disk_gib;
+    usage.vms += 1;
+    Status fits = checkUsageWithinQuota(project, p.quotas, usage);
+    if (!fits.isOk()) {
+      return fits.withContext("app '" + app + "' needs " + std::to_string(spec.replicas) + " VMs for its replicas and " +
+                              "the project has " + std::to_string(vms.size()));
+    }
+    BERTH_RETURN_IF_ERROR(tx.insertVm(vm));
+    BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "vm.create", project, "projects/" + project + "/vms/" + vm.name,
+                                               {{"vcpus", vm.vcpus}, {"memory_mib", vm.memory_mib},
+                                                {"disk_gib", vm.disk_gib}, {"for_app", app}}))
+                              .status());
+  }
+  return Status::ok();
 }
 
 Result<std::vector<store::App>> ControlPlane::allApps(store::Tx& tx, const std::string& project) {
@@ -64,6 +117,7 @@ Result<store::App> ControlPlane::getApp(const Principal& who, const std::string&
   store::App app;
   BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(app, tx.getApp(project, name));
+    BERTH_ASSIGN_OR_RETURN(app.instances, tx.listAppInstances(project, name));
     return Status::ok();
   }));
   return app;
@@ -97,6 +151,7 @@ Result<store::App> ControlPlane::updateApp(const Principal& who, const std::stri
     BERTH_RETURN_IF_ERROR(checkImage(tx, project, next));
     // Releases are immutable and numbered: a change that changes nothing makes none.
     if (next == current) return Status::ok();
+    BERTH_RETURN_IF_ERROR(addReplicaVms(tx, who, project, name, next));
     BERTH_RETURN_IF_ERROR(activateRelease(tx, app, appSpecToJson(next).dump(), who.token_id, clock_.wallMillis()));
     return tx.appendEvent(event(who, "app.update", project, appPath(project, name), {{"release", app.release}}))
         .status();

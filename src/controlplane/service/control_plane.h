@@ -55,6 +55,7 @@ struct AppObservation {
   std::string state, detail;
   // A failed rollout's: the release still serving (its new instance never took traffic).
   int64_t serving_release = 0;
+  std::string vm;  // the VM whose instance this is (empty from agents before replicas: the app's first)
 };
 
 // What a node must run: its VMs and the apps placed in them. `revision` is the event sequence
@@ -152,9 +153,11 @@ class ControlPlane {
   // Sessions relayed to agents. Exec needs a deployer and a running VM and is audited
   // (`app.exec`, with its command); logs need a viewer; the console shows everything the
   // guest prints, so it needs a deployer. Each answers with the node to relay to.
+  // `instance` names the VM of one of the app's instances; empty: the first of its VMs that runs.
   Result<SessionTarget> execTarget(const Principal& who, const std::string& project, const std::string& app,
-                                   const std::vector<std::string>& command);
-  Result<SessionTarget> logsTarget(const Principal& who, const std::string& project, const std::string& app);
+                                   const std::vector<std::string>& command, const std::string& instance = "");
+  Result<SessionTarget> logsTarget(const Principal& who, const std::string& project, const std::string& app,
+                                   const std::string& instance = "");
   Result<SessionTarget> consoleTarget(const Principal& who, const std::string& project, const std::string& vm);
 
   // Secrets of a project. Values go in and are sealed at once; nothing returns them except a
@@ -203,6 +206,9 @@ class ControlPlane {
   // restores the one still serving (or the newest that ever ran), unless the failed one was
   // itself such a rollback.
   Status recordAppOutcome(store::Tx& tx, const Principal& who, store::App app, const AppObservation& o);
+  Status addReplicaVms(store::Tx& tx, const Principal& who, const std::string& project, const std::string& app,
+                       const AppSpec& spec);
+  Status recordInstance(store::Tx& tx, const Principal& who, const std::string& node, const AppObservation& o);
 
   store::Store& store_;
   const Clock& clock_;

@@ -1,6 +1,8 @@
 #include "controlplane/service/control_plane.h"
+#include "controlplane/service/placement.h"
 #include "controlplane/service/releases.h"
 
+#include <algorithm>
 #include <set>
 
 namespace berth::controlplane {
@@ -71,22 +73,27 @@ Result<NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const 
     std::set<std::string> projects;
     for (const auto& vm : out.vms) projects.insert(vm.project);
     for (const auto& project : projects) {
-      // Unpinned apps go to the project's first VM by name: deterministic, so every agent agrees.
-      BERTH_ASSIGN_OR_RETURN(auto first_vm, tx.listVms(project, "", 1));
       BERTH_ASSIGN_OR_RETURN(auto apps, allApps(tx, project));
       for (auto& app : apps) {
         BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app.spec_json));
-        if (!spec.vm && !first_vm.items.empty()) spec.vm = first_vm.items[0].name;
-        if (!spec.vm) continue;
-        auto vm = tx.getVm(project, *spec.vm);
-        if (!vm.isOk() || vm->node != node) continue;
+        BERTH_ASSIGN_OR_RETURN(auto placement, appPlacement(tx, project, spec));
+        bool here = false;
+        for (const auto& vm : placement) here = here || vm.node == node;
+        if (!here) continue;
         BERTH_ASSIGN_OR_RETURN(auto secrets, openSecrets(tx, project, spec));
         if (!secrets.empty()) out.secrets[project + "/" + app.name] = std::move(secrets);
         if (spec.kind == "container") {
           BERTH_ASSIGN_OR_RETURN(out.images[project + "/" + app.name], tx.getImage(project, spec.image));
         }
-        app.spec_json = appSpecToJson(spec).dump();
-        out.apps.push_back(std::move(app));
+        // One entry per instance on this node, each naming its VM.
+        for (const auto& vm : placement) {
+          if (vm.node != node) continue;
+          AppSpec placed = spec;
+          placed.vm = vm.name;
+          store::App instance = app;
+          instance.spec_json = appSpecToJson(placed).dump();
+          out.apps.push_back(std::move(instance));
+        }
       }
     }
     return Status::ok();
@@ -134,27 +141,52 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
                                 .status());
     }
     for (const auto& o : apps) {
-      auto app = tx.getApp(o.project, o.name);
-      if (!app.isOk()) continue;
-      // Only the agent of the node that runs the app's VM speaks for it.
-      BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app->spec_json));
-      if (!spec.vm) {
-        BERTH_ASSIGN_OR_RETURN(auto first_vm, tx.listVms(o.project, "", 1));
-        if (!first_vm.items.empty()) spec.vm = first_vm.items[0].name;
-      }
-      if (!spec.vm) continue;
-      auto vm = tx.getVm(o.project, *spec.vm);
-      if (!vm.isOk() || vm->node != node) continue;
-      if (app->observed_release == o.release && app->state == o.state && app->state_detail == o.detail) continue;
-      BERTH_RETURN_IF_ERROR(tx.setAppObserved(o.project, o.name, o.release, o.state, o.detail));
-      BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "app.state", o.project, "projects/" + o.project + "/apps/" + o.name,
-                                                 {{"release", o.release}, {"from", app->state}, {"to", o.state},
-                                                  {"detail", o.detail}}))
-                                .status());
-      BERTH_RETURN_IF_ERROR(recordAppOutcome(tx, who, *app, o));
+      BERTH_RETURN_IF_ERROR(recordInstance(tx, who, node, o));
     }
     return Status::ok();
   });
+}
+
+// One instance's report: stored, then summed up with the app's other instances into the app's
+// status (the agent of each VM speaks only for the instance in it).
+Status ControlPlane::recordInstance(store::Tx& tx, const Principal& who, const std::string& node,
+                                    const AppObservation& o) {
+  auto app = tx.getApp(o.project, o.name);
+  if (!app.isOk()) return Status::ok();  // deleted since the agent looked
+  BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app->spec_json));
+  BERTH_ASSIGN_OR_RETURN(auto placement, appPlacement(tx, o.project, spec));
+  // An agent from before replicas names no VM: its app ran in the app's first.
+  const std::string vm = o.vm.empty() && !placement.empty() ? placement[0].name : o.vm;
+  auto placed = std::find_if(placement.begin(), placement.end(), [&](const store::Vm& v) { return v.name == vm; });
+  if (placed == placement.end() || placed->node != node) return Status::ok();  // stale: moved or removed
+
+  BERTH_ASSIGN_OR_RETURN(auto instances, tx.listAppInstances(o.project, o.name));
+  auto mine = std::find_if(instances.begin(), instances.end(), [&](const auto& i) { return i.vm == vm; });
+  if (mine == instances.end() || mine->release != o.release || mine->state != o.state || mine->detail != o.detail) {
+    store::AppInstance updated{o.project, o.name, vm, o.release, o.state, o.detail, clock_.wallMillis()};
+    BERTH_RETURN_IF_ERROR(tx.upsertAppInstance(updated));
+    if (mine == instances.end()) {
+      instances.push_back(updated);
+    } else {
+      *mine = updated;
+    }
+  }
+  for (const auto& i : instances) {
+    const bool placed_here = std::any_of(placement.begin(), placement.end(), [&](const auto& v) { return v.name == i.vm; });
+    if (!placed_here) BERTH_RETURN_IF_ERROR(tx.deleteAppInstance(o.project, o.name, i.vm));
+  }
+
+  const AppStatusSummary sum = summarizeInstances(placement, instances);
+  if (app->observed_release == sum.release && app->state == sum.state && app->state_detail == sum.detail) {
+    return Status::ok();
+  }
+  BERTH_RETURN_IF_ERROR(tx.setAppObserved(o.project, o.name, sum.release, sum.state, sum.detail));
+  BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "app.state", o.project, "projects/" + o.project + "/apps/" + o.name,
+                                             {{"release", sum.release}, {"from", app->state}, {"to", sum.state},
+                                              {"detail", sum.detail}, {"vm", vm}}))
+                            .status());
+  AppObservation summed{o.project, o.name, sum.release, sum.state, sum.detail, o.serving_release, vm};
+  return recordAppOutcome(tx, who, *app, summed);
 }
 
 Status ControlPlane::recordAppOutcome(store::Tx& tx, const Principal& who, store::App app, const AppObservation& o) {

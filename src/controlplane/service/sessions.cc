@@ -1,22 +1,32 @@
 #include "controlplane/service/control_plane.h"
+#include "controlplane/service/placement.h"
 
 namespace berth::controlplane {
 
 namespace {
 
-// The VM an app runs in: its pinned VM, else the project's first by name (as the assignment
-// places it), and that VM must be on a node.
-Result<store::Vm> appVm(store::Tx& tx, const std::string& project, const std::string& app_name) {
+// The VM of the app's instance named `instance` (a VM name), or with none the first of its
+// VMs that runs (else its first); that VM must be on a node.
+Result<store::Vm> appVm(store::Tx& tx, const std::string& project, const std::string& app_name,
+                        const std::string& instance) {
   BERTH_ASSIGN_OR_RETURN(store::App app, tx.getApp(project, app_name));
   BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app.spec_json));
-  if (!spec.vm) {
-    BERTH_ASSIGN_OR_RETURN(auto first, tx.listVms(project, "", 1));
-    if (first.items.empty()) {
-      return failedPrecondition("app '" + app_name + "' has no VM to run in: project '" + project + "' has no VMs");
-    }
-    spec.vm = first.items[0].name;
+  BERTH_ASSIGN_OR_RETURN(auto placement, appPlacement(tx, project, spec));
+  if (placement.empty()) {
+    return failedPrecondition("app '" + app_name + "' has no VM to run in: project '" + project + "' has no VMs");
   }
-  return tx.getVm(project, *spec.vm);
+  if (!instance.empty()) {
+    std::string names;
+    for (const auto& vm : placement) {
+      if (vm.name == instance) return vm;
+      names += (names.empty() ? "" : ", ") + vm.name;
+    }
+    return notFound("app '" + app_name + "' has no instance in VM '" + instance + "' (its instances: " + names + ")");
+  }
+  for (const auto& vm : placement) {
+    if (vm.state == "running") return vm;
+  }
+  return placement[0];
 }
 
 Result<SessionTarget> placed(const store::Vm& vm) {
@@ -30,11 +40,12 @@ Result<SessionTarget> placed(const store::Vm& vm) {
 }  // namespace
 
 Result<SessionTarget> ControlPlane::execTarget(const Principal& who, const std::string& project,
-                                               const std::string& app, const std::vector<std::string>& command) {
+                                               const std::string& app, const std::vector<std::string>& command,
+                                               const std::string& instance) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, "app '" + app + "' in project '" + project + "'"));
   SessionTarget target;
   BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
-    BERTH_ASSIGN_OR_RETURN(store::Vm vm, appVm(tx, project, app));
+    BERTH_ASSIGN_OR_RETURN(store::Vm vm, appVm(tx, project, app, instance));
     BERTH_ASSIGN_OR_RETURN(target, placed(vm));
     if (vm.state != "running") {
       return failedPrecondition("VM '" + vm.name + "' of app '" + app + "' is " + vm.state +
@@ -48,11 +59,11 @@ Result<SessionTarget> ControlPlane::execTarget(const Principal& who, const std::
 }
 
 Result<SessionTarget> ControlPlane::logsTarget(const Principal& who, const std::string& project,
-                                               const std::string& app) {
+                                               const std::string& app, const std::string& instance) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "app '" + app + "' in project '" + project + "'"));
   SessionTarget target;
   BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
-    BERTH_ASSIGN_OR_RETURN(store::Vm vm, appVm(tx, project, app));
+    BERTH_ASSIGN_OR_RETURN(store::Vm vm, appVm(tx, project, app, instance));
     BERTH_ASSIGN_OR_RETURN(target, placed(vm));
     return Status::ok();
   }));
