@@ -46,15 +46,6 @@ std::string shellQuote(const std::string& s) {
   return out + "'";
 }
 
-void appendBounded(const std::string& path, const std::string& data, std::uint64_t max_bytes) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) + data.size() > max_bytes) {
-    ::rename(path.c_str(), (path + ".1").c_str());
-  }
-  std::ofstream out(path, std::ios::app | std::ios::binary);
-  out << data;
-}
-
 bool waitGone(Runtime& runtime, const Paths::Vm& paths, std::chrono::seconds limit) {
   const auto deadline = Clock::now() + limit;
   while (runtime.running(paths)) {
@@ -431,7 +422,7 @@ void Agent::onNotification(const std::string& k, const guest::Message& message) 
   LogRecord record{now.count(), message.body["stream"].get<std::string>(),
                    toText(std::string_view(reinterpret_cast<const char*>(data.data()), data.size())),
                    toText(message.body.value("instance", ""))};
-  appendBounded(paths.appLog(app), encodeLogRecord(record), kAppLogBytes);
+  appendLogRecord(paths.appLog(app), record, options_.app_log_bytes);
 }
 
 void Agent::report() {

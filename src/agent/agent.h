@@ -43,6 +43,7 @@ struct AgentOptions {
   int64_t memory_mib = 0;
   int64_t disk_gib = 0;
   int poll_seconds = 2;
+  std::uint64_t app_log_bytes = kAppLogBytes;  // per app and VM, before rotation (the ring is twice that)
 };
 
 // One run of one release of an app in a VM. `slot` picks its guest port: a start-first

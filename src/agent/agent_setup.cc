@@ -50,6 +50,16 @@ void addAgentFlags(CLI::App& app, AgentFlags& flags) {
       ->envname("BERTH_KERNEL_DIR");
   app.add_option("--init", flags.init_binary, "berth-init binary (default: next to this binary)");
   app.add_option("--busybox", flags.busybox, "Static busybox for the guest toolbox")->capture_default_str();
+  addAppLogFlag(app, flags, "--app-log-bytes");
+}
+
+void addAppLogFlag(CLI::App& app, AgentFlags& flags, const std::string& name) {
+  app.add_option(name, flags.app_log_bytes,
+                 "App output kept on the node, per app and VM: a log of up to this many bytes and its rotated "
+                 "predecessor (it survives app restarts)")
+      ->envname("BERTH_APP_LOG_BYTES")
+      ->check(CLI::Range(std::uint64_t{64} << 10, std::uint64_t{1} << 30))
+      ->capture_default_str();
 }
 
 Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<cli::ApiClient> api) {
@@ -77,6 +87,7 @@ Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<cli:
                                              self / "../lib/berth/berth-init"})
                             : flags.init_binary;
   options.busybox = flags.busybox;
+  options.app_log_bytes = flags.app_log_bytes;
   options.agent_binary = firstExisting({self / "berth-agent", self / "../agent/berth-agent"});
   auto agent = std::make_unique<Agent>(options, std::move(api), std::make_unique<QemuRuntime>());
   BERTH_RETURN_IF_ERROR(agent->start());

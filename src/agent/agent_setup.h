@@ -20,9 +20,12 @@ struct AgentFlags {
   std::string kernel_dir;  // holds vmlinuz and modules/; default: the setup script's cache
   std::string init_binary;
   std::string busybox = "/bin/busybox";
+  std::uint64_t app_log_bytes = kAppLogBytes;
 };
 
 void addAgentFlags(CLI::App& app, AgentFlags& flags);
+// The one agent flag `berthd --dev` offers too.
+void addAppLogFlag(CLI::App& app, AgentFlags& flags, const std::string& name);
 
 // Resolves defaults (kernel cache, berth-init next to this binary), connects to the API and
 // starts the agent. `api` overrides the client built from flags.server/token.

@@ -40,6 +40,7 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code) 
       ->envname("BERTH_INIT");
   app.add_option("--agent-data", o.agent.data_dir, "--dev: the embedded agent's data directory (default: <data>/agent)")
       ->envname("BERTH_AGENT_DATA");
+  agent::addAppLogFlag(app, o.agent, "--app-log-bytes");
   app.add_option("--max-body-bytes", o.max_body_bytes, "Largest accepted request body")
       ->envname("BERTH_MAX_BODY_BYTES")
       ->check(CLI::Range(size_t{1024}, size_t{64} << 20))

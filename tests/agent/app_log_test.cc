@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "os/file_util.h"
+#include "os/temp_dir.h"
+
 namespace berth::agent {
 namespace {
 
@@ -9,6 +12,18 @@ std::string joined(const std::vector<LogRecord>& records) {
   std::string out;
   for (const auto& r : records) out += r.data;
   return out;
+}
+
+TEST(AppLogTest, TheLogIsBoundedByRotation) {
+  auto dir = os::TempDir::create("berth-applog-").value();
+  const std::string path = dir.path() + "/web.log";
+  const LogRecord record{1, "stdout", std::string(1000, 'x') + "\n", "web-3"};
+  const std::uint64_t line = encodeLogRecord(record).size();
+  for (int i = 0; i < 100; ++i) appendLogRecord(path, record, 10 * line);
+  const auto current = os::readFile(path).value(), previous = os::readFile(path + ".1").value();
+  EXPECT_LE(current.size(), 10 * line);
+  EXPECT_EQ(previous.size(), 10 * line);
+  EXPECT_EQ(decodeLogRecord(previous.substr(0, line - 1))->instance, "web-3");
 }
 
 TEST(AppLogTest, RecordsRoundTripAndTornLinesAreSkipped) {

@@ -1,5 +1,8 @@
 #include "agent/sessions/app_log.h"
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace berth::agent {
@@ -16,6 +19,16 @@ std::string encodeLogRecord(const LogRecord& record) {
   json line = {{"ts_ms", record.ts_ms}, {"stream", record.stream}, {"data", record.data}};
   if (!record.instance.empty()) line["instance"] = record.instance;
   return line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+void appendLogRecord(const std::string& path, const LogRecord& record, std::uint64_t max_bytes) {
+  const std::string line = encodeLogRecord(record);
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) + line.size() > max_bytes) {
+    ::rename(path.c_str(), (path + ".1").c_str());
+  }
+  std::ofstream out(path, std::ios::app | std::ios::binary);
+  out << line;
 }
 
 std::optional<LogRecord> decodeLogRecord(std::string_view line) {

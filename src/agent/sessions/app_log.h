@@ -24,6 +24,9 @@ std::string toText(std::string_view bytes);
 
 // One line, newline included.
 std::string encodeLogRecord(const LogRecord& record);
+// Appends the record to the log at `path`; a log that would grow past `max_bytes` becomes
+// `path`.1 first (replacing the one before), so the node keeps between max_bytes and twice that.
+void appendLogRecord(const std::string& path, const LogRecord& record, std::uint64_t max_bytes);
 // nullopt for a line that is not a record (a torn write after a crash, say): readers skip it.
 std::optional<LogRecord> decodeLogRecord(std::string_view line);
 
