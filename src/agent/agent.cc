@@ -232,6 +232,7 @@ void Agent::reconcileVm(const json& vm) {
     state.app_reports.clear();
     state.forwards.clear();
     state.rollouts.clear();
+    state.draining.clear();
     state.boot_id.clear();
     if (!expected) {
       ++state.failures;
@@ -323,6 +324,7 @@ Status Agent::bootVm(VmState& state, const json& vm) {
   state.app_reports.clear();
   state.forwards.clear();
   state.rollouts.clear();
+  state.draining.clear();
   state.channel_error.clear();
   saveDeployed(state);
   spdlog::info("agent: booted VM {}/{} (QEMU pid {})", state.project, state.name, pid);
@@ -385,6 +387,7 @@ void Agent::stopVm(VmState& state) {
   state.app_reports.clear();
   state.forwards.clear();
   state.rollouts.clear();
+  state.draining.clear();
   state.state = "stopped";
 }
 

@@ -62,6 +62,13 @@ struct Rollout {
   std::chrono::steady_clock::time_point deadline;
 };
 
+// An instance that lost its traffic to a newer one: stopped once the connections the proxy
+// already sent it are done (or at the deadline), so no request in flight is cut.
+struct Drain {
+  AppInstance old;
+  std::chrono::steady_clock::time_point deadline;
+};
+
 class Agent {
  public:
   Agent(AgentOptions options, std::unique_ptr<cli::ApiClient> api, std::unique_ptr<Runtime> runtime);
@@ -82,6 +89,7 @@ class Agent {
     int64_t booted_generation = -1;
     std::map<std::string, AppInstance> serving;  // app -> the instance taking its traffic
     std::map<std::string, Rollout> rollouts;      // app -> a new instance waiting to be healthy
+    std::map<std::string, Drain> draining;        // app -> the instance it replaced, finishing its requests
     struct AppReport {
       int64_t release = 0;
       std::string state, detail;
@@ -107,6 +115,7 @@ class Agent {
   void startRelease(VmState& state, const nlohmann::json& app);
   void applyHealthEvents(VmState& state);
   void finishRollout(VmState& state, const std::string& app, bool healthy, const std::string& detail);
+  void drainInstances(VmState& state);
   Status ensureForward(VmState& state, int guest_port);
   // Points every published host port at the serving instances' forwards (one proxy per port).
   void publishPorts();

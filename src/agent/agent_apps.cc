@@ -36,6 +36,8 @@ constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
 constexpr std::uint64_t kMaxRootfsBytes = 4ull << 30;
 constexpr const char* kImageSource = "10.0.2.100:80";
 constexpr std::size_t kFailureLogLines = 10;
+// How long a replaced instance may keep finishing the connections it has (Kamal's default).
+constexpr auto kDrainLimit = std::chrono::seconds(30);
 
 std::string key(const std::string& project, const std::string& vm) { return project + "/" + vm; }
 
@@ -96,11 +98,13 @@ json instanceToJson(const AppInstance& i) {
 }  // namespace
 
 bool Agent::rolloutsPending() const {
-  return std::any_of(vms_.begin(), vms_.end(), [](const auto& vm) { return !vm.second.rollouts.empty(); });
+  return std::any_of(vms_.begin(), vms_.end(),
+                     [](const auto& vm) { return !vm.second.rollouts.empty() || !vm.second.draining.empty(); });
 }
 
 void Agent::reconcileApps(VmState& state, const std::vector<json>& apps) {
   applyHealthEvents(state);
+  drainInstances(state);
   std::set<std::string> wanted;
   for (const json& app : apps) {
     wanted.insert(app.value("name", ""));
@@ -120,6 +124,7 @@ void Agent::reconcileApps(VmState& state, const std::vector<json>& apps) {
     if (state.channel) (void)state.channel->call("stop_app", {{"app", name}}, kGuestTimeout);
     state.serving.erase(name);
     state.rollouts.erase(name);
+    state.draining.erase(name);
   }
   if (!gone.empty()) saveDeployed(state);
 }
@@ -148,6 +153,11 @@ void Agent::startRelease(VmState& state, const json& app) {
   }
   // A failed release is not retried on every pass; a new release (or a VM reboot) retries.
   if (app_report.release == release && app_report.state == "failed") return;
+  // The instance still draining holds the slot the new one would take: its time is up.
+  if (auto drain = state.draining.find(name); drain != state.draining.end()) {
+    (void)state.channel->call("stop_app", {{"app", name}, {"instance", drain->second.old.id}}, kGuestTimeout);
+    state.draining.erase(drain);
+  }
 
   const bool checked = hasHealthCheck(spec);
   const bool start_first = checked && spec.value("ports", json::array()).size() <= 1 && serving != state.serving.end();
@@ -220,9 +230,10 @@ void Agent::finishRollout(VmState& state, const std::string& app, bool healthy, 
     const std::optional<AppInstance> old = beside_old ? std::optional(serving->second) : std::nullopt;
     state.serving[app] = next;
     state.serving[app].health = "healthy";
-    // The proxy switches before the old instance is told to stop: no connection is refused.
+    // The proxy switches first, and the old instance stops only once the connections it was
+    // given are done: no connection is refused, none is cut.
     publishPorts();
-    if (old) (void)state.channel->call("stop_app", {{"app", app}, {"instance", old->id}}, kGuestTimeout);
+    if (old) state.draining[app] = Drain{*old, Clock::now() + kDrainLimit};
     app_report = {next.release, "running", "", 0};
     spdlog::info("agent: {} release {} is healthy in {}/{}", app, next.release, state.project, state.name);
   } else {
@@ -236,6 +247,32 @@ void Agent::finishRollout(VmState& state, const std::string& app, bool healthy, 
     spdlog::warn("agent: {} release {} failed in {}/{}: {}", app, next.release, state.project, state.name, detail);
   }
   saveDeployed(state);
+}
+
+void Agent::drainInstances(VmState& state) {
+  for (auto it = state.draining.begin(); it != state.draining.end();) {
+    const Drain& drain = it->second;
+    std::size_t open = 0;
+    const json spec = json::parse(drain.old.spec, nullptr, false);
+    if (Clock::now() < drain.deadline && spec.is_object()) {
+      std::lock_guard lock(traffic_mu_);
+      for (const json& port : spec.value("ports", json::array())) {
+        const int host_port = port.value("host_port", 0);
+        auto forward = state.forwards.find(instancePort(port.value("port", 0), drain.old.slot));
+        if (host_port <= 0 || forward == state.forwards.end()) continue;
+        auto count = publisher_.connectionsTo(host_port, forward->second);
+        if (count.isOk()) open += *count;
+      }
+    }
+    if (open > 0) {
+      ++it;
+      continue;
+    }
+    if (state.channel) {
+      (void)state.channel->call("stop_app", {{"app", it->first}, {"instance", drain.old.id}}, kGuestTimeout);
+    }
+    it = state.draining.erase(it);
+  }
 }
 
 std::string Agent::lastLogLines(const VmState& state, const std::string& app, const std::string& instance) const {

@@ -267,12 +267,20 @@ TEST(PortProxyTest, NewBackendsTakeNewConnectionsWhileOpenOnesKeepTheirs) {
   EXPECT_EQ(proxy->backends(), std::vector<int>{new_backend.port()});
   EXPECT_EQ(Client(proxy->listenPort()).readToEnd().data, "new");
 
+  // The old backend is being drained: it still holds the open connection, and then none.
+  EXPECT_EQ(proxy->connectionsTo(old_backend.port()), 1u);
   open.send("two");
   EXPECT_EQ(open.read(3), "two");
   Ending end = open.finish("");
   EXPECT_EQ(end.data, "bye");
   EXPECT_EQ(old_backend.accepted(), 1);
   EXPECT_EQ(new_backend.accepted(), 1);
+  const auto deadline = Clock::now() + kDeadline;
+  while (proxy->connectionsTo(old_backend.port()) != 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(proxy->connectionsTo(old_backend.port()), 0u);
+  EXPECT_EQ(proxy->connectionsTo(new_backend.port()), 0u);
 }
 
 TEST(PortProxyTest, APortInUseIsAnErrorNamingThePort) {

@@ -94,12 +94,27 @@ TEST(PortPublisherTest, SetSwitchesBackendsAndStopEndsTheProxy) {
 
   ASSERT_TRUE(publisher.publish(port, {green.port()}).isOk());
   EXPECT_EQ(readFrom(port), "green");
+  EXPECT_EQ(*publisher.connectionsTo(port, blue.port()), 0u);
 
   ASSERT_TRUE(publisher.unpublish(port).isOk());
   proxy.join();
   EXPECT_EQ(exit_code, 0);
   EXPECT_TRUE(publisher.published().empty());
   EXPECT_EQ(readFrom(port), "(refused)");
+}
+
+TEST(PortPublisherTest, AProxyWhoseSocketIsGoneExits) {
+  auto dir = os::TempDir::create("berth-proxies-").value();
+  const int port = freePort();
+  const std::string socket = dir.path() + "/" + std::to_string(port) + ".sock";
+  int exit_code = -1;
+  std::thread proxy([&] { exit_code = PortPublisher::runProxy(port, socket, {}); });
+  for (int i = 0; i < 500 && ::access(socket.c_str(), F_OK) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(::unlink(socket.c_str()), 0);
+  proxy.join();  // within its 5 s check
+  EXPECT_EQ(exit_code, 0);
 }
 
 TEST(PortPublisherTest, APortInUseIsNamedWithTheReason) {

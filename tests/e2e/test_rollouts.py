@@ -5,6 +5,9 @@ instance's last log lines, and berthd rolls the app back, while the old release 
 request throughout. `berth rollback --to` then serves the earlier content again."""
 import os
 import sys
+import threading
+import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import berth_harness as h  # noqa: E402
@@ -18,7 +21,46 @@ def server(banner):
     return ("busybox", "sh", "-c", f"echo {banner} booting on $(PORT); exec busybox httpd -f -v -p $(PORT)")
 
 
+class SlowClients:
+    """Clients that keep a slow page (0.4 s of CGI) in flight, so that a rollout always has
+    requests open on the old instance when it switches; every one must complete."""
+
+    def __init__(self, port, count=3):
+        self.port, self.failures, self.answers = port, [], 0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(count)]
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/cgi-bin/slow", timeout=10) as r:
+                    if r.read() != b"slow done\n":
+                        self.failures.append("wrong answer")
+                    self.answers += 1
+            except Exception as e:  # noqa: BLE001 - every failure is recorded, none may happen
+                self.failures.append(repr(e))
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+
 class RolloutTest(VmTestBase):
+    def site(self, text):
+        d = super().site(text)
+        os.makedirs(os.path.join(d, "cgi-bin"))
+        slow = os.path.join(d, "cgi-bin", "slow")
+        with open(slow, "w") as f:
+            f.write("#!/bin/sh\nsleep 0.4\nprintf 'Content-Type: text/plain\\r\\n\\r\\nslow done\\n'\n")
+        os.chmod(slow, 0o755)
+        return d
+
     def release(self, number):
         items = self.admin.get("/v1/projects/e2e-roll/apps/web/releases?limit=100").json["items"]
         return next(r for r in items if r["number"] == number)
@@ -30,12 +72,16 @@ class RolloutTest(VmTestBase):
                     command=server("v1"))
         self.assertEqual(fetch(port), "<p>v1</p>")
 
-        # v2 is healthy: it starts beside v1 and takes over with no request lost.
-        with Poller(port, ("<p>v1</p>", "<p>v2</p>"), interval=0.05) as poller:
+        # v2 is healthy: it starts beside v1 and takes over with no request lost, not even the
+        # slow ones in flight on v1 at the switch (v1 is drained before it stops).
+        with Poller(port, ("<p>v1</p>", "<p>v2</p>"), interval=0.05) as poller, SlowClients(port) as slow:
             self.deploy("e2e-roll", "web", "<p>v2</p>", port, "--health-http", "/index.html", *HEALTH,
                         command=server("v2"))
+            time.sleep(1)
         self.assertEqual(poller.failures, [], "requests failed while v2 took over")
+        self.assertEqual(slow.failures, [], "requests in flight on v1 were cut")
         self.assertGreater(poller.answers, 5)
+        self.assertGreater(slow.answers, 3)
         self.assertEqual(fetch(port), "<p>v2</p>")
         console = self.serial_log("e2e-roll", "default")
         self.assertIn("app web started", console)

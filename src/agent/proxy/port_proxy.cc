@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,21 +33,48 @@ tcp::endpoint loopback(int port) {
   return tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(port));
 }
 
+// Connections established to each backend: what a backend being drained still holds.
+class BackendCounts {
+ public:
+  void add(int port) {
+    std::lock_guard lock(mu_);
+    ++open_[port];
+  }
+  void remove(int port) {
+    std::lock_guard lock(mu_);
+    if (auto it = open_.find(port); it != open_.end() && --it->second == 0) open_.erase(it);
+  }
+  std::size_t get(int port) const {
+    std::lock_guard lock(mu_);
+    auto it = open_.find(port);
+    return it == open_.end() ? 0 : it->second;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<int, std::size_t> open_;
+};
+
 // One client connection: connects upstream, trying the backends in the order given, then copies
 // bytes both ways. It lives as long as one of its operations is pending (each holds its
 // shared_ptr); all of them run on the proxy's one thread, so it needs no lock.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket client, std::vector<int> order, int listen_port, std::atomic<std::size_t>& active)
+  Session(tcp::socket client, std::vector<int> order, int listen_port, std::atomic<std::size_t>& active,
+          BackendCounts& counts)
       : client_(std::move(client)),
         upstream_(client_.get_executor()),
         timer_(client_.get_executor()),
         order_(std::move(order)),
         listen_port_(listen_port),
-        active_(active) {
+        active_(active),
+        counts_(counts) {
     ++active_;
   }
-  ~Session() { --active_; }
+  ~Session() {
+    --active_;
+    if (connected_ > 0) counts_.remove(connected_);
+  }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -70,6 +98,8 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned attempt_ = 0;
   const int listen_port_;
   std::atomic<std::size_t>& active_;
+  BackendCounts& counts_;
+  int connected_ = 0;  // the backend this connection reached
   Buffer to_upstream_;
   Buffer to_client_;
 };
@@ -102,6 +132,8 @@ void Session::onConnected(const error_code& ec, int port) {
   }
   error_code ignored;
   upstream_.set_option(tcp::no_delay(true), ignored);
+  connected_ = port;
+  counts_.add(port);
   pump(client_, upstream_, to_upstream_);
   pump(upstream_, client_, to_client_);
 }
@@ -177,7 +209,7 @@ struct PortProxy::Impl {
       }
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), nextOrder(), port, active)->start();
+      std::make_shared<Session>(std::move(socket), nextOrder(), port, active, counts)->start();
       accept();
     });
   }
@@ -186,6 +218,7 @@ struct PortProxy::Impl {
   std::vector<int> backends;  // guarded by mu
   std::size_t next = 0;       // guarded by mu: connections accepted, for the round-robin start
   std::atomic<std::size_t> active{0};
+  BackendCounts counts;
   int port = 0;
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
@@ -230,5 +263,7 @@ std::vector<int> PortProxy::backends() const {
 int PortProxy::listenPort() const { return impl_->port; }
 
 std::size_t PortProxy::activeConnections() const { return impl_->active.load(); }
+
+std::size_t PortProxy::connectionsTo(int backend) const { return impl_->counts.get(backend); }
 
 }  // namespace berth::agent

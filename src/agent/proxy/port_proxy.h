@@ -46,6 +46,9 @@ class PortProxy {
 
   // Client connections accepted and not yet closed, including those still connecting upstream.
   std::size_t activeConnections() const;
+  // Connections established to `backend` and not yet closed: a backend taken out of the list
+  // is drained once this is 0.
+  std::size_t connectionsTo(int backend) const;
 
  private:
   struct Impl;

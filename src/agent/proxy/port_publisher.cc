@@ -2,12 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <sstream>
@@ -68,10 +70,16 @@ Result<std::string> PortPublisher::request(int port, const std::string& line) co
   while (reply.find('\n') == std::string::npos && (n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) {
     reply.append(buffer, static_cast<std::size_t>(n));
   }
-  if (trimmed(reply) != "ok") {
-    return unavailable("the proxy of port " + std::to_string(port) + " answered '" + trimmed(reply) + "'");
+  reply = trimmed(reply);
+  if (reply != "ok" && reply.rfind("ok ", 0) != 0) {
+    return unavailable("the proxy of port " + std::to_string(port) + " answered '" + reply + "'");
   }
   return reply;
+}
+
+Result<std::size_t> PortPublisher::connectionsTo(int port, int backend) const {
+  BERTH_ASSIGN_OR_RETURN(std::string reply, request(port, "count " + std::to_string(backend) + "\n"));
+  return static_cast<std::size_t>(std::strtoull(reply.c_str() + std::min<std::size_t>(reply.size(), 3), nullptr, 10));
 }
 
 Status PortPublisher::publish(int port, const std::vector<int>& backends) {
@@ -158,6 +166,11 @@ int PortPublisher::runProxy(int port, const std::string& control_socket, const s
     return 1;
   }
   for (;;) {
+    pollfd ready{listener.get(), POLLIN, 0};
+    if (::poll(&ready, 1, 5000) == 0) {
+      if (::access(control_socket.c_str(), F_OK) != 0) return 0;  // the agent's data went: so do we
+      continue;
+    }
     os::UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!conn) continue;
     timeval timeout{2, 0};
@@ -172,6 +185,13 @@ int PortPublisher::runProxy(int port, const std::string& control_socket, const s
       (void)!::send(conn.get(), "ok\n", 3, MSG_NOSIGNAL);
       ::unlink(control_socket.c_str());
       return 0;
+    }
+    if (verb == "count") {
+      int backend = 0;
+      words >> backend;
+      const std::string reply = "ok " + std::to_string((*proxy)->connectionsTo(backend)) + "\n";
+      (void)!::send(conn.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
+      continue;
     }
     if (verb != "set") {
       (void)!::send(conn.get(), "unknown request\n", 16, MSG_NOSIGNAL);

@@ -6,7 +6,9 @@
 //
 // Control protocol, one line per connection on <dir>/<port>.sock:
 //   "set P1 P2 ...\n" -> "ok\n"   (new connections go to 127.0.0.1:P1, P2, ... round-robin)
+//   "count P\n"       -> "ok N\n" (connections open to backend P: draining is over at 0)
 //   "stop\n"          -> "ok\n"   (the process exits)
+// A proxy whose socket is gone (the agent's data directory removed) exits within 5 s.
 //
 // Not thread-safe: the agent's loop is its only caller.
 
@@ -27,6 +29,8 @@ class PortPublisher {
   Status publish(int port, const std::vector<int>& backends);
   // Stops the port's process; a port not published is not an error.
   Status unpublish(int port);
+  // Connections through `port` still open to `backend`.
+  Result<std::size_t> connectionsTo(int port, int backend) const;
   // Ports whose process has a socket in `dir` (ones a previous agent left included).
   std::vector<int> published() const;
 
