@@ -74,8 +74,8 @@ Result<int> freeLoopbackPort() {
   return static_cast<int>(ntohs(addr.sin_port));
 }
 
-// The image config's User: "uid[:gid]" in numbers, or root. Names would need the image's
-// /etc/passwd, read inside the guest: not supported yet, and said so.
+// The image config's User: "uid[:gid]" in numbers (the import resolved names in the image's own
+// /etc/passwd and /etc/group), or root.
 Result<std::pair<std::uint64_t, std::uint64_t>> parseImageUser(const std::string& user) {
   if (user.empty() || user == "root" || user == "0") return std::pair<std::uint64_t, std::uint64_t>{0, 0};
   const auto colon = user.find(':');
@@ -86,7 +86,7 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parseImageUser(const std::string
   };
   auto u = number(uid), g = number(gid);
   if (!u || !g) {
-    return invalidArgument("the image's USER '" + user + "' is a name; only numeric uid[:gid] is supported so far");
+    return invalidArgument("the image's USER '" + user + "' is not numeric, so it cannot be run");
   }
   return std::make_pair(*u, *g);
 }

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "agent/image/image_import.h"
 #include "os/file_util.h"
 
@@ -22,6 +24,13 @@ const char* phaseName(agent::ImportProgress::Phase phase) {
   return "unknown";
 }
 }  // namespace
+
+LocalImageImporter::LocalImageImporter(std::string data_dir, std::string blob_dir)
+    : data_dir_(std::move(data_dir)), blob_dir_(std::move(blob_dir)) {
+  if (Status s = agent::removeStaleImports(agent::Paths(data_dir_)); !s.isOk()) {
+    spdlog::warn("berthd: leftovers of interrupted image imports stay: {}", s.toString());
+  }
+}
 
 Result<ImportResult> LocalImageImporter::import(const std::string& source,
                                                 const std::function<void(const ImportStep&)>& progress) {

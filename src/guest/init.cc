@@ -324,6 +324,11 @@ void Init::onRunApp(const Message& message) {
   if (health) app.health.emplace(std::move(*health), monotonicMs());
   Status started = startApp(app);
   if (!started.isOk()) {
+    // Nothing runs in them: the container's layer and cgroup go with the instance.
+    if (app.spec.container) {
+      (void)os::removeAll(app.spec.container->state_dir);
+      removeCgroup(app.spec.container->cgroup);
+    }
     apps_.erase(instance);
     return channel_.send(makeErrorReply(message.id, started.message()));
   }

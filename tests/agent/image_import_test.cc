@@ -90,6 +90,37 @@ class ImageImportTest : public TempDirTest {
   std::string layout_;
 };
 
+TEST_F(ImageImportTest, AUserNameIsResolvedInTheImagesOwnPasswdAndTheExt4IsShrunk_Root) {
+  nlohmann::json named = config();
+  named["User"] = "app";
+  std::vector<Layer> with_passwd = layers();
+  with_passwd[1].push_back(file("etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n"));
+  writeOciLayout(layout_, with_passwd, named);
+  auto imported = importImage(*paths_, layout_, {}, nullptr);
+  ASSERT_TRUE(imported.isOk()) << imported.status().toString();
+  EXPECT_EQ(imported->record.config.user, "1000:1001");
+  // A few KiB of files: the 16 MiB mkfs was given is gone again.
+  EXPECT_LT(imported->record.ext4_size, 2u << 20);
+
+  named["User"] = "ghost";
+  writeOciLayout(layout_ + "2", with_passwd, named);
+  auto unknown = importImage(*paths_, layout_ + "2", {}, nullptr);
+  ASSERT_FALSE(unknown.isOk());
+  EXPECT_THAT(unknown.status().message(), HasSubstr("USER 'ghost' is not in its /etc/passwd"));
+}
+
+TEST_F(ImageImportTest, StagingLeftByACrashIsRemovedAndEntriesStay_Root) {
+  writeOciLayout(layout_, layers(), config());
+  ASSERT_TRUE(importImage(*paths_, layout_, {}, nullptr).isOk());
+  ASSERT_TRUE(os::makeDirs(paths_->ociImagesDir() + "/.import-Xy12ab/root/etc").isOk());
+  ASSERT_EQ(cacheListing().size(), 2u);
+  ASSERT_TRUE(removeStaleImports(*paths_).isOk());
+  const auto left = cacheListing();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_NE(left[0].rfind(".import-", 0), 0u);
+  EXPECT_TRUE(removeStaleImports(Paths(tmp() + "/nothing-here")).isOk());
+}
+
 TEST_F(ImageImportTest, ImportsALayoutIntoAnExt4ThatASecondImportFindsCached_Root) {
   const Descriptor manifest = writeOciLayout(layout_, layers(), config());
   std::vector<Phase> phases;

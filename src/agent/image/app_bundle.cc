@@ -1,5 +1,7 @@
 #include "agent/image/app_bundle.h"
 
+#include "agent/image/ext4_build.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -33,7 +35,7 @@ Status checkRelative(const std::string& name) {
   return Status::ok();
 }
 
-Result<std::uint64_t> extract(const std::string& tar, const std::string& root) {
+Status extract(const std::string& tar, const std::string& root) {
   std::unique_ptr<archive, int (*)(archive*)> in(archive_read_new(), archive_read_free);
   archive_read_support_format_tar(in.get());
   archive_read_support_filter_gzip(in.get());
@@ -45,7 +47,7 @@ Result<std::uint64_t> extract(const std::string& tar, const std::string& root) {
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                 ARCHIVE_EXTRACT_NO_OVERWRITE);
-  std::uint64_t bytes = 0, entries = 0;
+  std::uint64_t entries = 0;
   archive_entry* entry = nullptr;
   for (;;) {
     int r = archive_read_next_header(in.get(), &entry);
@@ -74,18 +76,11 @@ Result<std::uint64_t> extract(const std::string& tar, const std::string& root) {
       if (archive_write_data_block(out.get(), block, size, offset) != ARCHIVE_OK) {
         return internalError("writing '" + name + "': " + archive_error_string(out.get()));
       }
-      bytes += size;
     }
     if (r != ARCHIVE_EOF) return invalidArgument("app bundle entry '" + name + "' is truncated");
     archive_write_finish_entry(out.get());
   }
-  return bytes + entries * 4096;
-}
-
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+  return Status::ok();
 }
 
 }  // namespace
@@ -101,18 +96,11 @@ Result<Ext4Image> ensureExt4Image(const Paths& paths, const std::string& bundle_
   BERTH_ASSIGN_OR_RETURN(auto staging, os::TempDir::createIn(paths.imagesDir(), "unpack-"));
   const std::string root = staging.path() + "/root";
   BERTH_RETURN_IF_ERROR(os::makeDirs(root));
-  BERTH_ASSIGN_OR_RETURN(std::uint64_t bytes, extract(paths.imageTar(bundle_hex), root));
+  BERTH_RETURN_IF_ERROR(extract(paths.imageTar(bundle_hex), root));
 
-  // Room for the files plus ext4's metadata and journal-less slack, in whole MiB.
-  const std::uint64_t mib = (bytes + bytes / 4) / (1 << 20) + 8;
   const std::string tmp = ext4 + ".tmp";
-  const std::string mkfs = "mkfs.ext4 -q -F -O ^has_journal -E root_owner=0:0 -L app -d " + shellQuote(root) + " " +
-                           shellQuote(tmp) + " " + std::to_string(mib) + "M >" + shellQuote(staging.path() + "/mkfs.log") +
-                           " 2>&1";
-  if (std::system(mkfs.c_str()) != 0) {
-    auto log = os::readFile(staging.path() + "/mkfs.log");
-    return internalError("mkfs.ext4 -d failed: " + (log.isOk() ? *log : std::string("no output")));
-  }
+  ::unlink(tmp.c_str());  // a crash's leftover
+  BERTH_RETURN_IF_ERROR(buildExt4(root, tmp, "mkfs.ext4"));
   BERTH_ASSIGN_OR_RETURN(std::string image, os::readFile(tmp));
   const std::string digest = "sha256:" + sha256Hex(image);
   if (::rename(tmp.c_str(), ext4.c_str()) != 0) return internalError("cannot place " + ext4);

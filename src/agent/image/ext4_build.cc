@@ -70,6 +70,11 @@ Status buildExt4(const std::string& root, const std::string& out, const std::str
                                     out,
                                     std::to_string(mib) + "M"})
                             .withContext("cannot build the ext4 image"));
+  // The slack above is for mkfs; the image is mounted read-only, and every guest fetches all of
+  // it, so it is shrunk to what it holds (a 2 MB tree: 20 MB before, 2.1 MB after).
+  const auto slash = mkfs.rfind('/');
+  const std::string resize = slash == std::string::npos ? "resize2fs" : mkfs.substr(0, slash + 1) + "resize2fs";
+  BERTH_RETURN_IF_ERROR(runCommand({resize, "-M", out}).withContext("cannot shrink the ext4 image"));
   os::UniqueFd fd(::open(out.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd || ::fsync(fd.get()) != 0 || ::fchmod(fd.get(), 0444) != 0) {
     return internalError("cannot sync '" + out + "': " + os::errnoMessage(errno));

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "agent/image/ext4_build.h"
 #include "agent/image/image_source.h"
+#include "agent/image/image_user.h"
 #include "os/file_util.h"
 #include "os/temp_dir.h"
 #include "os/unique_fd.h"
@@ -115,6 +117,12 @@ Result<ImportedImage> importInto(const Paths& paths, const std::string& staging,
     return internalError("cannot create '" + root + "': " + os::errnoMessage(errno));
   }
   BERTH_ASSIGN_OR_RETURN(std::uint64_t unpacked, unpackLayers(image, root, options.limits, report));
+  // A USER given by name is looked up now, in the image's own files: nodes get numbers.
+  if (!image.config.user.empty()) {
+    os::UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    BERTH_ASSIGN_OR_RETURN(ImageUser user, resolveImageUser(root_fd.get(), image.config.user));
+    image.config.user = std::to_string(user.uid) + ":" + std::to_string(user.gid);
+  }
 
   report({Phase::kConvert, layers, layers, 0, 0});
   const Paths::CachedImage built{staging + "/entry"};
@@ -149,6 +157,17 @@ Result<ImportedImage> importImage(const Paths& paths, const std::string& source,
   auto imported = importInto(paths, staging->path(), source, options, report);
   if (!imported.isOk()) return imported.status().withContext(what);
   return imported;
+}
+
+Status removeStaleImports(const Paths& paths) {
+  if (!os::pathExists(paths.ociImagesDir())) return Status::ok();
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(paths.ociImagesDir(), ec)) {
+    if (entry.path().filename().string().rfind(".import-", 0) != 0) continue;
+    BERTH_RETURN_IF_ERROR(os::removeAll(entry.path().string()));
+  }
+  if (ec) return internalError("cannot list '" + paths.ociImagesDir() + "': " + ec.message());
+  return Status::ok();
 }
 
 Result<ImportedImage> findCachedImage(const Paths& paths, const std::string& manifest_hex) {

@@ -66,6 +66,10 @@ Result<ImportedImage> importImage(const Paths& paths, const std::string& source,
                                   const ImportOptions& options = {},
                                   const ImportProgressFn& progress = {});
 
+// Removes the staging directories (.import-*) an import left when its process died; called at
+// start, before any import runs.
+Status removeStaleImports(const Paths& paths);
+
 // The cache entry for `manifest_hex` (the hex of a sha256 digest), with cached = true. NotFound
 // when there is none; InvalidArgument for a malformed hex; Internal for a damaged entry.
 Result<ImportedImage> findCachedImage(const Paths& paths, const std::string& manifest_hex);
