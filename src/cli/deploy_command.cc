@@ -1,6 +1,7 @@
 // `berth deploy APP --dir ./site --cmd "..." --port 8080`: pack the directory, upload it,
 // create or update the app (a new release), make sure the project has a VM, and wait until the
-// app answers on its published port.
+// app answers on its published port. With `--image SOURCE` the app is a container app of that
+// image, imported first unless SOURCE is already an imported image's digest.
 
 #include <chrono>
 #include <ostream>
@@ -9,6 +10,7 @@
 #include "cli/app_flags.h"
 #include "cli/bundle.h"
 #include "cli/context.h"
+#include "cli/image_import.h"
 
 namespace berth::cli {
 namespace {
@@ -16,7 +18,7 @@ namespace {
 using nlohmann::json;
 
 struct DeployOptions {
-  std::string project, name, dir, cmd, vm;
+  std::string project, name, dir, image, cmd, vm;
   std::vector<std::string> env;
   int port = 0;
   int host_port = 0;
@@ -135,10 +137,14 @@ Status waitUntilAnswering(Context& ctx, ApiClient& api, const DeployOptions& o, 
 
 void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
   auto o = std::make_shared<DeployOptions>();
-  auto* cmd = app.add_subcommand("deploy", "Deploy a directory as a process app into the project's VM");
+  auto* cmd = app.add_subcommand("deploy", "Deploy a directory (a process app) or an image (a container app) into the project's VMs");
   cmd->add_option("app", o->name, "App name")->required();
   addProjectOption(cmd, o->project);
-  cmd->add_option("--dir", o->dir, "Directory to ship; the app runs inside it")->required();
+  auto* dir = cmd->add_option("--dir", o->dir, "Directory to ship; the app runs inside it");
+  cmd->add_option("--image", o->image,
+                  "Image to run as a container app: an OCI layout directory, an OCI or docker archive, "
+                  "docker://REF (imported first), or an imported image's sha256: digest")
+      ->excludes(dir);
   cmd->add_option("--cmd", o->cmd, "The command as one string, split on spaces (or give it after '--')");
   cmd->add_option("--port", o->port, "Port the app listens on inside the VM")->check(CLI::Range(1, 65535));
   cmd->add_option("--host-port", o->host_port, "Publish on this host port (default: same as --port)")
@@ -152,23 +158,40 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
       "Examples:\n"
       "  berth deploy site --project demo --dir ./site --port 8080 -- busybox httpd -f -p 8080\n"
       "  berth deploy site --project demo --dir ./site --port 8080 --health-http / -- busybox httpd -f -p '$(PORT)'\n"
+      "  berth deploy web --project demo --image ./web-oci.tar --port 8080 --health-http /healthz\n"
       "  berth deploy api --project demo --dir ./build --cmd './server --listen :9000' --port 9000 --host-port 19000");
   cmd->callback([&ctx, &action, o] {
     action = [&ctx, o]() -> Status {
       DeployOptions& opts = *o;
-      if (opts.cmd.empty() && ctx.trailing_args.empty()) return invalidArgument("give the app's command with --cmd or after '--'");
+      if (opts.dir.empty() && opts.image.empty()) return invalidArgument("give --dir DIR or --image SOURCE to deploy");
+      if (opts.cmd.empty() && ctx.trailing_args.empty() && opts.image.empty()) {
+        return invalidArgument("give the app's command with --cmd or after '--'");
+      }
       if (!opts.cmd.empty() && !ctx.trailing_args.empty()) return invalidArgument("give the command either with --cmd or after '--', not both");
       if (opts.host_port == 0) opts.host_port = opts.port;
       BERTH_ASSIGN_OR_RETURN(auto api, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(std::string bundle, packDirectory(opts.dir));
-      ctx.out() << "Packed " << opts.dir << " (" << humanBytes(bundle.size()) << ")" << std::endl;
-      BERTH_ASSIGN_OR_RETURN(ApiResponse uploaded, api->postBytes("/v1/projects/" + urlEncode(opts.project) + "/blobs",
-                                                                  "application/x-tar", bundle));
-      const std::string digest = uploaded.body.value("digest", "");
-      ctx.out() << "Uploaded bundle " << digest.substr(0, 19) << "…" << std::endl;
+      json spec;
+      if (!opts.image.empty()) {
+        std::string digest = opts.image;
+        if (digest.rfind("sha256:", 0) != 0) {
+          BERTH_ASSIGN_OR_RETURN(json imported, importImage(ctx, *api, opts.project, opts.image));
+          digest = imported.value("digest", "");
+          ctx.out() << (imported.value("cached", false) ? "Image already imported: " : "Imported image ") << digest
+                    << std::endl;
+        }
+        spec = {{"kind", "container"}, {"image", digest}};
+      } else {
+        BERTH_ASSIGN_OR_RETURN(std::string bundle, packDirectory(opts.dir));
+        ctx.out() << "Packed " << opts.dir << " (" << humanBytes(bundle.size()) << ")" << std::endl;
+        BERTH_ASSIGN_OR_RETURN(ApiResponse uploaded, api->postBytes("/v1/projects/" + urlEncode(opts.project) + "/blobs",
+                                                                    "application/x-tar", bundle));
+        const std::string digest = uploaded.body.value("digest", "");
+        ctx.out() << "Uploaded bundle " << digest.substr(0, 19) << "…" << std::endl;
+        spec = {{"kind", "process"}, {"image", digest}};
+      }
       BERTH_ASSIGN_OR_RETURN(std::string vm, chooseVm(ctx, *api, opts));
-
-      json spec = {{"image", digest}, {"vm", vm}};
+      spec["vm"] = vm;
+      // A container app without a command runs its image's entrypoint.
       spec["command"] = opts.cmd.empty() ? json(ctx.trailing_args) : json(splitCommand(opts.cmd));
       if (!opts.env.empty()) {
         BERTH_ASSIGN_OR_RETURN(spec["env"], parseEnvFlags(opts.env));

@@ -6,6 +6,7 @@
 
 #include "cli/bundle.h"
 #include "cli/context.h"
+#include "cli/image_import.h"
 #include "cli/table.h"
 
 namespace berth::cli {
@@ -53,6 +54,27 @@ void printProgress(Context& ctx, const nlohmann::json& p) {
 }
 }  // namespace
 
+Result<nlohmann::json> importImage(Context& ctx, ApiClient& api, const std::string& project, const std::string& source) {
+  BERTH_ASSIGN_OR_RETURN(std::string uploaded, uploadSource(api, ctx, project, source));
+  StreamRequest request{"POST", imagesPath(project), nlohmann::json{{"source", uploaded}}, ""};
+  std::optional<nlohmann::json> done;
+  Status failed = Status::ok();
+  BERTH_RETURN_IF_ERROR(api.stream(request, [&](const SseEvent& e) {
+    auto data = nlohmann::json::parse(e.data, nullptr, false);
+    if (data.is_discarded()) return true;
+    if (e.event == "progress" && !ctx.json) printProgress(ctx, data);
+    if (e.event == "done") done = data;
+    if (e.event == "error") {
+      failed = apiError(422, data);
+      return false;
+    }
+    return e.event != "done";
+  }));
+  BERTH_RETURN_IF_ERROR(failed);
+  if (!done) return unavailable("the import ended without a result; see `berth image ls`");
+  return *done;
+}
+
 void addImageCommands(CLI::App& app, Context& ctx, Action& action) {
   auto* image = app.add_subcommand("image", "Import and list OCI images");
   image->require_subcommand(1);
@@ -71,27 +93,11 @@ void addImageCommands(CLI::App& app, Context& ctx, Action& action) {
   import->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(std::string source, uploadSource(*client, ctx, o->project, o->source));
-      StreamRequest request{"POST", imagesPath(o->project), nlohmann::json{{"source", source}}, ""};
-      std::optional<nlohmann::json> done;
-      Status failed = Status::ok();
-      BERTH_RETURN_IF_ERROR(client->stream(request, [&](const SseEvent& e) {
-        auto data = nlohmann::json::parse(e.data, nullptr, false);
-        if (data.is_discarded()) return true;
-        if (e.event == "progress" && !ctx.json) printProgress(ctx, data);
-        if (e.event == "done") done = data;
-        if (e.event == "error") {
-          failed = apiError(422, data);
-          return false;
-        }
-        return e.event != "done";
-      }));
-      BERTH_RETURN_IF_ERROR(failed);
-      if (!done) return unavailable("the import ended without a result; see `berth image ls`");
-      ctx.print(*done, [&] {
-        ctx.out() << (done->value("cached", false) ? "Already imported (cached, no work): " : "Imported ")
-                  << str((*done)["digest"]) << "\n  root file system " << str((*done)["rootfs_digest"]) << " ("
-                  << mib(done->value("rootfs_size", std::uint64_t{0})) << ")\n";
+      BERTH_ASSIGN_OR_RETURN(auto imported, importImage(ctx, *client, o->project, o->source));
+      ctx.print(imported, [&] {
+        ctx.out() << (imported.value("cached", false) ? "Already imported (cached, no work): " : "Imported ")
+                  << str(imported["digest"]) << "\n  root file system " << str(imported["rootfs_digest"]) << " ("
+                  << mib(imported.value("rootfs_size", std::uint64_t{0})) << ")\n";
       });
       return Status::ok();
     };

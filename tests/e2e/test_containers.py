@@ -119,6 +119,40 @@ class ContainerTest(VmTestBase):
                                                           "image": "sha256:" + "1" * 64})
         self.assertError(r, 400, "invalid_argument", "was not imported into project 'e2e-ctr'")
 
+    def test_deploy_an_image_health_gated(self):
+        """`berth deploy --image ARCHIVE`: imported, run as a container app, answering; deploying
+        it again is a cache hit and makes no new release; a new image rolls out health-gated."""
+        self.assertEqual(self.admin.post("/v1/projects", {"name": "e2e-img"}).status, 201)
+        port = free_port()
+        path = os.path.join(tempfile.mkdtemp(dir=self.home), "web.tar")
+
+        def deploy(page):
+            archive, digest = busybox_image(page, ("/bin/busybox", "httpd", "-f", "-p", "$(PORT)"))
+            with open(path, "wb") as f:
+                f.write(archive)
+            code, out, err = self.berth("deploy", "web", "-p", "e2e-img", "--image", path, "--port", "8080",
+                                        "--host-port", str(port), "--health-http", "/", "--health-interval", "1s")
+            self.assertEqual(code, 0, f"{out}\n{err}")
+            return out, err, digest
+
+        out, err, digest = deploy("<p>image one</p>")
+        self.assertIn("Imported image " + digest, out)
+        self.assertIn("unpack layer 1/1", err)
+        self.assertIn("Release 1 of web created", out)
+        self.assertEqual(fetch(port), "<p>image one</p>")
+        app = self.admin.get("/v1/projects/e2e-img/apps/web").json
+        self.assertEqual((app["spec"]["kind"], app["spec"]["image"]), ("container", digest))
+
+        out, err, _ = deploy("<p>image one</p>")
+        self.assertIn("Image already imported: " + digest, out)
+        self.assertEqual(self.admin.get("/v1/projects/e2e-img/apps/web").json["release"], 1)
+
+        with Poller(port, ("<p>image one</p>", "<p>image two</p>"), interval=0.05) as poller:
+            out, err, digest = deploy("<p>image two</p>")
+        self.assertIn("Release 2 of web created", out)
+        self.assertEqual(poller.failures, [], "requests failed while the new image took over")
+        self.assertEqual(fetch(port), "<p>image two</p>")
+
 
 if __name__ == "__main__":
     h.main()
