@@ -7,6 +7,7 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::uint64_t kFirstStartingIntervalMs = 100;
 constexpr std::uint64_t kMaxStartingIntervalMs = 500;
 
 bool isCount(const json& value) { return value.is_number_integer() && value.get<std::int64_t>() >= 0; }
@@ -75,11 +76,13 @@ Result<HealthCheck> parseHealthCheck(const json& health) {
 
 HealthTracker::HealthTracker(HealthCheck check, std::uint64_t started_ms)
     : check_(std::move(check)), grace_until_ms_(started_ms + check_.grace_ms) {
-  next_probe_ms_ = started_ms + std::min(startingInterval(), check_.grace_ms);
+  next_probe_ms_ = started_ms + nextStartingInterval();
 }
 
-std::uint64_t HealthTracker::startingInterval() const {
-  return std::min(check_.interval_ms, kMaxStartingIntervalMs);
+std::uint64_t HealthTracker::nextStartingInterval() {
+  const std::uint64_t cap = std::min(check_.interval_ms, kMaxStartingIntervalMs);
+  starting_step_ms_ = starting_step_ms_ == 0 ? kFirstStartingIntervalMs : starting_step_ms_ * 2;
+  return std::min(starting_step_ms_, cap);
 }
 
 bool HealthTracker::record(bool ok, const std::string& detail, std::uint64_t now_ms) {
@@ -92,7 +95,7 @@ bool HealthTracker::record(bool ok, const std::string& detail, std::uint64_t now
     detail_ = detail;
     if (now_ms >= grace_until_ms_ && ++failures_ >= check_.retries) state_ = Health::kUnhealthy;
   }
-  next_probe_ms_ = now_ms + (state_ == Health::kStarting ? startingInterval() : check_.interval_ms);
+  next_probe_ms_ = now_ms + (state_ == Health::kStarting ? nextStartingInterval() : check_.interval_ms);
   return state_ != before;
 }
 
@@ -100,7 +103,8 @@ bool HealthTracker::processExited(std::uint64_t now_ms) {
   if (state_ == Health::kStarting) return false;
   state_ = Health::kStarting;
   failures_ = 0;
-  next_probe_ms_ = now_ms + startingInterval();
+  starting_step_ms_ = 0;
+  next_probe_ms_ = now_ms + nextStartingInterval();
   return true;
 }
 

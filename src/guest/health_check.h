@@ -40,8 +40,9 @@ class HealthTracker {
   Health state() const { return state_; }
   // The last failure's reason ("HTTP 500 from /healthz", "connection refused"), or empty.
   const std::string& detail() const { return detail_; }
-  // When the next probe is due. While starting, probes run more often than `interval_ms`
-  // (at most every 500 ms) so that a rollout learns of a healthy instance quickly.
+  // When the next probe is due. While starting, probes run more often than `interval_ms`: 100 ms
+  // after the start, then at doubling intervals up to 500 ms, so that a rollout learns of a
+  // healthy instance quickly.
   std::uint64_t nextProbeMs() const { return next_probe_ms_; }
 
   // A probe's outcome; true when the state changed (the host is told then). The grace period
@@ -53,13 +54,14 @@ class HealthTracker {
   bool processExited(std::uint64_t now_ms);
 
  private:
-  std::uint64_t startingInterval() const;
+  std::uint64_t nextStartingInterval();
 
   HealthCheck check_;
   Health state_ = Health::kStarting;
   std::string detail_;
   std::uint64_t grace_until_ms_ = 0;
   std::uint64_t next_probe_ms_ = 0;
+  std::uint64_t starting_step_ms_ = 0;
   int failures_ = 0;
 };
 

@@ -47,8 +47,14 @@ TEST(HealthCheckTest, RefusesMalformedChecksNamingTheField) {
 TEST(HealthTrackerTest, FailuresInsideTheGracePeriodDoNotCount) {
   HealthTracker tracker(httpCheck(), 1000);
   EXPECT_EQ(tracker.state(), Health::kStarting);
-  EXPECT_EQ(tracker.nextProbeMs(), 1500u);  // probing faster while starting
-  for (std::uint64_t t = 1500; t < 4000; t += 500) {
+  EXPECT_EQ(tracker.nextProbeMs(), 1100u);  // probing soon, and faster than the interval, while starting
+  EXPECT_FALSE(tracker.record(false, "connection refused", 1100));
+  EXPECT_EQ(tracker.nextProbeMs(), 1300u);
+  EXPECT_FALSE(tracker.record(false, "connection refused", 1300));
+  EXPECT_EQ(tracker.nextProbeMs(), 1700u);
+  EXPECT_FALSE(tracker.record(false, "connection refused", 1700));
+  EXPECT_EQ(tracker.nextProbeMs(), 2200u);  // capped at 500 ms
+  for (std::uint64_t t = 2200; t < 4000; t += 500) {
     EXPECT_FALSE(tracker.record(false, "connection refused", t));
     EXPECT_EQ(tracker.state(), Health::kStarting);
   }
@@ -90,7 +96,7 @@ TEST(HealthTrackerTest, AnExitMakesAHealthyInstanceStartingWithoutANewGracePerio
   tracker.record(true, "", 500);
   EXPECT_TRUE(tracker.processExited(10'000));
   EXPECT_EQ(tracker.state(), Health::kStarting);
-  EXPECT_EQ(tracker.nextProbeMs(), 10'500u);
+  EXPECT_EQ(tracker.nextProbeMs(), 10'100u);
   EXPECT_FALSE(tracker.processExited(10'100));  // already starting
   EXPECT_FALSE(tracker.record(false, "Connection refused", 10'500));
   EXPECT_TRUE(tracker.record(false, "Connection refused", 11'000));  // grace is long over
