@@ -4,78 +4,22 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <sys/statvfs.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "guest/argv_expand.h"
-#include "guest/health_probe.h"
 #include "guest/image_store.h"
+#include "guest/init_util.h"
 #include "os/file_util.h"
 
 namespace berth::guest {
+
+using namespace init_util;
+
 namespace {
-
-using nlohmann::json;
-
-constexpr std::uint64_t kDefaultGraceMs = 10'000;
-constexpr int kMaxBackoffMs = 30'000;
-constexpr const char* kStoreDir = "/var/lib/berth";
-
-std::uint64_t monotonicMs() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-std::uint64_t wallMs() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
-std::vector<std::string> envList(const json& body) {
-  std::vector<std::string> env;
-  if (auto it = body.find("env"); it != body.end()) {
-    for (const auto& item : it->items()) env.push_back(item.key() + "=" + item.value().get<std::string>());
-  }
-  return env;
-}
-
-std::string readAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-std::uint64_t meminfoKib(const std::string& meminfo, const std::string& key) {
-  std::size_t pos = meminfo.find(key + ":");
-  if (pos == std::string::npos) return 0;
-  return std::strtoull(meminfo.c_str() + pos + key.size() + 1, nullptr, 10);
-}
-
-// utime+stime of a process in clock ticks, and its resident set in KiB.
-std::pair<std::uint64_t, std::uint64_t> processUsage(pid_t pid) {
-  const std::string stat = readAll("/proc/" + std::to_string(pid) + "/stat");
-  const std::size_t paren = stat.rfind(')');
-  std::uint64_t ticks = 0;
-  if (paren != std::string::npos) {
-    std::istringstream fields(stat.substr(paren + 2));
-    std::string field;
-    for (int i = 3; i <= 15 && fields >> field; ++i) {
-      if (i == 14 || i == 15) ticks += std::strtoull(field.c_str(), nullptr, 10);
-    }
-  }
-  const std::string status = readAll("/proc/" + std::to_string(pid) + "/status");
-  return {ticks, meminfoKib(status, "VmRSS")};
-}
 
 // run_app's files (config, certificates): absolute paths, parents created, written whole.
 Status writeFiles(const json& files) {
@@ -444,68 +388,6 @@ void Init::onAppStatus(const Message& message) {
   channel_.send(makeReply(message.id, {{"apps", apps}}));
 }
 
-void Init::onExec(const Message& message) {
-  const json& body = message.body;
-  ProcessSpec spec;
-  spec.argv = body["argv"].get<std::vector<std::string>>();
-  spec.env = envList(body);
-  spec.with_stdin = true;
-  spec.cwd = body.value("cwd", std::string("/"));
-  App* app = nullptr;
-  if (auto instance = body.find("instance"); instance != body.end()) {
-    auto it = apps_.find(instance->get<std::string>());
-    if (it == apps_.end()) return channel_.send(makeErrorReply(message.id, "no instance " + instance->get<std::string>()));
-    app = &it->second;
-  } else if (body.contains("app")) {
-    app = newestInstance(body["app"].get<std::string>());
-  }
-  if (app) {
-    if (!body.contains("cwd")) spec.cwd = app->spec.cwd;
-    if (app->spec.container) {
-      if (app->pid <= 0) return channel_.send(makeErrorReply(message.id, "the app is not running"));
-      spec.join_pid = app->pid;
-    }
-    // The app's environment, with the request's variables added or overriding.
-    std::vector<std::string> env = app->spec.env;
-    for (const std::string& extra : spec.env) {
-      const std::string name = extra.substr(0, extra.find('=') + 1);
-      std::erase_if(env, [&](const std::string& e) { return e.rfind(name, 0) == 0; });
-      env.push_back(extra);
-    }
-    spec.env = std::move(env);
-  }
-  auto process = spawnProcess(spec);
-  if (!process.isOk()) return channel_.send(makeErrorReply(message.id, process.status().message()));
-  if (auto it = body.find("stdin"); it != body.end()) {
-    const auto& bytes = it->get_binary();
-    // Small inputs only (a frame is at most 1 MiB); a pipe holds 64 KiB, so write from here
-    // would block on more: the rest is dropped and documented as a limit of this first cut.
-    (void)!::write(process->stdin_fd.get(), bytes.data(), std::min<std::size_t>(bytes.size(), 65536));
-  }
-  process->stdin_fd.reset();
-  Exec& exec = execs_[process->pid];
-  exec.request_id = message.id;
-  exec.pid = process->pid;
-  exec.out = std::move(process->stdout_fd);
-  exec.err = std::move(process->stderr_fd);
-  if (auto timeout = body.value("timeout_ms", std::uint64_t{0}); timeout > 0) {
-    exec.deadline_ms = monotonicMs() + timeout;
-  }
-}
-
-void Init::onCancelExec(const Message& message) {
-  const std::uint64_t request_id = message.body["exec"].get<std::uint64_t>();
-  bool found = false;
-  for (auto& [pid, exec] : execs_) {
-    if (exec.request_id != request_id || exec.exited) continue;
-    // Its own session (setsid at spawn): the whole process group goes. The exec's reply follows
-    // as usual once it is reaped, with signal 9.
-    ::kill(-pid, SIGKILL);
-    found = true;
-  }
-  channel_.send(makeReply(message.id, {{"found", found}}));
-}
-
 void Init::onLogs(const Message& message) {
   const std::string name = message.body["app"].get<std::string>();
   auto it = apps_.find(message.body.value("instance", name));
@@ -519,32 +401,6 @@ void Init::onLogs(const Message& message) {
     channel_.send(log);
   }
   channel_.send(makeReply(message.id, {{"next", app->ring.nextSeq()}}));
-}
-
-void Init::onMetrics(const Message& message) {
-  const std::string meminfo = readAll("/proc/meminfo");
-  std::istringstream stat(readAll("/proc/stat"));
-  std::string cpu;
-  std::uint64_t user = 0, nice = 0, system = 0, idle = 0;
-  stat >> cpu >> user >> nice >> system >> idle;
-  json result = {{"cpu_ticks_busy", user + nice + system}, {"cpu_ticks_idle", idle},
-                 {"ticks_per_second", ::sysconf(_SC_CLK_TCK)},
-                 {"memory_total_kib", meminfoKib(meminfo, "MemTotal")},
-                 {"memory_available_kib", meminfoKib(meminfo, "MemAvailable")}};
-  struct statvfs disk{};
-  if (::statvfs(kStoreDir, &disk) == 0) {
-    result["disk_total_kib"] = disk.f_blocks * disk.f_frsize / 1024;
-    result["disk_free_kib"] = disk.f_bavail * disk.f_frsize / 1024;
-  }
-  auto [init_ticks, init_rss] = processUsage(::getpid());
-  result["init_rss_kib"] = init_rss;
-  result["apps"] = json::array();
-  for (const auto& [name, app] : apps_) {
-    if (app.pid <= 0) continue;
-    auto [ticks, rss] = processUsage(app.pid);
-    result["apps"].push_back({{"app", name}, {"cpu_ticks", ticks}, {"rss_kib", rss}});
-  }
-  channel_.send(makeReply(message.id, result));
 }
 
 void Init::onChildOutput(App& app, bool stderr_stream) {
@@ -561,83 +417,6 @@ void Init::onChildOutput(App& app, bool stderr_stream) {
                          {"stream", stderr_stream ? "stderr" : "stdout"}, {"seq", chunk.seq}, {"ts_ms", chunk.ts_ms}}};
   log.body["data"] = json::binary(std::vector<std::uint8_t>(chunk.data.begin(), chunk.data.end()));
   channel_.send(log);
-}
-
-void Init::onExecOutput(Exec& exec, bool stderr_stream) {
-  os::UniqueFd& fd = stderr_stream ? exec.err : exec.out;
-  char buffer[16 * 1024];
-  ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-    fd.reset();
-    return;
-  }
-  if (n < 0) return;
-  Message output{"exec_output", 0, {{"exec", exec.request_id}, {"stream", stderr_stream ? "stderr" : "stdout"}}};
-  output.body["data"] = json::binary(std::vector<std::uint8_t>(buffer, buffer + n));
-  channel_.send(output);
-}
-
-void Init::finishExecIfDone(pid_t pid) {
-  auto it = execs_.find(pid);
-  if (it == execs_.end()) return;
-  Exec& exec = it->second;
-  if (!exec.exited || exec.out || exec.err) return;
-  channel_.send(makeReply(exec.request_id, {{"exit_code", exec.code}, {"signal", exec.signal},
-                                            {"timed_out", exec.timed_out}}));
-  execs_.erase(it);
-}
-
-// Network probes run in a forked child, so that a slow app never stalls this loop; the child
-// writes its reason for a failure to a pipe read when it is reaped.
-void Init::startProbe(App& app, std::uint64_t now) {
-  const HealthCheck& check = app.health->check();
-  app.probe = Probe{};
-  app.probe.deadline_ms = now + check.timeout_ms;
-  if (check.type == "exec") {
-    if (app.pid <= 0) return finishProbe(app, false, "the app is not running");
-    ProcessSpec spec;
-    spec.argv = check.argv;
-    spec.env = app.spec.env;
-    spec.cwd = app.spec.cwd;
-    if (app.spec.container) spec.join_pid = app.pid;
-    auto process = spawnProcess(spec);
-    if (!process.isOk()) return finishProbe(app, false, "cannot run the check: " + process.status().message());
-    app.probe.pid = process->pid;
-    app.probe.own_session = true;
-    app.probe.out = std::move(process->stdout_fd);
-    app.probe.err = std::move(process->stderr_fd);
-    return;
-  }
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return finishProbe(app, false, "pipe: " + std::string(std::strerror(errno)));
-  os::UniqueFd read_end(fds[0]), write_end(fds[1]);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    Status result = check.type == "http" ? probeHttp(check.port, check.path, check.timeout_ms)
-                                         : probeTcp(check.port, check.timeout_ms);
-    if (!result.isOk()) (void)!::write(write_end.get(), result.message().data(), result.message().size());
-    ::_exit(result.isOk() ? 0 : 1);
-  }
-  if (pid < 0) return finishProbe(app, false, "fork: " + std::string(std::strerror(errno)));
-  app.probe.pid = pid;
-  app.probe.err = std::move(read_end);
-  // Probes before the first answer would fail anyway: the deadline includes the child's own.
-  app.probe.deadline_ms += 1000;
-}
-
-void Init::finishProbe(App& app, bool ok, std::string detail) {
-  app.probe = Probe{};
-  const Health before = app.health->state();
-  if (app.health->record(ok, detail, monotonicMs())) sendHealth(app, before);
-}
-
-void Init::sendHealth(const App& app, Health before) {
-  std::fprintf(stderr, "berth-init: app %s is %s%s%s\n", app.instance.c_str(), healthName(app.health->state()),
-               app.health->detail().empty() ? "" : ": ", app.health->detail().c_str());
-  Message changed{"app_health", 0, {{"app", app.name}, {"instance", app.instance},
-                                    {"health", healthName(app.health->state())}, {"from", healthName(before)}}};
-  if (!app.health->detail().empty()) changed.body["detail"] = app.health->detail();
-  channel_.send(changed);
 }
 
 void Init::reapChildren() {
