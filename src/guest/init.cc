@@ -404,15 +404,9 @@ void Init::onLogs(const Message& message) {
 }
 
 void Init::onChildOutput(App& app, bool stderr_stream) {
-  os::UniqueFd& fd = stderr_stream ? app.err : app.out;
-  char buffer[16 * 1024];
-  ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-    fd.reset();
-    return;
-  }
-  if (n < 0) return;
-  const LogChunk& chunk = app.ring.append(wallMs(), stderr_stream, std::string(buffer, static_cast<std::size_t>(n)));
+  std::optional<std::string> data = readChunk(stderr_stream ? app.err : app.out);
+  if (!data) return;
+  const LogChunk& chunk = app.ring.append(wallMs(), stderr_stream, std::move(*data));
   Message log{"log", 0, {{"app", app.name}, {"instance", app.instance},
                          {"stream", stderr_stream ? "stderr" : "stdout"}, {"seq", chunk.seq}, {"ts_ms", chunk.ts_ms}}};
   log.body["data"] = json::binary(std::vector<std::uint8_t>(chunk.data.begin(), chunk.data.end()));

@@ -74,16 +74,10 @@ void Init::onCancelExec(const Message& message) {
 }
 
 void Init::onExecOutput(Exec& exec, bool stderr_stream) {
-  os::UniqueFd& fd = stderr_stream ? exec.err : exec.out;
-  char buffer[16 * 1024];
-  ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-    fd.reset();
-    return;
-  }
-  if (n < 0) return;
+  const std::optional<std::string> data = readChunk(stderr_stream ? exec.err : exec.out);
+  if (!data) return;
   Message output{"exec_output", 0, {{"exec", exec.request_id}, {"stream", stderr_stream ? "stderr" : "stdout"}}};
-  output.body["data"] = json::binary(std::vector<std::uint8_t>(buffer, buffer + n));
+  output.body["data"] = json::binary(std::vector<std::uint8_t>(data->begin(), data->end()));
   channel_.send(output);
 }
 

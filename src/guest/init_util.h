@@ -7,7 +7,14 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+
 #include <nlohmann/json.hpp>
+
+#include "os/unique_fd.h"
 
 namespace berth::guest::init_util {
 
@@ -33,6 +40,16 @@ inline std::vector<std::string> envList(const json& body) {
     for (const auto& item : it->items()) env.push_back(item.key() + "=" + item.value().get<std::string>());
   }
   return env;
+}
+
+// One read (up to 16 KiB) from a child's output pipe: the bytes, or nothing when there are none
+// yet; at EOF or on an error the pipe is closed (and nothing returned).
+inline std::optional<std::string> readChunk(os::UniqueFd& fd) {
+  char buffer[16 * 1024];
+  const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) fd.reset();
+  if (n <= 0) return std::nullopt;
+  return std::string(buffer, static_cast<std::size_t>(n));
 }
 
 }  // namespace berth::guest::init_util
