@@ -82,6 +82,19 @@ Status reportFailure(Context& ctx, ApiClient& api, const DeployOptions& o, const
                             detail.substr(0, newline) + " (" + outcome + ")");
 }
 
+// The first TCP port the image exposes (its config's ExposedPorts), or 0.
+Result<int> exposedPort(ApiClient& api, const std::string& project, const std::string& digest) {
+  BERTH_ASSIGN_OR_RETURN(json images, listAll(api, "/v1/projects/" + urlEncode(project) + "/images"));
+  for (const json& image : images["items"]) {
+    if (image.value("digest", "") != digest) continue;
+    for (const json& port : image["config"].value("exposed_ports", json::array())) {
+      const std::string text = port.get<std::string>();
+      if (text.size() > 4 && text.compare(text.size() - 4, 4, "/tcp") == 0) return std::atoi(text.c_str());
+    }
+  }
+  return 0;
+}
+
 Status waitUntilAnswering(Context& ctx, ApiClient& api, const DeployOptions& o, const std::string& vm, int64_t release) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout);
   const std::string vm_path = "/v1/projects/" + urlEncode(o.project) + "/vms/" + urlEncode(vm);
@@ -168,7 +181,6 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
         return invalidArgument("give the app's command with --cmd or after '--'");
       }
       if (!opts.cmd.empty() && !ctx.trailing_args.empty()) return invalidArgument("give the command either with --cmd or after '--', not both");
-      if (opts.host_port == 0) opts.host_port = opts.port;
       BERTH_ASSIGN_OR_RETURN(auto api, ctx.client());
       json spec;
       if (!opts.image.empty()) {
@@ -180,6 +192,10 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
                     << std::endl;
         }
         spec = {{"kind", "container"}, {"image", digest}};
+        if (opts.port == 0) {
+          BERTH_ASSIGN_OR_RETURN(opts.port, exposedPort(*api, opts.project, digest));
+          if (opts.port > 0) ctx.out() << "Port " << opts.port << " (the image's EXPOSE)" << std::endl;
+        }
       } else {
         BERTH_ASSIGN_OR_RETURN(std::string bundle, packDirectory(opts.dir));
         ctx.out() << "Packed " << opts.dir << " (" << humanBytes(bundle.size()) << ")" << std::endl;
@@ -196,6 +212,7 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
       if (!opts.env.empty()) {
         BERTH_ASSIGN_OR_RETURN(spec["env"], parseEnvFlags(opts.env));
       }
+      if (opts.host_port == 0) opts.host_port = opts.port;
       spec["ports"] = json::array();
       if (opts.port > 0) spec["ports"].push_back({{"port", opts.port}, {"host_port", opts.host_port}});
       BERTH_ASSIGN_OR_RETURN(auto health, healthBody(opts.health));

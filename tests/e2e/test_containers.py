@@ -126,29 +126,30 @@ class ContainerTest(VmTestBase):
         port = free_port()
         path = os.path.join(tempfile.mkdtemp(dir=self.home), "web.tar")
 
-        def deploy(page):
+        def deploy(page, *port_flags):
             archive, digest = busybox_image(page, ("/bin/busybox", "httpd", "-f", "-p", "$(PORT)"))
             with open(path, "wb") as f:
                 f.write(archive)
-            code, out, err = self.berth("deploy", "web", "-p", "e2e-img", "--image", path, "--port", "8080",
+            code, out, err = self.berth("deploy", "web", "-p", "e2e-img", "--image", path, *port_flags,
                                         "--host-port", str(port), "--health-http", "/", "--health-interval", "1s")
             self.assertEqual(code, 0, f"{out}\n{err}")
             return out, err, digest
 
-        out, err, digest = deploy("<p>image one</p>")
+        out, err, digest = deploy("<p>image one</p>")  # no --port: the image's EXPOSE 8080/tcp
         self.assertIn("Imported image " + digest, out)
+        self.assertIn("Port 8080 (the image's EXPOSE)", out)
         self.assertIn("unpack layer 1/1", err)
         self.assertIn("Release 1 of web created", out)
         self.assertEqual(fetch(port), "<p>image one</p>")
         app = self.admin.get("/v1/projects/e2e-img/apps/web").json
         self.assertEqual((app["spec"]["kind"], app["spec"]["image"]), ("container", digest))
 
-        out, err, _ = deploy("<p>image one</p>")
+        out, err, _ = deploy("<p>image one</p>", "--port", "8080")
         self.assertIn("Image already imported: " + digest, out)
         self.assertEqual(self.admin.get("/v1/projects/e2e-img/apps/web").json["release"], 1)
 
         with Poller(port, ("<p>image one</p>", "<p>image two</p>"), interval=0.05) as poller:
-            out, err, digest = deploy("<p>image two</p>")
+            out, err, digest = deploy("<p>image two</p>", "--port", "8080")
         self.assertIn("Release 2 of web created", out)
         self.assertEqual(poller.failures, [], "requests failed while the new image took over")
         self.assertEqual(fetch(port), "<p>image two</p>")
