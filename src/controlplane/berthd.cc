@@ -5,8 +5,11 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <sys/wait.h>
+
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <thread>
 
 #include "common/crypto.h"
@@ -36,7 +39,29 @@ Result<os::UniqueFd> lockDataDir(const std::string& dir) {
 
 // The operator's key file, or <data>/master.key made on first start (under the data-dir lock,
 // so two starts cannot each make one). A key others may read is refused.
+// The key an operator's command prints (exit 0, at most 4 KiB of output). Its stderr goes to
+// berthd's; the key itself is never logged.
+Result<SecretBox> masterKeyFromCommand(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "re"), ::pclose);
+  if (!pipe) return internalError("cannot run the master key command: " + os::errnoMessage(errno));
+  std::string text;
+  char buffer[512];
+  std::size_t n;
+  while (text.size() <= 4096 && (n = std::fread(buffer, 1, sizeof buffer, pipe.get())) > 0) text.append(buffer, n);
+  const int status = ::pclose(pipe.release());
+  if (status != 0) {
+    return failedPrecondition("the master key command failed (" +
+                              (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
+                                                 : std::string("killed")) +
+                              "): " + command);
+  }
+  auto box = SecretBox::fromHex(text);
+  if (!box.isOk()) return box.status().withContext("the output of the master key command");
+  return box;
+}
+
 Result<SecretBox> loadMasterKey(const BerthdOptions& options) {
+  if (!options.master_key_command.empty()) return masterKeyFromCommand(options.master_key_command);
   const bool given = !options.master_key_file.empty();
   const std::string path = given ? options.master_key_file : options.data_dir + "/master.key";
   if (!given && !os::pathExists(path)) {

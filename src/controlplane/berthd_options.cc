@@ -28,6 +28,12 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code) 
                  "File with the key that seals secrets (64 hex characters, mode 0600; default: <data>/master.key, "
                  "created on first start)")
       ->envname("BERTH_MASTER_KEY_FILE");
+  auto* key_command =
+      app.add_option("--master-key-command", o.master_key_command,
+                     "Command (run by /bin/sh) that prints the key that seals secrets, 64 hex characters: a KMS or "
+                     "vault client; instead of a key file")
+          ->envname("BERTH_MASTER_KEY_COMMAND");
+  key_command->excludes(app.get_option("--master-key-file"));
   app.add_option("--listen", o.listen, "HOST:PORT to serve the API on (port 0 picks one; see <data>/berthd.addr)")
       ->envname("BERTH_LISTEN")
       ->capture_default_str();

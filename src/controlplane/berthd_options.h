@@ -25,6 +25,7 @@ struct BerthdOptions {
   // The key secrets are sealed under: a file of 64 hex characters, mode 0600. Empty: <data>/master.key,
   // created on first start.
   std::string master_key_file;
+  std::string master_key_command;  // run by /bin/sh; prints the key (a KMS or vault client, say)
 };
 
 // Parses argv. On --help or a usage error returns a Status whose message is the text to print;

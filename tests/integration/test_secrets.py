@@ -5,6 +5,7 @@ a value leaves berthd. The e2e tier checks that a real app in a real VM sees it.
 """
 import json
 import os
+import unittest
 
 import berth_harness as h
 
@@ -123,6 +124,31 @@ class SecretsTest(h.BerthdTestCase):
         r = d.post("/v1/projects/a/apps", {"name": "bad", "command": ["x"], "secrets": [3]})
         self.assertError(r, 400, "invalid_argument", "secrets[0]")
         self.assertEqual(self.last_seq(), before, "a refused request wrote an event")
+
+
+class MasterKeyCommandTest(unittest.TestCase):
+    """--master-key-command: the key comes from an operator's command (a KMS client), never a file."""
+
+    def run_berthd(self, *args):
+        b = h.Berthd(list(h.NO_LIMITS) + list(args))
+        self.addCleanup(b.close)
+        return b
+
+    def test_the_key_comes_from_the_command_and_its_failures_stop_berthd(self):
+        key = "ab" * 32
+        b = self.run_berthd("--master-key-command", f"printf '{key}\\n'").start()
+        admin = b.admin()
+        self.assertEqual(admin.post("/v1/projects", {"name": "k"}).status, 201)
+        self.assertEqual(admin.post("/v1/projects/k/secrets", {"name": "S", "value": "v"}).status, 201)
+        self.assertFalse(os.path.exists(os.path.join(b.data_dir, "master.key")))
+        self.assertNotIn(key, b.read_log())
+        b.stop()
+        for command, message in (("echo nope >&2; exit 3", "the master key command failed (exit 3)"),
+                                 ("printf xyz", "the output of the master key command")):
+            bad = self.run_berthd("--master-key-command", command)
+            with self.assertRaises(RuntimeError) as failed:
+                bad.start()
+            self.assertIn(message, str(failed.exception))
 
 
 if __name__ == "__main__":
