@@ -139,7 +139,7 @@ Status waitUntilAnswering(Context& ctx, ApiClient& api, const DeployOptions& o, 
         return Status::ok();
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return unavailable("app " + o.name + " did not answer on " + url + " within " + std::to_string(o.timeout) +
                      "s (VM " + last_vm + ", app " + last_app + "); see `berth vm show " + vm + "` and `berth app show " +
