@@ -174,6 +174,21 @@ TEST_F(ImageImportTest, ImportsALayoutIntoAnExt4ThatASecondImportFindsCached_Roo
   EXPECT_THAT(cacheListing(), ElementsAre(hex)) << "no staging left behind";
 }
 
+TEST_F(ImageImportTest, ALayerThatDoesNotDecompressToItsDiffIdFails) {
+  const std::string wrong = "sha256:" + std::string(64, 'a');
+  writeOciLayout(layout_, layers(), config(), {wrong, wrong});
+  auto imported = importImage(*paths_, layout_, {}, nullptr);
+  ASSERT_FALSE(imported.isOk());
+  EXPECT_EQ(imported.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(imported.status().message(), HasSubstr("layer 1/2 decompresses to sha256:"));
+  EXPECT_THAT(imported.status().message(), HasSubstr("not to the diff_id " + wrong));
+  EXPECT_THAT(cacheListing(), ::testing::IsEmpty());
+
+  writeOciLayout(layout_ + "2", layers(), config(), {wrong});
+  EXPECT_THAT(importImage(*paths_, layout_ + "2", {}, nullptr).status().message(),
+              HasSubstr("lists 1 diff_ids for 2 layers"));
+}
+
 TEST_F(ImageImportTest, ACorruptLayerBlobFailsNamingItAndLeavesTheCacheUntouched) {
   const Descriptor manifest = writeOciLayout(layout_, layers(), config());
   auto image = readOciLayout(layout_);

@@ -86,7 +86,7 @@ nlohmann::json toJson(const Descriptor& d) {
 }  // namespace
 
 Descriptor writeOciLayout(const std::string& dir, const std::vector<Layer>& layers,
-                          const nlohmann::json& config) {
+                          const nlohmann::json& config, const std::vector<std::string>& diff_ids) {
   nlohmann::json config_doc = {
       {"architecture", "amd64"},
       {"os", "linux"},
@@ -102,6 +102,7 @@ Descriptor writeOciLayout(const std::string& dir, const std::vector<Layer>& laye
     manifest["layers"].push_back(
         toJson(addBlob(dir, "application/vnd.oci.image.layer.v1.tar+gzip", blob)));
   }
+  if (!diff_ids.empty()) config_doc["rootfs"]["diff_ids"] = diff_ids;
   manifest["config"] =
       toJson(addBlob(dir, "application/vnd.oci.image.config.v1+json", config_doc.dump()));
   const Descriptor m = addBlob(dir, "application/vnd.oci.image.manifest.v1+json", manifest.dump());

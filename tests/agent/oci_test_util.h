@@ -43,9 +43,10 @@ void writeFile(const std::string& path, const std::string& data);
 using Layer = std::vector<TarEntry>;
 
 // An OCI image layout at `dir` with `layers` (base first) as gzip tars, whose diff_ids the config
-// lists, and `config` as the config's "config" object; returns the manifest's descriptor.
+// lists (or `diff_ids`, when given), and `config` as the config's "config" object; returns the
+// manifest's descriptor.
 Descriptor writeOciLayout(const std::string& dir, const std::vector<Layer>& layers,
-                          const nlohmann::json& config);
+                          const nlohmann::json& config, const std::vector<std::string>& diff_ids = {});
 
 // Adds a blob to the layout at `dir` and describes it.
 Descriptor addBlob(const std::string& dir, const std::string& media_type, const std::string& bytes);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <future>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include "agent/image/ext4_build.h"
 #include "agent/image/image_source.h"
 #include "agent/image/image_user.h"
+#include "agent/image/layer_digest.h"
 #include "os/file_util.h"
 #include "os/temp_dir.h"
 #include "os/unique_fd.h"
@@ -59,6 +61,14 @@ ImageRecord recordFromJson(const json& j) {
 Result<std::uint64_t> unpackLayers(const OciImage& image, const std::string& root,
                                    const UnpackLimits& limits, const ImportProgressFn& report) {
   BERTH_ASSIGN_OR_RETURN(LayerUnpacker unpacker, LayerUnpacker::create(root, limits));
+  // Each layer's uncompressed digest, computed on another core while the layers unpack.
+  auto diff_ids = std::async(std::launch::async, [&image] {
+    std::vector<Result<std::string>> digests;
+    for (std::size_t i = 0; i < image.diff_ids.size(); ++i) {
+      digests.push_back(uncompressedDigest(image.blobPath(image.layers[i])));
+    }
+    return digests;
+  });
   ImportProgress progress{Phase::kUnpack, 0, image.layers.size(), 0, 0};
   for (const auto& layer : image.layers) progress.total_bytes += layer.size;
   for (const auto& layer : image.layers) {
@@ -73,6 +83,16 @@ Result<std::uint64_t> unpackLayers(const OciImage& image, const std::string& roo
     if (Status verified = blob->finish(); !verified.isOk()) return verified.withContext(what);
     if (!applied.isOk()) return applied.withContext(what);
     progress.bytes += layer.size;
+  }
+  std::vector<Result<std::string>> digests = diff_ids.get();
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    const Result<std::string>& digest = digests[i];
+    const std::string what = "layer " + std::to_string(i + 1) + "/" + std::to_string(image.layers.size());
+    if (!digest.isOk()) return digest.status().withContext(what);
+    if (*digest != image.diff_ids[i]) {
+      return invalidArgument(what + " decompresses to " + *digest + ", not to the diff_id " + image.diff_ids[i] +
+                             " its config names");
+    }
   }
   return unpacker.bytes();
 }

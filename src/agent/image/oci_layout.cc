@@ -140,6 +140,24 @@ Result<ImageConfig> parseConfig(const std::string& text, const std::string& what
   });
 }
 
+Result<std::vector<std::string>> parseDiffIds(const std::string& text, std::size_t layers, const std::string& digest) {
+  const json doc = json::parse(text, nullptr, false);
+  std::vector<std::string> ids;
+  if (!doc.is_object() || !doc.contains("rootfs") || !doc["rootfs"].is_object()) return ids;
+  const json list = doc["rootfs"].value("diff_ids", json::array());
+  for (const json& id : list) {
+    if (!id.is_string() || !isSha256Digest(id.get<std::string>())) {
+      return invalidArgument("config " + digest + " lists a malformed diff_id");
+    }
+    ids.push_back(id.get<std::string>());
+  }
+  if (ids.size() != layers) {
+    return invalidArgument("config " + digest + " lists " + std::to_string(ids.size()) + " diff_ids for " +
+                           std::to_string(layers) + " layers");
+  }
+  return ids;
+}
+
 Result<std::string> readBlob(const OciImage& image, const Descriptor& blob) {
   return readSmallBlob(image.blobPath(blob), blob, kMaxJsonBlob);
 }
@@ -176,6 +194,7 @@ Result<OciImage> readOciLayout(const std::string& dir) {
   image.layers = std::move(content.layers);
   BERTH_ASSIGN_OR_RETURN(std::string config, readBlob(image, image.config_blob));
   BERTH_ASSIGN_OR_RETURN(image.config, parseConfig(config, "config " + image.config_blob.digest));
+  BERTH_ASSIGN_OR_RETURN(image.diff_ids, parseDiffIds(config, image.layers.size(), image.config_blob.digest));
   return image;
 }
 

@@ -31,6 +31,8 @@ struct OciImage {
   Descriptor config_blob;
   ImageConfig config;
   std::vector<Descriptor> layers;  // base layer first
+  // The config's rootfs.diff_ids: each layer's uncompressed digest (empty if the config has none).
+  std::vector<std::string> diff_ids;
 
   // Where a blob of this layout lives; only for the descriptors above, whose digests are valid.
   std::string blobPath(const Descriptor& blob) const;
