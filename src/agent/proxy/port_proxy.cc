@@ -33,7 +33,8 @@ tcp::endpoint loopback(int port) {
   return tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(port));
 }
 
-// Connections established to each backend: what a backend being drained still holds.
+// Connections to each backend, from the moment one is headed for it (chosen, connecting) until
+// it closes: what a backend being drained still holds.
 class BackendCounts {
  public:
   void add(int port) {
@@ -60,6 +61,7 @@ class BackendCounts {
 // shared_ptr); all of them run on the proxy's one thread, so it needs no lock.
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  // `order[0]`, if any, was counted when the order was chosen (Impl::nextOrder).
   Session(tcp::socket client, std::vector<int> order, int listen_port, std::atomic<std::size_t>& active,
           BackendCounts& counts)
       : client_(std::move(client)),
@@ -68,12 +70,13 @@ class Session : public std::enable_shared_from_this<Session> {
         order_(std::move(order)),
         listen_port_(listen_port),
         active_(active),
-        counts_(counts) {
+        counts_(counts),
+        counted_(order_.empty() ? 0 : order_[0]) {
     ++active_;
   }
   ~Session() {
     --active_;
-    if (connected_ > 0) counts_.remove(connected_);
+    if (!order_.empty()) counts_.remove(counted_);
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -99,7 +102,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const int listen_port_;
   std::atomic<std::size_t>& active_;
   BackendCounts& counts_;
-  int connected_ = 0;  // the backend this connection reached
+  int counted_;  // the backend this connection is counted against: the one it tries or reached
   Buffer to_upstream_;
   Buffer to_client_;
 };
@@ -110,6 +113,11 @@ void Session::connectNext() {
     return closeBoth();
   }
   const int port = order_[tried_++];
+  if (port != counted_) {
+    counts_.remove(counted_);
+    counts_.add(port);
+    counted_ = port;
+  }
   if (!validPort(port)) return connectNext();
   error_code ignored;
   upstream_.close(ignored);  // a failed connect leaves the socket unusable; async_connect reopens it
@@ -132,8 +140,6 @@ void Session::onConnected(const error_code& ec, int port) {
   }
   error_code ignored;
   upstream_.set_option(tcp::no_delay(true), ignored);
-  connected_ = port;
-  counts_.add(port);
   pump(client_, upstream_, to_upstream_);
   pump(upstream_, client_, to_client_);
 }
@@ -186,12 +192,15 @@ struct PortProxy::Impl {
   }
 
   // The backends in the order this connection tries them: round-robin start, then the rest.
+  // The first is counted here, under the lock that setBackends takes: once setBackends returns,
+  // every connection headed for an old backend shows in connectionsTo().
   std::vector<int> nextOrder() {
     std::lock_guard lock(mu);
     std::vector<int> order;
     order.reserve(backends.size());
     for (std::size_t i = 0; i < backends.size(); ++i) order.push_back(backends[(next + i) % backends.size()]);
     ++next;
+    if (!order.empty()) counts.add(order[0]);
     return order;
   }
 
