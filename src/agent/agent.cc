@@ -228,11 +228,7 @@ void Agent::reconcileVm(const json& vm) {
     const bool expected = state.state == "stopping" || state.state == "stopped";
     state.channel.reset();
     state.pid = -1;
-    state.serving.clear();
-    state.app_reports.clear();
-    state.forwards.clear();
-    state.rollouts.clear();
-    state.draining.clear();
+    state.forgetApps();
     state.boot_id.clear();
     if (!expected) {
       ++state.failures;
@@ -320,11 +316,7 @@ Status Agent::bootVm(VmState& state, const json& vm) {
   BERTH_ASSIGN_OR_RETURN(pid_t pid, runtime_->start(launch, paths));
   state.pid = pid;
   state.up_since = Clock::now();
-  state.serving.clear();
-  state.app_reports.clear();
-  state.forwards.clear();
-  state.rollouts.clear();
-  state.draining.clear();
+  state.forgetApps();
   state.channel_error.clear();
   saveDeployed(state);
   spdlog::info("agent: booted VM {}/{} (QEMU pid {})", state.project, state.name, pid);
@@ -351,18 +343,20 @@ Status Agent::connectChannel(VmState& state) {
   publishChannels();
   // What runs in the guest is the truth: an app the guest does not know must be deployed again,
   // and an instance the agent does not know (a rollout cut short by an agent restart) goes.
-  std::set<std::string> running;
+  std::map<std::string, std::string> running;  // instance -> its app
   const json guest_apps = hello->value("apps", json::array());
-  for (const json& app : guest_apps) running.insert(app.value("instance", app.value("app", std::string())));
+  for (const json& app : guest_apps) {
+    const std::string name = app.value("app", std::string());
+    running[app.value("instance", name)] = name;
+  }
   for (auto it = state.serving.begin(); it != state.serving.end();) {
     it = running.count(it->second.id) ? std::next(it) : state.serving.erase(it);
   }
-  for (const std::string& instance : running) {
+  for (const auto& [instance, app] : running) {
     const bool known = std::any_of(state.serving.begin(), state.serving.end(),
                                    [&](const auto& s) { return s.second.id == instance; });
     if (!known && !instance.empty()) {
-      (void)state.channel->call("stop_app", {{"app", instance.substr(0, instance.rfind('-'))}, {"instance", instance}},
-                                kGuestTimeout);
+      (void)state.channel->call("stop_app", {{"app", app}, {"instance", instance}}, kGuestTimeout);
     }
   }
   return Status::ok();
@@ -383,11 +377,7 @@ void Agent::stopVm(VmState& state) {
   }
   state.channel.reset();
   state.pid = -1;
-  state.serving.clear();
-  state.app_reports.clear();
-  state.forwards.clear();
-  state.rollouts.clear();
-  state.draining.clear();
+  state.forgetApps();
   state.state = "stopped";
 }
 

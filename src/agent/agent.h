@@ -97,6 +97,14 @@ class Agent {
     };
     std::map<std::string, AppReport> app_reports;  // what report() tells berthd
     std::map<int, int> forwards;                   // guest port -> the node's 127.0.0.1 port (hostfwd)
+    // Its guest is gone (powered off, died, booted anew): nothing runs in it any more.
+    void forgetApps() {
+      serving.clear();
+      app_reports.clear();
+      forwards.clear();
+      rollouts.clear();
+      draining.clear();
+    }
     int failures = 0;
     std::chrono::steady_clock::time_point next_boot{};
     std::chrono::steady_clock::time_point up_since{};  // booted or adopted; hello is due by a deadline
@@ -117,6 +125,8 @@ class Agent {
   void finishRollout(VmState& state, const std::string& app, bool healthy, const std::string& detail);
   void drainInstances(VmState& state);
   Status ensureForward(VmState& state, int guest_port);
+  // The instance's published ports, each with the node port QEMU forwards to its guest port.
+  static std::vector<std::pair<int, int>> publishedForwards(const VmState& state, const AppInstance& instance);
   // Points every published host port at the serving instances' forwards (one proxy per port).
   void publishPorts();
   std::string lastLogLines(const VmState& state, const std::string& app, const std::string& instance) const;

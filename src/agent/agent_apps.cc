@@ -212,12 +212,11 @@ void Agent::applyHealthEvents(VmState& state) {
     app_report.state = sick ? "unhealthy" : "running";
     app_report.detail = sick ? "health check failing: " + event.detail : "";
   }
-  for (auto it = state.rollouts.begin(); it != state.rollouts.end();) {
-    const std::string name = it->first;
-    ++it;
-    auto& trial = state.rollouts[name];
-    if (Clock::now() > trial.deadline) finishRollout(state, name, false, "not healthy in time");
+  std::vector<std::string> late;
+  for (const auto& [name, trial] : state.rollouts) {
+    if (Clock::now() > trial.deadline) late.push_back(name);
   }
+  for (const std::string& name : late) finishRollout(state, name, false, "not healthy in time");
 }
 
 void Agent::finishRollout(VmState& state, const std::string& app, bool healthy, const std::string& detail) {
@@ -253,14 +252,10 @@ void Agent::drainInstances(VmState& state) {
   for (auto it = state.draining.begin(); it != state.draining.end();) {
     const Drain& drain = it->second;
     std::size_t open = 0;
-    const json spec = json::parse(drain.old.spec, nullptr, false);
-    if (Clock::now() < drain.deadline && spec.is_object()) {
+    if (Clock::now() < drain.deadline) {
       std::lock_guard lock(traffic_mu_);
-      for (const json& port : spec.value("ports", json::array())) {
-        const int host_port = port.value("host_port", 0);
-        auto forward = state.forwards.find(instancePort(port.value("port", 0), drain.old.slot));
-        if (host_port <= 0 || forward == state.forwards.end()) continue;
-        auto count = publisher_.connectionsTo(host_port, forward->second);
+      for (const auto& [host_port, backend] : publishedForwards(state, drain.old)) {
+        auto count = publisher_.connectionsTo(host_port, backend);
         if (count.isOk()) open += *count;
       }
     }
@@ -278,12 +273,9 @@ void Agent::drainInstances(VmState& state) {
 std::string Agent::lastLogLines(const VmState& state, const std::string& app, const std::string& instance) const {
   auto text = os::readFile(paths_.vm(state.project, state.name).appLog(app));
   if (!text.isOk()) return "";
-  std::vector<LogRecord> records;
   std::string partial;
-  for (const std::string& line : takeLines(partial, *text)) {
-    auto record = decodeLogRecord(line);
-    if (record && record->instance == instance) records.push_back(std::move(*record));
-  }
+  std::vector<LogRecord> records = decodeRecords(partial, *text);
+  std::erase_if(records, [&](const LogRecord& r) { return r.instance != instance; });
   std::string out;
   for (const LogRecord& record : tailRecords(std::move(records), kFailureLogLines)) out += record.data;
   while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -298,19 +290,25 @@ Status Agent::ensureForward(VmState& state, int guest_port) {
   return Status::ok();
 }
 
+std::vector<std::pair<int, int>> Agent::publishedForwards(const VmState& state, const AppInstance& instance) {
+  std::vector<std::pair<int, int>> out;
+  const json spec = json::parse(instance.spec, nullptr, false);
+  if (!spec.is_object()) return out;
+  for (const json& port : spec.value("ports", json::array())) {
+    const int host_port = port.value("host_port", 0);
+    auto forward = state.forwards.find(instancePort(port.value("port", 0), instance.slot));
+    if (host_port > 0 && forward != state.forwards.end()) out.emplace_back(host_port, forward->second);
+  }
+  return out;
+}
+
 void Agent::publishPorts() {
   std::map<int, std::vector<Route>> routes;  // published host port -> serving instances
   for (const auto& [k, vm] : vms_) {
     if (vm.state != "running") continue;
     for (const auto& [name, instance] : vm.serving) {
-      const json spec = json::parse(instance.spec, nullptr, false);
-      if (!spec.is_object()) continue;
-      for (const json& port : spec.value("ports", json::array())) {
-        const int host_port = port.value("host_port", 0);
-        auto forward = vm.forwards.find(instancePort(port.value("port", 0), instance.slot));
-        if (host_port > 0 && forward != vm.forwards.end()) {
-          routes[host_port].push_back(Route{k + "/" + instance.id, forward->second});
-        }
+      for (const auto& [host_port, backend] : publishedForwards(vm, instance)) {
+        routes[host_port].push_back(Route{k + "/" + instance.id, backend});
       }
     }
   }

@@ -58,6 +58,14 @@ std::vector<std::string> takeLines(std::string& partial, std::string_view text) 
   return lines;
 }
 
+std::vector<LogRecord> decodeRecords(std::string& partial, std::string_view bytes) {
+  std::vector<LogRecord> records;
+  for (const std::string& line : takeLines(partial, bytes)) {
+    if (auto record = decodeLogRecord(line)) records.push_back(std::move(*record));
+  }
+  return records;
+}
+
 namespace {
 // Where the last `lines` lines of `text` begin (0 if it holds fewer); a final unterminated
 // line counts as one.

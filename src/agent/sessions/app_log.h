@@ -32,6 +32,9 @@ std::optional<LogRecord> decodeLogRecord(std::string_view line);
 
 // Splits `text` into complete lines; the unterminated rest stays in `partial` for next time.
 std::vector<std::string> takeLines(std::string& partial, std::string_view text);
+// The records in the complete lines of `bytes` (after what `partial` held); lines that are not
+// records are skipped.
+std::vector<LogRecord> decodeRecords(std::string& partial, std::string_view bytes);
 
 // The records that hold the last `lines` lines of output, the first one trimmed to start at
 // a line boundary; a final unterminated line counts as one.

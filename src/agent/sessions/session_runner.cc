@@ -31,15 +31,6 @@ json logFrame(const LogRecord& r) {
   return frame;
 }
 
-// The records in the complete lines of `bytes` (after what `partial` held).
-std::vector<LogRecord> decodeRecords(std::string& partial, std::string_view bytes) {
-  std::vector<LogRecord> records;
-  for (const std::string& line : takeLines(partial, bytes)) {
-    if (auto record = decodeLogRecord(line)) records.push_back(std::move(*record));
-  }
-  return records;
-}
-
 std::vector<json> logFrames(const std::vector<LogRecord>& records) {
   std::vector<json> frames;
   for (const LogRecord& r : records) frames.push_back(logFrame(r));
