@@ -20,6 +20,7 @@
 
 #include "agent/agent.h"
 #include "agent/image/app_bundle.h"
+#include "agent/image/image_user.h"
 #include "agent/sessions/app_log.h"
 #include "common/crypto.h"
 #include "os/file_util.h"
@@ -76,19 +77,11 @@ Result<int> freeLoopbackPort() {
 
 // The image config's User: "uid[:gid]" in numbers (the import resolved names in the image's own
 // /etc/passwd and /etc/group), or root.
-Result<std::pair<std::uint64_t, std::uint64_t>> parseImageUser(const std::string& user) {
-  if (user.empty() || user == "root" || user == "0") return std::pair<std::uint64_t, std::uint64_t>{0, 0};
-  const auto colon = user.find(':');
-  const std::string uid = user.substr(0, colon), gid = colon == std::string::npos ? uid : user.substr(colon + 1);
-  auto number = [](const std::string& s) -> std::optional<std::uint64_t> {
-    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    return std::stoull(s);
-  };
-  auto u = number(uid), g = number(gid);
-  if (!u || !g) {
-    return invalidArgument("the image's USER '" + user + "' is not numeric, so it cannot be run");
-  }
-  return std::make_pair(*u, *g);
+Result<ImageUser> parseImageUser(const std::string& user) {
+  if (user == "root") return ImageUser{};
+  auto numeric = numericImageUser(user);
+  if (!numeric) return invalidArgument("the image's USER '" + user + "' is not numeric, so it cannot be run");
+  return *numeric;
 }
 
 json instanceToJson(const AppInstance& i) {
@@ -451,9 +444,9 @@ Status Agent::addContainerImage(VmState& state, const json& app, json& request) 
   request["env"] = env;
   const std::string cwd = config.value("working_dir", "");
   if (!cwd.empty()) request["cwd"] = cwd;
-  BERTH_ASSIGN_OR_RETURN(auto ids, parseImageUser(config.value("user", "")));
-  request["uid"] = ids.first;
-  request["gid"] = ids.second;
+  BERTH_ASSIGN_OR_RETURN(ImageUser ids, parseImageUser(config.value("user", "")));
+  request["uid"] = ids.uid;
+  request["gid"] = ids.gid;
   request["container"] = true;
   const json resources = app.value("spec", json::object()).value("resources", json::object());
   if (const int64_t mib = resources.value("memory_mib", int64_t{0}); mib > 0) request["memory_max"] = mib << 20;

@@ -50,12 +50,21 @@ Result<std::vector<std::vector<std::string>>> readDatabase(int root_fd, const st
 
 }  // namespace
 
+std::optional<ImageUser> numericImageUser(const std::string& user) {
+  if (user.empty()) return ImageUser{};
+  const auto colon = user.find(':');
+  const auto uid = number(user.substr(0, colon));
+  const auto gid = colon == std::string::npos ? uid : number(user.substr(colon + 1));
+  if (!uid || !gid) return std::nullopt;
+  return ImageUser{*uid, *gid};
+}
+
 Result<ImageUser> resolveImageUser(int root_fd, const std::string& user) {
+  if (auto numeric = numericImageUser(user)) return *numeric;
   const auto colon = user.find(':');
   const std::string who = user.substr(0, colon);
   const std::string group = colon == std::string::npos ? "" : user.substr(colon + 1);
   ImageUser out;
-  if (who.empty() && group.empty()) return out;
 
   std::optional<unsigned> primary_gid;
   if (auto uid = number(who)) {
