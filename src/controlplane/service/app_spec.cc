@@ -89,6 +89,18 @@ nlohmann::json appSpecToJson(const AppSpec& spec) {
   return out;
 }
 
+namespace {
+// The strings of the array `j[key]`, skipping anything else.
+std::vector<std::string> stringsAt(const nlohmann::json& j, const char* key) {
+  std::vector<std::string> out;
+  if (!j.contains(key) || !j[key].is_array()) return out;
+  for (const auto& item : j[key]) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+}  // namespace
+
 Result<AppSpec> appSpecFromJson(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return internalError("stored app spec is not a JSON object");
@@ -96,11 +108,7 @@ Result<AppSpec> appSpecFromJson(const std::string& text) {
   // Stored specs were validated on the way in; value() with defaults keeps a malformed row from throwing.
   spec.kind = j.value("kind", "process");
   spec.image = j.value("image", "");
-  if (j.contains("command") && j["command"].is_array()) {
-    for (const auto& c : j["command"]) {
-      if (c.is_string()) spec.command.push_back(c.get<std::string>());
-    }
-  }
+  spec.command = stringsAt(j, "command");
   if (j.contains("env") && j["env"].is_object()) {
     for (const auto& [k, v] : j["env"].items()) {
       if (v.is_string()) spec.env[k] = v.get<std::string>();
@@ -120,17 +128,14 @@ Result<AppSpec> appSpecFromJson(const std::string& text) {
   }
   if (j.contains("health") && j["health"].is_object()) {
     const auto& h = j["health"];
-    spec.health.type = h.value("type", "");
-    spec.health.path = h.value("path", "/");
-    if (h.contains("command") && h["command"].is_array()) {
-      for (const auto& c : h["command"]) {
-        if (c.is_string()) spec.health.command.push_back(c.get<std::string>());
-      }
-    }
-    spec.health.interval_ms = h.value("interval_ms", int64_t{10'000});
-    spec.health.timeout_ms = h.value("timeout_ms", int64_t{2'000});
-    spec.health.grace_ms = h.value("grace_ms", int64_t{5'000});
-    spec.health.retries = h.value("retries", int64_t{3});
+    const HealthSpec defaults;
+    spec.health.type = h.value("type", defaults.type);
+    spec.health.path = h.value("path", defaults.path);
+    spec.health.command = stringsAt(h, "command");
+    spec.health.interval_ms = h.value("interval_ms", defaults.interval_ms);
+    spec.health.timeout_ms = h.value("timeout_ms", defaults.timeout_ms);
+    spec.health.grace_ms = h.value("grace_ms", defaults.grace_ms);
+    spec.health.retries = h.value("retries", defaults.retries);
   }
   if (j.contains("secrets") && j["secrets"].is_array()) {
     for (const auto& s : j["secrets"]) {
