@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "agent/image/blob_reader.h"
-#include "agent/image/layer_unpack.h"
+#include "image/blob_reader.h"
+#include "image/layer_unpack.h"
 #include "common/crypto.h"
 #include "os/file_util.h"
 #include "os/temp_dir.h"
@@ -42,11 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       !berth::os::writeFileAtomic(blob, bytes, 0600).isOk()) {
     return 0;
   }
-  berth::agent::UnpackLimits limits;
+  berth::image::UnpackLimits limits;
   limits.max_entries = 2000;
   limits.max_bytes = 64 << 20;
-  auto unpacker = berth::agent::LayerUnpacker::create(root, limits);
-  auto reader = berth::agent::BlobReader::open(blob, {"", "sha256:" + berth::sha256Hex(bytes), size});
+  auto unpacker = berth::image::LayerUnpacker::create(root, limits);
+  auto reader = berth::image::BlobReader::open(blob, {"", "sha256:" + berth::sha256Hex(bytes), size});
   if (unpacker.isOk() && reader.isOk()) {
     (void)unpacker->apply(*reader);
   }

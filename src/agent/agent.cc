@@ -11,7 +11,7 @@
 #include <optional>
 #include <thread>
 
-#include "agent/image/app_bundle.h"
+#include "agent/app_bundle.h"
 #include "agent/runtime/initramfs.h"
 #include "agent/sessions/app_log.h"
 #include "common/crypto.h"
@@ -57,7 +57,7 @@ bool waitGone(Runtime& runtime, const Paths::Vm& paths, std::chrono::seconds lim
 
 }  // namespace
 
-Agent::Agent(AgentOptions options, std::unique_ptr<cli::ApiClient> api, std::unique_ptr<Runtime> runtime)
+Agent::Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, std::unique_ptr<Runtime> runtime)
     : options_(std::move(options)),
       paths_(options_.data_dir),
       api_(std::move(api)),
@@ -80,9 +80,9 @@ Status Agent::start() {
   const int64_t mem = options_.memory_mib > 0
                           ? options_.memory_mib
                           : static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGE_SIZE) / (1 << 20);
-  json registration = {{"name", options_.node_name},
-                       {"capacity", {{"vcpus", cpus * 4}, {"memory_mib", mem}, {"disk_gib", options_.disk_gib > 0 ? options_.disk_gib : 100}}}};
-  auto registered = api_->post("/v1/nodes", registration);
+  const model::NodeRegistration registration{
+      options_.node_name, "", {cpus * 4, mem, options_.disk_gib > 0 ? options_.disk_gib : 100}};
+  auto registered = api_->post("/v1/nodes", model::nodeRegistrationToJson(registration));
   if (!registered.isOk()) return registered.status().withContext("cannot register node " + options_.node_name);
   thread_ = std::thread([this] { loop(); });
   sessions_ = std::make_unique<SessionRunner>(
@@ -135,8 +135,14 @@ void Agent::loop() {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       continue;
     }
-    revision = assignment->body.value("revision", revision);
-    Status s = reconcile(assignment->body);
+    auto parsed = model::nodeAssignmentFromJson(assignment->body);
+    if (!parsed.isOk()) {
+      spdlog::warn("agent: berthd sent an assignment this agent cannot read: {}", parsed.status().toString());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    revision = parsed->revision;
+    Status s = reconcile(*parsed);
     if (!s.isOk()) spdlog::warn("agent: reconcile: {}", s.toString());
     publishChannels();
     report();
@@ -147,26 +153,14 @@ void Agent::loop() {
   }
 }
 
-Status Agent::reconcile(const json& assignment) {
+Status Agent::reconcile(const model::NodeAssignment& assignment) {
   std::set<std::string> assigned;
-  std::map<std::string, std::vector<json>> apps_by_vm;
-  const json assigned_apps = assignment.value("apps", json::array());
-  const json assigned_vms = assignment.value("vms", json::array());
-  const json secrets = assignment.value("secrets", json::object());
-  const json images = assignment.value("images", json::object());
-  for (json app : assigned_apps) {
-    const json spec = app.value("spec", json::object());
-    const std::string project = app.value("project", "");
-    // Secrets travel with their app in memory only: the agent never writes them to disk.
-    if (auto s = secrets.find(key(project, app.value("name", ""))); s != secrets.end()) app["secrets"] = *s;
-    if (auto i = images.find(key(project, app.value("name", ""))); i != images.end()) app["oci_image"] = *i;
-    if (spec.contains("vm") && spec["vm"].is_string()) {
-      apps_by_vm[key(project, spec["vm"].get<std::string>())].push_back(std::move(app));
-    }
-  }
-  for (const json& vm : assigned_vms) {
+  // Secrets travel with their app in memory only: the agent never writes them to disk.
+  std::map<std::string, std::vector<const model::AppAssignment*>> apps_by_vm;
+  for (const model::AppAssignment& app : assignment.apps) apps_by_vm[key(app.project, app.vm)].push_back(&app);
+  for (const model::VmSpec& vm : assignment.vms) {
     if (stopping_) return Status::ok();
-    const std::string k = key(vm.value("project", ""), vm.value("name", ""));
+    const std::string k = key(vm.project, vm.name);
     assigned.insert(k);
     reconcileVm(vm);
     VmState& state = vms_[k];
@@ -186,15 +180,16 @@ Status Agent::reconcile(const json& assignment) {
   return Status::ok();
 }
 
-void Agent::reconcileVm(const json& vm) {
-  const std::string project = vm.value("project", ""), name = vm.value("name", "");
+void Agent::reconcileVm(const model::VmSpec& vm) {
+  const std::string& project = vm.project;
+  const std::string& name = vm.name;
   const std::string k = key(project, name);
   VmState& state = vms_[k];
   state.project = project;
   state.name = name;
   const Paths::Vm paths = paths_.vm(project, name);
-  const bool want_running = vm.value("power", "running") == "running";
-  const int64_t generation = vm.value("restart_generation", int64_t{0});
+  const bool want_running = vm.power == "running";
+  const int64_t generation = vm.restart_generation;
 
   {
     std::lock_guard lock(channel_errors_mu_);
@@ -301,15 +296,15 @@ void Agent::reconcileVm(const json& vm) {
   }
 }
 
-Status Agent::bootVm(VmState& state, const json& vm) {
+Status Agent::bootVm(VmState& state, const model::VmSpec& vm) {
   const Paths::Vm paths = paths_.vm(state.project, state.name);
   VmLaunch launch;
   launch.project = state.project;
   launch.name = state.name;
-  launch.vcpus = vm.value("vcpus", int64_t{1});
-  launch.memory_mib = vm.value("memory_mib", int64_t{512});
-  launch.disk_gib = vm.value("disk_gib", int64_t{2});
-  launch.machine = vm.value("machine", std::string("microvm"));
+  launch.vcpus = vm.vcpus;
+  launch.memory_mib = vm.memory_mib;
+  launch.disk_gib = vm.disk_gib;
+  launch.machine = vm.machine;
   launch.kernel = options_.kernel;
   launch.initramfs = initramfs_;
   launch.image_relay_command = shellQuote(options_.agent_binary) + " serve-image " + shellQuote(paths.imagesDir());
@@ -419,18 +414,14 @@ void Agent::onNotification(const std::string& k, const guest::Message& message) 
 }
 
 void Agent::report() {
-  json vms = json::array();
-  json apps = json::array();
+  model::NodeReport report;
   for (const auto& [k, vm] : vms_) {
-    vms.push_back({{"project", vm.project}, {"name", vm.name}, {"state", vm.state}, {"detail", vm.detail}});
+    report.vms.push_back({vm.project, vm.name, vm.state, vm.detail});
     for (const auto& [app, r] : vm.app_reports) {
-      json observed = {{"project", vm.project}, {"name", app},     {"vm", vm.name},
-                       {"release", r.release},  {"state", r.state}, {"detail", r.detail}};
-      if (r.serving_release > 0) observed["serving_release"] = r.serving_release;
-      apps.push_back(std::move(observed));
+      report.apps.push_back({vm.project, app, r.release, r.state, r.detail, r.serving_release, vm.name});
     }
   }
-  auto sent = api_->post("/v1/nodes/" + options_.node_name + "/status", {{"vms", vms}, {"apps", apps}});
+  auto sent = api_->post("/v1/nodes/" + options_.node_name + "/status", model::nodeReportToJson(report));
   if (!sent.isOk()) spdlog::warn("agent: status report failed: {}", sent.status().toString());
 }
 

@@ -27,7 +27,8 @@
 #include "agent/proxy/port_publisher.h"
 #include "agent/runtime/runtime.h"
 #include "agent/sessions/session_runner.h"
-#include "cli/api_client.h"
+#include "client/api_client.h"
+#include "model/node_protocol.h"
 
 namespace berth::agent {
 
@@ -71,7 +72,7 @@ struct Drain {
 
 class Agent {
  public:
-  Agent(AgentOptions options, std::unique_ptr<cli::ApiClient> api, std::unique_ptr<Runtime> runtime);
+  Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, std::unique_ptr<Runtime> runtime);
   ~Agent();
 
   // Registers the node, builds the initramfs and starts the loop thread.
@@ -112,15 +113,15 @@ class Agent {
   };
 
   void loop();
-  Status reconcile(const nlohmann::json& assignment);
-  void reconcileVm(const nlohmann::json& vm);
-  void reconcileApps(VmState& state, const std::vector<nlohmann::json>& apps);
-  Status bootVm(VmState& state, const nlohmann::json& vm);
+  Status reconcile(const model::NodeAssignment& assignment);
+  void reconcileVm(const model::VmSpec& vm);
+  void reconcileApps(VmState& state, const std::vector<const model::AppAssignment*>& apps);
+  Status bootVm(VmState& state, const model::VmSpec& vm);
   Status connectChannel(VmState& state);
   void stopVm(VmState& state);
   void destroyVm(const std::string& project, const std::string& name);
-  Status deployApp(VmState& state, const nlohmann::json& app, const AppInstance& instance, bool replace);
-  void startRelease(VmState& state, const nlohmann::json& app);
+  Status deployApp(VmState& state, const model::AppAssignment& app, const AppInstance& instance, bool replace);
+  void startRelease(VmState& state, const model::AppAssignment& app);
   void applyHealthEvents(VmState& state);
   void finishRollout(VmState& state, const std::string& app, bool healthy, const std::string& detail);
   void drainInstances(VmState& state);
@@ -131,8 +132,8 @@ class Agent {
   void publishPorts();
   std::string lastLogLines(const VmState& state, const std::string& app, const std::string& instance) const;
   bool rolloutsPending() const;
-  static Status addSecrets(const nlohmann::json& app, nlohmann::json& request);
-  Status addContainerImage(VmState& state, const nlohmann::json& app, nlohmann::json& request);
+  static Status addSecrets(const model::AppAssignment& app, nlohmann::json& request);
+  Status addContainerImage(VmState& state, const model::AppAssignment& app, nlohmann::json& request);
   Status fetchBlob(const std::string& digest, const std::string& path, std::uint64_t max_bytes, mode_t mode);
   Status offerImage(VmState& state, const std::string& path, const std::string& digest, std::uint64_t size,
                     nlohmann::json& request);
@@ -146,7 +147,7 @@ class Agent {
 
   AgentOptions options_;
   Paths paths_;
-  std::unique_ptr<cli::ApiClient> api_;
+  std::unique_ptr<client::ApiClient> api_;
   std::unique_ptr<Runtime> runtime_;
   std::string initramfs_;
   std::map<std::string, VmState> vms_;  // "project/vm"

@@ -19,8 +19,8 @@
 #include <optional>
 
 #include "agent/agent.h"
-#include "agent/image/app_bundle.h"
-#include "agent/image/image_user.h"
+#include "agent/app_bundle.h"
+#include "image/image_user.h"
 #include "agent/sessions/app_log.h"
 #include "common/crypto.h"
 #include "os/file_util.h"
@@ -49,17 +49,10 @@ int instancePort(int port, int slot) {
   return port + 10000 <= 65535 ? port + 10000 : port - 10000;
 }
 
-bool hasHealthCheck(const json& spec) {
-  const json health = spec.value("health", json::object());
-  return health.is_object() && !health.value("type", "").empty();
-}
-
 // How long a new instance may take to become healthy before its release counts as failed:
 // the check's own verdict comes first; this catches an instance that never gets one.
-std::chrono::milliseconds rolloutLimit(const json& health) {
-  const int64_t grace = health.value("grace_ms", int64_t{5000}), retries = health.value("retries", int64_t{3});
-  const int64_t interval = health.value("interval_ms", int64_t{10000}), timeout = health.value("timeout_ms", int64_t{2000});
-  return std::chrono::milliseconds(grace + (retries + 1) * (interval + timeout) + 60'000);
+std::chrono::milliseconds rolloutLimit(const model::HealthSpec& h) {
+  return std::chrono::milliseconds(h.grace_ms + (h.retries + 1) * (h.interval_ms + h.timeout_ms) + 60'000);
 }
 
 Result<int> freeLoopbackPort() {
@@ -77,9 +70,9 @@ Result<int> freeLoopbackPort() {
 
 // The image config's User: "uid[:gid]" in numbers (the import resolved names in the image's own
 // /etc/passwd and /etc/group), or root.
-Result<ImageUser> parseImageUser(const std::string& user) {
-  if (user == "root") return ImageUser{};
-  auto numeric = numericImageUser(user);
+Result<image::ImageUser> parseImageUser(const std::string& user) {
+  if (user == "root") return image::ImageUser{};
+  auto numeric = image::numericImageUser(user);
   if (!numeric) return invalidArgument("the image's USER '" + user + "' is not numeric, so it cannot be run");
   return *numeric;
 }
@@ -95,13 +88,13 @@ bool Agent::rolloutsPending() const {
                      [](const auto& vm) { return !vm.second.rollouts.empty() || !vm.second.draining.empty(); });
 }
 
-void Agent::reconcileApps(VmState& state, const std::vector<json>& apps) {
+void Agent::reconcileApps(VmState& state, const std::vector<const model::AppAssignment*>& apps) {
   applyHealthEvents(state);
   drainInstances(state);
   std::set<std::string> wanted;
-  for (const json& app : apps) {
-    wanted.insert(app.value("name", ""));
-    startRelease(state, app);
+  for (const model::AppAssignment* app : apps) {
+    wanted.insert(app->name);
+    startRelease(state, *app);
   }
   for (auto it = state.app_reports.begin(); it != state.app_reports.end();) {
     it = wanted.count(it->first) ? std::next(it) : state.app_reports.erase(it);
@@ -122,11 +115,11 @@ void Agent::reconcileApps(VmState& state, const std::vector<json>& apps) {
   if (!gone.empty()) saveDeployed(state);
 }
 
-void Agent::startRelease(VmState& state, const json& app) {
-  const std::string name = app.value("name", "");
-  const int64_t release = app.value("release", int64_t{0});
-  const json spec = app.value("spec", json::object());
-  const std::string spec_text = spec.dump();
+void Agent::startRelease(VmState& state, const model::AppAssignment& app) {
+  const std::string& name = app.name;
+  const int64_t release = app.release;
+  const model::AppSpec& spec = app.spec;
+  const std::string spec_text = model::appSpecToJson(spec).dump();
   auto& app_report = state.app_reports[name];
   auto serving = state.serving.find(name);
   if (serving != state.serving.end() && serving->second.release == release) return;
@@ -152,8 +145,8 @@ void Agent::startRelease(VmState& state, const json& app) {
     state.draining.erase(drain);
   }
 
-  const bool checked = hasHealthCheck(spec);
-  const bool start_first = checked && spec.value("ports", json::array()).size() <= 1 && serving != state.serving.end();
+  const bool checked = spec.health.enabled();
+  const bool start_first = checked && spec.ports.size() <= 1 && serving != state.serving.end();
   AppInstance next{name + "-" + std::to_string(release), release, spec_text,
                    start_first ? 1 - serving->second.slot : 0, checked ? "starting" : "", ""};
   const int64_t serving_release = start_first ? serving->second.release : 0;
@@ -169,7 +162,7 @@ void Agent::startRelease(VmState& state, const json& app) {
     return;
   }
   if (checked) {
-    state.rollouts[name] = Rollout{next, Clock::now() + rolloutLimit(spec["health"])};
+    state.rollouts[name] = Rollout{next, Clock::now() + rolloutLimit(spec.health)};
   } else {
     app_report = {release, "running", "", 0};
   }
@@ -285,11 +278,11 @@ Status Agent::ensureForward(VmState& state, int guest_port) {
 
 std::vector<std::pair<int, int>> Agent::publishedForwards(const VmState& state, const AppInstance& instance) {
   std::vector<std::pair<int, int>> out;
-  const json spec = json::parse(instance.spec, nullptr, false);
-  if (!spec.is_object()) return out;
-  for (const json& port : spec.value("ports", json::array())) {
-    const int host_port = port.value("host_port", 0);
-    auto forward = state.forwards.find(instancePort(port.value("port", 0), instance.slot));
+  const auto spec = model::appSpecFromJson(instance.spec);
+  if (!spec.isOk()) return out;
+  for (const model::PortSpec& port : spec->ports) {
+    const int host_port = static_cast<int>(port.host_port);
+    auto forward = state.forwards.find(instancePort(static_cast<int>(port.port), instance.slot));
     if (host_port > 0 && forward != state.forwards.end()) out.emplace_back(host_port, forward->second);
   }
   return out;
@@ -352,14 +345,15 @@ void Agent::applyRoutesLocked() {
 
 // Env secrets join the app's environment; file secrets become /run/secrets/<app>/<name> (the
 // guest's /run is a tmpfs), readable by root only. Both reach the guest over the channel alone.
-Status Agent::addSecrets(const json& app, json& request) {
-  const std::string name = app.value("name", "");
-  for (const json& secret : app.value("secrets", json::array())) {
-    const std::string secret_name = secret.value("name", ""), value = secret.value("value", "");
+Status Agent::addSecrets(const model::AppAssignment& app, json& request) {
+  const std::string& name = app.name;
+  for (const model::SecretValue& secret : app.secrets) {
+    const std::string& secret_name = secret.name;
+    const std::string& value = secret.value;
     if (secret_name.empty() || secret_name.find('/') != std::string::npos || secret_name[0] == '.') {
       return invalidArgument("app '" + name + "' names a malformed secret");
     }
-    if (secret.value("as", "env") == "file") {
+    if (secret.as == "file") {
       request["files"].push_back({{"path", "/run/secrets/" + name + "/" + secret_name},
                                   {"mode", 0400},
                                   {"data", json::binary(std::vector<std::uint8_t>(value.begin(), value.end()))}});
@@ -370,16 +364,16 @@ Status Agent::addSecrets(const json& app, json& request) {
   return Status::ok();
 }
 
-Status Agent::deployApp(VmState& state, const json& app, const AppInstance& instance, bool replace) {
+Status Agent::deployApp(VmState& state, const model::AppAssignment& app, const AppInstance& instance, bool replace) {
   if (!state.channel) return unavailable("guest channel is not up");
-  const json spec = app.value("spec", json::object());
-  json request = {{"app", app.value("name", "")}, {"instance", instance.id}, {"replace", replace}};
-  request["argv"] = spec.value("command", json::array());
-  request["env"] = spec.value("env", json::object());
-  request["restart"] = spec.value("restart", "always");
+  const model::AppSpec& spec = app.spec;
+  json request = {{"app", app.name}, {"instance", instance.id}, {"replace", replace}};
+  request["argv"] = spec.command;
+  request["env"] = spec.env;
+  request["restart"] = spec.restart;
   BERTH_RETURN_IF_ERROR(addSecrets(app, request));
-  const std::string image = spec.value("image", std::string());
-  if (spec.value("kind", "process") == "container") {
+  const std::string& image = spec.image;
+  if (spec.isContainer()) {
     BERTH_RETURN_IF_ERROR(addContainerImage(state, app, request));
   } else if (!image.empty()) {
     if (!isSha256Digest(image)) {
@@ -391,10 +385,10 @@ Status Agent::deployApp(VmState& state, const json& app, const AppInstance& inst
     BERTH_RETURN_IF_ERROR(offerImage(state, ext4.path, ext4.digest, ext4.size, request));
   }
   if (request["argv"].empty()) return invalidArgument("app has no command");
-  const json ports = spec.value("ports", json::array());
-  for (const json& port : ports) {
-    const int guest_port = instancePort(port.value("port", 0), instance.slot);
-    const int host_port = port.value("host_port", 0);
+  const std::vector<model::PortSpec>& ports = spec.ports;
+  for (const model::PortSpec& port : ports) {
+    const int guest_port = instancePort(static_cast<int>(port.port), instance.slot);
+    const int host_port = static_cast<int>(port.host_port);
     if (host_port <= 0) continue;
     // The published port is the agent's own listener: one that is taken fails this deploy now.
     {
@@ -406,12 +400,12 @@ Status Agent::deployApp(VmState& state, const json& app, const AppInstance& inst
     }
     BERTH_RETURN_IF_ERROR(ensureForward(state, guest_port));
   }
-  if (!ports.empty()) request["env"]["PORT"] = std::to_string(instancePort(ports[0].value("port", 0), instance.slot));
-  if (hasHealthCheck(spec)) {
-    json health = spec["health"];
-    if (health.value("type", "") != "exec") {
+  if (!ports.empty()) request["env"]["PORT"] = std::to_string(instancePort(static_cast<int>(ports[0].port), instance.slot));
+  if (spec.health.enabled()) {
+    json health = model::appSpecToJson(spec)["health"];
+    if (spec.health.type != "exec") {
       if (ports.empty()) return invalidArgument("an http or tcp health check needs a port");
-      health["port"] = instancePort(ports[0].value("port", 0), instance.slot);
+      health["port"] = instancePort(static_cast<int>(ports[0].port), instance.slot);
     }
     request["health"] = health;
   }
@@ -420,38 +414,35 @@ Status Agent::deployApp(VmState& state, const json& app, const AppInstance& inst
 
 // A container app runs its image's root file system (fetched once per node by digest) in its
 // own namespaces; the image config fills in what the spec leaves out.
-Status Agent::addContainerImage(VmState& state, const json& app, json& request) {
-  const json image = app.value("oci_image", json::object());
-  const std::string rootfs = image.value("rootfs_digest", "");
-  if (!isSha256Digest(rootfs)) {
-    return invalidArgument("container app '" + app.value("name", "") + "' came without its image");
+Status Agent::addContainerImage(VmState& state, const model::AppAssignment& app, json& request) {
+  if (!app.image || !isSha256Digest(app.image->rootfs_digest)) {
+    return invalidArgument("container app '" + app.name + "' came without its image");
   }
+  const std::string& rootfs = app.image->rootfs_digest;
   const std::string path = paths_.rootfs(rootfs.substr(7));
   BERTH_RETURN_IF_ERROR(fetchBlob(rootfs, path, kMaxRootfsBytes, 0444));
-  BERTH_RETURN_IF_ERROR(offerImage(state, path, rootfs, image.value("rootfs_size", std::uint64_t{0}), request));
-  const json config = image.value("config", json::object());
+  BERTH_RETURN_IF_ERROR(offerImage(state, path, rootfs, static_cast<std::uint64_t>(app.image->rootfs_size), request));
+  const model::ImageConfig& config = app.image->config;
   if (request["argv"].empty()) {
-    json argv = config.value("entrypoint", json::array());
-    for (const json& arg : config.value("cmd", json::array())) argv.push_back(arg);
+    json argv = config.entrypoint;
+    for (const std::string& arg : config.cmd) argv.push_back(arg);
     request["argv"] = argv;
   }
   json env = json::object();
-  for (const json& kv : config.value("env", json::array())) {
-    const std::string s = kv.get<std::string>();
-    if (auto eq = s.find('='); eq != std::string::npos && eq > 0) env[s.substr(0, eq)] = s.substr(eq + 1);
+  for (const std::string& kv : config.env) {
+    if (auto eq = kv.find('='); eq != std::string::npos && eq > 0) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   for (const auto& [k, v] : request["env"].items()) env[k] = v;
   request["env"] = env;
-  const std::string cwd = config.value("working_dir", "");
-  if (!cwd.empty()) request["cwd"] = cwd;
-  BERTH_ASSIGN_OR_RETURN(ImageUser ids, parseImageUser(config.value("user", "")));
+  if (!config.working_dir.empty()) request["cwd"] = config.working_dir;
+  BERTH_ASSIGN_OR_RETURN(image::ImageUser ids, parseImageUser(config.user));
   request["uid"] = ids.uid;
   request["gid"] = ids.gid;
   request["container"] = true;
-  const json resources = app.value("spec", json::object()).value("resources", json::object());
-  if (const int64_t mib = resources.value("memory_mib", int64_t{0}); mib > 0) request["memory_max"] = mib << 20;
-  if (const int64_t millis = resources.value("cpu_millis", int64_t{0}); millis > 0) request["cpu_max_millis"] = millis;
-  if (const int64_t pids = resources.value("pids", int64_t{0}); pids > 0) request["pids_max"] = pids;
+  const model::Resources& resources = app.spec.resources;
+  if (resources.memory_mib > 0) request["memory_max"] = resources.memory_mib << 20;
+  if (resources.cpu_millis > 0) request["cpu_max_millis"] = resources.cpu_millis;
+  if (resources.pids > 0) request["pids_max"] = resources.pids;
   return Status::ok();
 }
 

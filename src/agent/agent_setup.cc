@@ -62,7 +62,7 @@ void addAppLogFlag(CLI::App& app, AgentFlags& flags, const std::string& name) {
       ->capture_default_str();
 }
 
-Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<cli::ApiClient> api) {
+Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<client::ApiClient> api) {
   if (!api) {
     if (flags.server.empty()) return invalidArgument("--server is required");
     std::string token = flags.token;
@@ -73,7 +73,7 @@ Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<cli:
       token = *text;
       while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
     }
-    BERTH_ASSIGN_OR_RETURN(api, cli::ApiClient::create(flags.server, token));
+    BERTH_ASSIGN_OR_RETURN(api, client::ApiClient::create(flags.server, token));
   }
   const std::string kernel_dir = flags.kernel_dir.empty() ? defaultKernelDir() : flags.kernel_dir;
   const fs::path self = selfDir();

@@ -29,6 +29,6 @@ void addAppLogFlag(CLI::App& app, AgentFlags& flags, const std::string& name);
 
 // Resolves defaults (kernel cache, berth-init next to this binary), connects to the API and
 // starts the agent. `api` overrides the client built from flags.server/token.
-Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<cli::ApiClient> api);
+Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<client::ApiClient> api);
 
 }  // namespace berth::agent

@@ -7,11 +7,6 @@
 //     images/<sha256>.tar               app bundles fetched from berthd
 //     images/<sha256>.ext4              converted, read-only; <sha256>.ext4.digest names its own hash
 //     images/rootfs-<sha256>.ext4       an OCI image's root file system fetched from berthd, by its own hash
-//     images/oci/<manifest-sha256>/     an imported OCI image (image/image_import.h), whole
-//       image.ext4                      its root file system, read-only
-//       image.json                      manifest and config digests, config, ext4 digest and size
-//     images/oci/.import-XXXXXX/        an import in progress (skopeo's layout, the unpacked root);
-//                                       one left by a crash is garbage
 //     proxies/<port>.sock  <port>.log   the control socket and stderr of the process that publishes
 //                                       127.0.0.1:<port> (proxy/port_publisher.h); it outlives the agent
 //     vms/<project>/<vm>/
@@ -40,7 +35,6 @@ class Paths {
   std::string imagesDir() const { return data_ + "/images"; }
   std::string imageTar(const std::string& hex) const { return imagesDir() + "/" + hex + ".tar"; }
   std::string imageExt4(const std::string& hex) const { return imagesDir() + "/" + hex + ".ext4"; }
-  std::string ociImagesDir() const { return imagesDir() + "/oci"; }
   std::string rootfs(const std::string& hex) const { return imagesDir() + "/rootfs-" + hex + ".ext4"; }
   std::string proxiesDir() const { return data_ + "/proxies"; }
   std::string vmsDir() const { return data_ + "/vms"; }
@@ -63,16 +57,6 @@ class Paths {
     std::string appLog(const std::string& app) const { return logsDir() + "/" + app + ".log"; }
   };
   Vm vm(const std::string& project, const std::string& vm) const { return Vm{vmDir(project, vm)}; }
-
-  // The files of one OCI image cache entry; `dir` is also used for an entry being built.
-  struct CachedImage {
-    std::string dir;
-    std::string ext4() const { return dir + "/image.ext4"; }
-    std::string record() const { return dir + "/image.json"; }
-  };
-  CachedImage cachedImage(const std::string& manifest_hex) const {
-    return CachedImage{ociImagesDir() + "/" + manifest_hex};
-  }
 
  private:
   std::string data_;

@@ -16,7 +16,7 @@ struct Options {
 };
 
 std::string appPath(const std::string& project, const std::string& name) {
-  return "/v1/projects/" + urlEncode(project) + "/apps" + (name.empty() ? "" : "/" + urlEncode(name));
+  return "/v1/projects/" + client::urlEncode(project) + "/apps" + (name.empty() ? "" : "/" + client::urlEncode(name));
 }
 
 std::string commandOf(const nlohmann::json& spec) {
@@ -166,7 +166,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
       body["name"] = o->name;
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(appPath(o->project, ""), body));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath(o->project, ""), body));
       printApp(ctx, r.body);
       return Status::ok();
     };
@@ -182,7 +182,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
       if (body.empty()) return invalidArgument("nothing to change; give a command, --image, --env, --port, --replicas, --vm, --secret or a limit");
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->patch(appPath(o->project, o->name), body));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->patch(appPath(o->project, o->name), body));
       printApp(ctx, r.body);
       return Status::ok();
     };
@@ -215,7 +215,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
   show->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->get(appPath(o->project, o->name)));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get(appPath(o->project, o->name)));
       printApp(ctx, r.body);
       return Status::ok();
     };
@@ -265,7 +265,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       nlohmann::json body = nlohmann::json::object();
       if (o->to) body["to"] = *o->to;
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(appPath(o->project, o->name) + "/rollback", body));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath(o->project, o->name) + "/rollback", body));
       ctx.print(r.body, [&] {
         ctx.out() << "App " << o->name << " is now at release " << str(r.body["release"]) << "\n";
       });

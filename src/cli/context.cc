@@ -5,14 +5,14 @@
 
 namespace berth::cli {
 
-Result<std::unique_ptr<ApiClient>> Context::client() {
+Result<std::unique_ptr<client::ApiClient>> Context::client() {
   CredentialSources sources;
   sources.flag_url = url_flag;
   sources.flag_token_file = token_file_flag;
   sources.env = env_;
   BERTH_ASSIGN_OR_RETURN(sources.file, loadConfig(configPath(env_)));
   BERTH_ASSIGN_OR_RETURN(Credentials c, resolveCredentials(sources));
-  return ApiClient::create(c.url, c.token);
+  return client::ApiClient::create(c.url, c.token);
 }
 
 void Context::print(const nlohmann::json& body, const std::function<void()>& human) {
@@ -29,13 +29,13 @@ CLI::Option* addProjectOption(CLI::App* cmd, std::string& project) {
       ->required();
 }
 
-Result<nlohmann::json> listAll(ApiClient& client, const std::string& path) {
+Result<nlohmann::json> listAll(client::ApiClient& client, const std::string& path) {
   nlohmann::json items = nlohmann::json::array();
   std::string after;
   char sep = path.find('?') == std::string::npos ? '?' : '&';
   do {
-    std::string page_path = path + sep + "limit=1000" + (after.empty() ? "" : "&after=" + urlEncode(after));
-    BERTH_ASSIGN_OR_RETURN(ApiResponse r, client.get(page_path));
+    std::string page_path = path + sep + "limit=1000" + (after.empty() ? "" : "&after=" + client::urlEncode(after));
+    BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client.get(page_path));
     for (auto& item : r.body["items"]) items.push_back(std::move(item));
     after = r.body["next"].is_string() ? r.body["next"].get<std::string>() : "";
   } while (!after.empty());

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/api_client.h"
+#include "client/api_client.h"
 #include "cli/config.h"
 
 namespace berth::cli {
@@ -38,7 +38,7 @@ class Context {
   void setErr(std::ostream& err) { err_ = &err; }
 
   // A client for the resolved server and token; FailedPrecondition when not logged in.
-  Result<std::unique_ptr<ApiClient>> client();
+  Result<std::unique_ptr<client::ApiClient>> client();
 
   // Prints `body` as JSON with --json, else calls `human`.
   void print(const nlohmann::json& body, const std::function<void()>& human);
@@ -68,7 +68,7 @@ void addStreamCommands(CLI::App& app, Context& ctx, Action& action);
 // Adds --project, defaulting from BERTH_PROJECT; required.
 CLI::Option* addProjectOption(CLI::App* cmd, std::string& project);
 // Follows `next` cursors until the list ends; returns {"items":[all],"next":null}.
-Result<nlohmann::json> listAll(ApiClient& client, const std::string& path);
+Result<nlohmann::json> listAll(client::ApiClient& client, const std::string& path);
 // "2026-11-22T13:18:00.123Z" → "2026-11-22 13:18:00".
 std::string shortTime(const nlohmann::json& timestamp);
 std::string str(const nlohmann::json& v);  // strings unquoted, null as "-", others dumped

@@ -35,20 +35,20 @@ std::string humanBytes(std::size_t n) {
 
 // The project's VM the app goes to: the pinned one, else the first; a project without VMs
 // gets one named "default" (within its quota, which berthd enforces).
-Result<std::string> chooseVm(Context& ctx, ApiClient& api, const DeployOptions& o) {
-  const std::string vms = "/v1/projects/" + urlEncode(o.project) + "/vms";
+Result<std::string> chooseVm(Context& ctx, client::ApiClient& api, const DeployOptions& o) {
+  const std::string vms = "/v1/projects/" + client::urlEncode(o.project) + "/vms";
   if (!o.vm.empty()) return o.vm;
   BERTH_ASSIGN_OR_RETURN(json list, listAll(api, vms));
   if (!list["items"].empty()) return list["items"][0]["name"].get<std::string>();
-  BERTH_ASSIGN_OR_RETURN(ApiResponse created, api.post(vms, json{{"name", "default"}, {"memory_mib", 512}}));
+  BERTH_ASSIGN_OR_RETURN(client::ApiResponse created, api.post(vms, json{{"name", "default"}, {"memory_mib", 512}}));
   ctx.out() << "Created VM default (1 vCPU, 512 MiB) in project " << o.project << "\n";
   return created.body["name"].get<std::string>();
 }
 
 // A release's record, for its outcome (the app may have moved past it by the time we look:
 // berthd rolls a failed release back at once).
-Result<json> releaseRecord(ApiClient& api, const std::string& app_path, int64_t release) {
-  BERTH_ASSIGN_OR_RETURN(ApiResponse page,
+Result<json> releaseRecord(client::ApiClient& api, const std::string& app_path, int64_t release) {
+  BERTH_ASSIGN_OR_RETURN(client::ApiResponse page,
                          api.get(app_path + "/releases?after=" + std::to_string(release + 1) + "&limit=1"));
   const json items = page.body.value("items", json::array());
   if (items.empty() || items[0].value("number", int64_t{0}) != release) return notFound("release vanished");
@@ -56,7 +56,7 @@ Result<json> releaseRecord(ApiClient& api, const std::string& app_path, int64_t 
 }
 
 // The failure as the agent described it, its log lines indented; then what berthd did about it.
-Status reportFailure(Context& ctx, ApiClient& api, const DeployOptions& o, const std::string& app_path, int64_t release,
+Status reportFailure(Context& ctx, client::ApiClient& api, const DeployOptions& o, const std::string& app_path, int64_t release,
                      const std::string& detail) {
   const auto newline = detail.find('\n');
   ctx.out() << "Release " << release << " of " << o.name << " failed: " << detail.substr(0, newline) << std::endl;
@@ -83,8 +83,8 @@ Status reportFailure(Context& ctx, ApiClient& api, const DeployOptions& o, const
 }
 
 // The first TCP port the image exposes (its config's ExposedPorts), or 0.
-Result<int> exposedPort(ApiClient& api, const std::string& project, const std::string& digest) {
-  BERTH_ASSIGN_OR_RETURN(json images, listAll(api, "/v1/projects/" + urlEncode(project) + "/images"));
+Result<int> exposedPort(client::ApiClient& api, const std::string& project, const std::string& digest) {
+  BERTH_ASSIGN_OR_RETURN(json images, listAll(api, "/v1/projects/" + client::urlEncode(project) + "/images"));
   for (const json& image : images["items"]) {
     if (image.value("digest", "") != digest) continue;
     for (const json& port : image["config"].value("exposed_ports", json::array())) {
@@ -95,22 +95,22 @@ Result<int> exposedPort(ApiClient& api, const std::string& project, const std::s
   return 0;
 }
 
-Status waitUntilAnswering(Context& ctx, ApiClient& api, const DeployOptions& o, const std::string& vm, int64_t release) {
+Status waitUntilAnswering(Context& ctx, client::ApiClient& api, const DeployOptions& o, const std::string& vm, int64_t release) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout);
-  const std::string vm_path = "/v1/projects/" + urlEncode(o.project) + "/vms/" + urlEncode(vm);
-  const std::string app_path = "/v1/projects/" + urlEncode(o.project) + "/apps/" + urlEncode(o.name);
+  const std::string vm_path = "/v1/projects/" + client::urlEncode(o.project) + "/vms/" + client::urlEncode(vm);
+  const std::string app_path = "/v1/projects/" + client::urlEncode(o.project) + "/apps/" + client::urlEncode(o.name);
   const std::string url = "http://127.0.0.1:" + std::to_string(o.host_port);
   std::string last_vm, last_app;
   ctx.out() << "Waiting for release " << release << " to answer on " << url << " ..." << std::endl;
   while (std::chrono::steady_clock::now() < deadline) {
-    BERTH_ASSIGN_OR_RETURN(ApiResponse vm_now, api.get(vm_path));
+    BERTH_ASSIGN_OR_RETURN(client::ApiResponse vm_now, api.get(vm_path));
     const std::string vm_state = vm_now.body.value("state", "");
     const std::string vm_detail = vm_now.body.value("state_detail", "");
     if (vm_state != last_vm) {
       ctx.out() << "  VM " << vm << ": " << vm_state << (vm_detail.empty() ? "" : " (" + vm_detail + ")") << std::endl;
       last_vm = vm_state;
     }
-    BERTH_ASSIGN_OR_RETURN(ApiResponse app_now, api.get(app_path));
+    BERTH_ASSIGN_OR_RETURN(client::ApiResponse app_now, api.get(app_path));
     const json status = app_now.body.value("status", json::object());
     const bool current = status.value("release", int64_t{0}) == release;
     const std::string app_state = current ? status.value("state", "") : "pending";
@@ -133,7 +133,7 @@ Status waitUntilAnswering(Context& ctx, ApiClient& api, const DeployOptions& o, 
       }
     }
     if (current && app_state == "running") {
-      auto probe = ApiClient::create(url, "");
+      auto probe = client::ApiClient::create(url, "");
       if (probe.isOk() && (*probe)->download("/", 1 << 20).isOk()) {
         ctx.out() << "App " << o.name << " is answering on " << url << std::endl;
         return Status::ok();
@@ -199,7 +199,7 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
       } else {
         BERTH_ASSIGN_OR_RETURN(std::string bundle, packDirectory(opts.dir));
         ctx.out() << "Packed " << opts.dir << " (" << humanBytes(bundle.size()) << ")" << std::endl;
-        BERTH_ASSIGN_OR_RETURN(ApiResponse uploaded, api->postBytes("/v1/projects/" + urlEncode(opts.project) + "/blobs",
+        BERTH_ASSIGN_OR_RETURN(client::ApiResponse uploaded, api->postBytes("/v1/projects/" + client::urlEncode(opts.project) + "/blobs",
                                                                     "application/x-tar", bundle));
         const std::string digest = uploaded.body.value("digest", "");
         ctx.out() << "Uploaded bundle " << digest.substr(0, 19) << "…" << std::endl;
@@ -217,9 +217,9 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
       if (opts.port > 0) spec["ports"].push_back({{"port", opts.port}, {"host_port", opts.host_port}});
       BERTH_ASSIGN_OR_RETURN(auto health, healthBody(opts.health));
       if (health) spec["health"] = *health;
-      const std::string apps = "/v1/projects/" + urlEncode(opts.project) + "/apps";
-      auto existing = api->get(apps + "/" + urlEncode(opts.name));
-      Result<ApiResponse> written = existing.isOk() ? api->patch(apps + "/" + urlEncode(opts.name), spec)
+      const std::string apps = "/v1/projects/" + client::urlEncode(opts.project) + "/apps";
+      auto existing = api->get(apps + "/" + client::urlEncode(opts.name));
+      Result<client::ApiResponse> written = existing.isOk() ? api->patch(apps + "/" + client::urlEncode(opts.name), spec)
                                                     : api->post(apps, [&] {
                                                         json body = spec;
                                                         body["name"] = opts.name;

@@ -12,7 +12,7 @@
 namespace berth::cli {
 
 namespace {
-std::string imagesPath(const std::string& project) { return "/v1/projects/" + urlEncode(project) + "/images"; }
+std::string imagesPath(const std::string& project) { return "/v1/projects/" + client::urlEncode(project) + "/images"; }
 
 std::string mib(std::uint64_t bytes) {
   char buf[32];
@@ -22,7 +22,7 @@ std::string mib(std::uint64_t bytes) {
 
 // An OCI layout directory is sent as a tar of itself (what skopeo calls an oci-archive); an
 // archive file as it is; a registry reference is fetched by berthd.
-Result<std::string> uploadSource(ApiClient& api, Context& ctx, const std::string& project, const std::string& source) {
+Result<std::string> uploadSource(client::ApiClient& api, Context& ctx, const std::string& project, const std::string& source) {
   if (source.rfind("docker://", 0) == 0) return source;
   struct stat st {};
   if (::stat(source.c_str(), &st) != 0) {
@@ -37,7 +37,7 @@ Result<std::string> uploadSource(ApiClient& api, Context& ctx, const std::string
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
   if (!ctx.json) ctx.err() << "Uploading " << source << " (" << mib(bytes.size()) << ")\n";
-  BERTH_ASSIGN_OR_RETURN(ApiResponse r, api.postBytes("/v1/projects/" + urlEncode(project) + "/blobs",
+  BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, api.postBytes("/v1/projects/" + client::urlEncode(project) + "/blobs",
                                                       "application/x-tar", bytes));
   return r.body.value("digest", "");
 }
@@ -54,18 +54,18 @@ void printProgress(Context& ctx, const nlohmann::json& p) {
 }
 }  // namespace
 
-Result<nlohmann::json> importImage(Context& ctx, ApiClient& api, const std::string& project, const std::string& source) {
+Result<nlohmann::json> importImage(Context& ctx, client::ApiClient& api, const std::string& project, const std::string& source) {
   BERTH_ASSIGN_OR_RETURN(std::string uploaded, uploadSource(api, ctx, project, source));
-  StreamRequest request{"POST", imagesPath(project), nlohmann::json{{"source", uploaded}}, ""};
+  client::StreamRequest request{"POST", imagesPath(project), nlohmann::json{{"source", uploaded}}, ""};
   std::optional<nlohmann::json> done;
   Status failed = Status::ok();
-  BERTH_RETURN_IF_ERROR(api.stream(request, [&](const SseEvent& e) {
+  BERTH_RETURN_IF_ERROR(api.stream(request, [&](const client::SseEvent& e) {
     auto data = nlohmann::json::parse(e.data, nullptr, false);
     if (data.is_discarded()) return true;
     if (e.event == "progress" && !ctx.json) printProgress(ctx, data);
     if (e.event == "done") done = data;
     if (e.event == "error") {
-      failed = apiError(422, data);
+      failed = client::apiError(422, data);
       return false;
     }
     return e.event != "done";
@@ -110,7 +110,7 @@ void addImageCommands(CLI::App& app, Context& ctx, Action& action) {
   ls->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->get(imagesPath(o->project)));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get(imagesPath(o->project)));
       ctx.print(r.body, [&] {
         Table t({"DIGEST", "SOURCE", "ROOTFS", "IMPORTED"});
         for (const auto& i : r.body["items"]) {

@@ -5,13 +5,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cli/api_client.h"
+#include "client/api_client.h"
 #include "cli/context.h"
 
 namespace berth::cli {
 
 // The imported image as berthd describes it (`digest`, `cached`, …). `source` is an OCI layout
 // directory, an OCI or docker archive, or docker://REF.
-Result<nlohmann::json> importImage(Context& ctx, ApiClient& api, const std::string& project, const std::string& source);
+Result<nlohmann::json> importImage(Context& ctx, client::ApiClient& api, const std::string& project, const std::string& source);
 
 }  // namespace berth::cli

@@ -62,7 +62,7 @@ void addProjectCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       nlohmann::json body = {{"name", o->name}};
       if (!o->quotas.json().empty()) body["quotas"] = o->quotas.json();
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post("/v1/projects", body));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post("/v1/projects", body));
       printProject(ctx, r.body);
       return Status::ok();
     };
@@ -76,7 +76,7 @@ void addProjectCommands(CLI::App& app, Context& ctx, Action& action) {
     action = [&, o]() -> Status {
       if (o->quotas.json().empty()) return invalidArgument("nothing to change; give at least one of --vcpus, --memory-mib, --disk-gib, --vms");
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->patch("/v1/projects/" + urlEncode(o->name), {{"quotas", o->quotas.json()}}));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->patch("/v1/projects/" + client::urlEncode(o->name), {{"quotas", o->quotas.json()}}));
       printProject(ctx, r.body);
       return Status::ok();
     };
@@ -107,7 +107,7 @@ void addProjectCommands(CLI::App& app, Context& ctx, Action& action) {
   show->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->get("/v1/projects/" + urlEncode(o->name)));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get("/v1/projects/" + client::urlEncode(o->name)));
       printProject(ctx, r.body);
       return Status::ok();
     };
@@ -120,7 +120,7 @@ void addProjectCommands(CLI::App& app, Context& ctx, Action& action) {
   rm->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_RETURN_IF_ERROR(client->del("/v1/projects/" + urlEncode(o->name)).status());
+      BERTH_RETURN_IF_ERROR(client->del("/v1/projects/" + client::urlEncode(o->name)).status());
       if (!ctx.json) ctx.out() << "Removed project " << o->name << "\n";
       return Status::ok();
     };

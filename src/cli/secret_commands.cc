@@ -11,7 +11,7 @@
 namespace berth::cli {
 
 namespace {
-std::string secretsPath(const std::string& project) { return "/v1/projects/" + urlEncode(project) + "/secrets"; }
+std::string secretsPath(const std::string& project) { return "/v1/projects/" + client::urlEncode(project) + "/secrets"; }
 
 // The value from --file, else stdin. Never from argv: that would put it in shell history and ps.
 Result<std::string> readValue(const std::string& file) {
@@ -49,7 +49,7 @@ void addSecretCommands(CLI::App& app, Context& ctx, Action& action) {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(std::string value, readValue(o->file));
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(secretsPath(o->project), {{"name", o->name}, {"value", value}}));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(secretsPath(o->project), {{"name", o->name}, {"value", value}}));
       ctx.print(r.body, [&] {
         ctx.out() << "Set secret " << o->name << " version " << str(r.body["version"]) << "\n";
         for (const auto& a : r.body["apps_released"]) ctx.out() << "  app " << str(a) << ": new release\n";
@@ -65,7 +65,7 @@ void addSecretCommands(CLI::App& app, Context& ctx, Action& action) {
   ls->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->get(secretsPath(o->project)));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get(secretsPath(o->project)));
       ctx.print(r.body, [&] {
         Table t({"NAME", "VERSION", "SET", "BY"});
         for (const auto& s : r.body["items"]) {
@@ -84,7 +84,7 @@ void addSecretCommands(CLI::App& app, Context& ctx, Action& action) {
   rm->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_RETURN_IF_ERROR(client->del(secretsPath(o->project) + "/" + urlEncode(o->name)).status());
+      BERTH_RETURN_IF_ERROR(client->del(secretsPath(o->project) + "/" + client::urlEncode(o->name)).status());
       if (!ctx.json) ctx.out() << "Removed secret " << o->name << "\n";
       return Status::ok();
     };

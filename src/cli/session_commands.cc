@@ -20,8 +20,8 @@ Status login(Context& ctx, const std::string& url, const std::optional<std::stri
   } else {
     return invalidArgument("give the token with --token-file FILE or --token-stdin");
   }
-  BERTH_ASSIGN_OR_RETURN(auto client, ApiClient::create(url, token));
-  BERTH_ASSIGN_OR_RETURN(ApiResponse who, client->get("/v1/whoami"));
+  BERTH_ASSIGN_OR_RETURN(auto client, client::ApiClient::create(url, token));
+  BERTH_ASSIGN_OR_RETURN(client::ApiResponse who, client->get("/v1/whoami"));
   std::string path = configPath(ctx.env());
   BERTH_RETURN_IF_ERROR(saveConfig(path, Credentials{client->url(), token}));
   ctx.print(who.body, [&] {
@@ -35,13 +35,13 @@ Status login(Context& ctx, const std::string& url, const std::optional<std::stri
 
 Status status(Context& ctx) {
   BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-  BERTH_ASSIGN_OR_RETURN(ApiResponse health, client->get("/v1/healthz"));
-  BERTH_ASSIGN_OR_RETURN(ApiResponse who, client->get("/v1/whoami"));
+  BERTH_ASSIGN_OR_RETURN(client::ApiResponse health, client->get("/v1/healthz"));
+  BERTH_ASSIGN_OR_RETURN(client::ApiResponse who, client->get("/v1/whoami"));
   BERTH_ASSIGN_OR_RETURN(nlohmann::json projects, listAll(*client, "/v1/projects"));
   nlohmann::json out = {{"url", client->url()}, {"health", health.body}, {"whoami", who.body},
                         {"projects", projects["items"].size()}};
   if (who.body["role"] == "admin") {
-    BERTH_ASSIGN_OR_RETURN(ApiResponse nodes, client->get("/v1/nodes"));
+    BERTH_ASSIGN_OR_RETURN(client::ApiResponse nodes, client->get("/v1/nodes"));
     out["nodes"] = nodes.body["items"];
   }
   ctx.print(out, [&] {
@@ -70,7 +70,7 @@ std::string eventLine(const nlohmann::json& e) {
 
 Status events(Context& ctx, bool follow, const std::string& project, int limit) {
   BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-  std::string query = project.empty() ? "" : "project=" + urlEncode(project);
+  std::string query = project.empty() ? "" : "project=" + client::urlEncode(project);
   if (!follow) {
     // The newest `limit` events: count back from the newest seq, which one request for the tail gives.
     BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, "/v1/events" + (query.empty() ? "" : "?" + query)));
@@ -88,10 +88,10 @@ Status events(Context& ctx, bool follow, const std::string& project, int limit) 
   std::string path = "/v1/events?follow=1" + (query.empty() ? "" : "&" + query);
   // Reconnects after a dropped connection, resuming after the last event seen.
   for (int failures = 0;;) {
-    StreamRequest request;
+    client::StreamRequest request;
     request.path = path;
     request.last_event_id = last_id;
-    Status s = client->stream(request, [&](const SseEvent& event) {
+    Status s = client->stream(request, [&](const client::SseEvent& event) {
       failures = 0;
       last_id = event.id;
       auto e = nlohmann::json::parse(event.data, nullptr, false);

@@ -19,7 +19,7 @@ namespace {
 constexpr std::size_t kMaxExecStdin = 64 << 10;
 
 std::string appPath(const std::string& project, const std::string& app) {
-  return "/v1/projects/" + urlEncode(project) + "/apps/" + urlEncode(app);
+  return "/v1/projects/" + client::urlEncode(project) + "/apps/" + client::urlEncode(app);
 }
 
 // Prefixes each line with its timestamp when asked; remembers per stream whether the next
@@ -45,11 +45,11 @@ class LinePrinter {
 };
 
 // Runs one output stream; an `error` event ends it with that error.
-Status runStream(Context& ctx, const StreamRequest& request,
+Status runStream(Context& ctx, const client::StreamRequest& request,
                  const std::function<Status(const nlohmann::json& frame, const std::string& event)>& on_frame) {
   BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
   Status failure;
-  Status s = client->stream(request, [&](const SseEvent& event) {
+  Status s = client->stream(request, [&](const client::SseEvent& event) {
     auto frame = nlohmann::json::parse(event.data, nullptr, false);
     if (!frame.is_object()) {
       failure = internalError("berthd sent a stream frame that is not a JSON object");
@@ -71,7 +71,7 @@ Status runStream(Context& ctx, const StreamRequest& request,
 std::string logsPath(const std::string& project, const std::string& app, bool follow, int tail,
                      const std::string& instance) {
   return appPath(project, app) + "/logs?tail=" + std::to_string(tail) + (follow ? "&follow=1" : "") +
-         (instance.empty() ? "" : "&instance=" + urlEncode(instance));
+         (instance.empty() ? "" : "&instance=" + client::urlEncode(instance));
 }
 
 // Output of several instances, each line prefixed with its VM: whole lines only, so that two
@@ -127,7 +127,7 @@ Status mergedLogs(Context& ctx, const std::string& project, const std::string& a
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < vms.size(); ++i) {
     threads.emplace_back([&, i] {
-      StreamRequest request;
+      client::StreamRequest request;
       request.path = logsPath(project, app, follow, tail, vms[i]);
       results[i] = runStream(ctx, request, [&](const nlohmann::json& frame, const std::string&) {
         if (follow) {
@@ -156,13 +156,13 @@ Status logs(Context& ctx, const std::string& project, const std::string& app, bo
             bool timestamps, const std::string& instance) {
   if (instance.empty()) {
     BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-    BERTH_ASSIGN_OR_RETURN(ApiResponse shown, client->get(appPath(project, app)));
+    BERTH_ASSIGN_OR_RETURN(client::ApiResponse shown, client->get(appPath(project, app)));
     std::vector<std::string> vms;
     const nlohmann::json status = shown.body.value("status", nlohmann::json::object());
     for (const auto& i : status.value("instances", nlohmann::json::array())) vms.push_back(i.value("vm", ""));
     if (vms.size() > 1) return mergedLogs(ctx, project, app, follow, tail, timestamps, vms);
   }
-  StreamRequest request;
+  client::StreamRequest request;
   request.path = logsPath(project, app, follow, tail, instance);
   LinePrinter printer(timestamps);
   bool out_at_start = true, err_at_start = true;
@@ -193,7 +193,7 @@ Status exec(Context& ctx, const std::string& project, const std::string& app, bo
   }
   if (timeout) body["timeout_seconds"] = *timeout;
   if (!instance.empty()) body["instance"] = instance;
-  StreamRequest request{"POST", appPath(project, app) + "/exec", body, ""};
+  client::StreamRequest request{"POST", appPath(project, app) + "/exec", body, ""};
   bool exited = false;
   BERTH_RETURN_IF_ERROR(runStream(ctx, request, [&](const nlohmann::json& frame, const std::string& event) {
     if (event == "exit") {
@@ -214,8 +214,8 @@ Status exec(Context& ctx, const std::string& project, const std::string& app, bo
 }
 
 Status console(Context& ctx, const std::string& project, const std::string& vm, bool follow, int tail) {
-  StreamRequest request;
-  request.path = "/v1/projects/" + urlEncode(project) + "/vms/" + urlEncode(vm) + "/console?tail=" +
+  client::StreamRequest request;
+  request.path = "/v1/projects/" + client::urlEncode(project) + "/vms/" + client::urlEncode(vm) + "/console?tail=" +
                  std::to_string(tail) + (follow ? "&follow=1" : "");
   return runStream(ctx, request, [&](const nlohmann::json& frame, const std::string&) {
     if (ctx.json) {

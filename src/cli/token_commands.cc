@@ -25,7 +25,7 @@ void addTokenCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       nlohmann::json body = {{"name", o->name}, {"role", o->role}};
       if (!o->project.empty() && o->role != "admin" && o->role != "node") body["project"] = o->project;
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post("/v1/tokens", body));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post("/v1/tokens", body));
       ctx.print(r.body, [&] {
         ctx.out() << "Created token " << str(r.body["id"]) << " (" << str(r.body["role"]);
         if (r.body["project"].is_string()) ctx.out() << " of project " << str(r.body["project"]);
@@ -61,7 +61,7 @@ void addTokenCommands(CLI::App& app, Context& ctx, Action& action) {
   rm->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_RETURN_IF_ERROR(client->del("/v1/tokens/" + urlEncode(o->id)).status());
+      BERTH_RETURN_IF_ERROR(client->del("/v1/tokens/" + client::urlEncode(o->id)).status());
       if (!ctx.json) ctx.out() << "Revoked token " << o->id << "\n";
       return Status::ok();
     };

@@ -26,7 +26,7 @@ void printVm(Context& ctx, const nlohmann::json& vm) {
 }
 
 std::string vmPath(const std::string& project, const std::string& name) {
-  return "/v1/projects/" + urlEncode(project) + "/vms" + (name.empty() ? "" : "/" + urlEncode(name));
+  return "/v1/projects/" + client::urlEncode(project) + "/vms" + (name.empty() ? "" : "/" + client::urlEncode(name));
 }
 
 }  // namespace
@@ -59,7 +59,7 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action) {
       if (o->disk_gib) body["disk_gib"] = *o->disk_gib;
       if (!o->machine.empty()) body["machine"] = o->machine;
       if (o->stopped) body["power"] = "stopped";
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(vmPath(o->project, ""), body));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(vmPath(o->project, ""), body));
       printVm(ctx, r.body);
       return Status::ok();
     };
@@ -92,7 +92,7 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action) {
   show->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->get(vmPath(o->project, o->name)));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get(vmPath(o->project, o->name)));
       printVm(ctx, r.body);
       return Status::ok();
     };
@@ -107,7 +107,7 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action) {
     power->callback([&, o, action_name] {
       action = [&, o, action_name]() -> Status {
         BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-        BERTH_ASSIGN_OR_RETURN(ApiResponse r, client->post(vmPath(o->project, o->name) + "/" + action_name, nlohmann::json::object()));
+        BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(vmPath(o->project, o->name) + "/" + action_name, nlohmann::json::object()));
         ctx.print(r.body, [&] {
           ctx.out() << "VM " << o->name << ": power " << str(r.body["power"]) << " requested (state " << str(r.body["state"])
                     << ")\n";

@@ -16,8 +16,8 @@
 #include "controlplane/api/api.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/local_image_importer.h"
+#include "controlplane/berthd_paths.h"
 #include "controlplane/service/control_plane.h"
-#include "agent/agent_setup.h"
 #include "controlplane/service/scheduler.h"
 #include "os/file_util.h"
 #include "os/unique_fd.h"
@@ -27,12 +27,12 @@ namespace berth::controlplane {
 
 namespace {
 
-Result<os::UniqueFd> lockDataDir(const std::string& dir) {
-  std::string path = dir + "/berthd.lock";
+Result<os::UniqueFd> lockDataDir(const BerthdPaths& paths) {
+  const std::string path = paths.lock();
   os::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) return internalError("cannot open '" + path + "': " + os::errnoMessage(errno));
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    return failedPrecondition("another berthd is already using the data directory '" + dir + "'");
+    return failedPrecondition("another berthd is already using the data directory '" + paths.data() + "'");
   }
   return fd;
 }
@@ -63,7 +63,7 @@ Result<SecretBox> masterKeyFromCommand(const std::string& command) {
 Result<SecretBox> loadMasterKey(const BerthdOptions& options) {
   if (!options.master_key_command.empty()) return masterKeyFromCommand(options.master_key_command);
   const bool given = !options.master_key_file.empty();
-  const std::string path = given ? options.master_key_file : options.data_dir + "/master.key";
+  const std::string path = given ? options.master_key_file : BerthdPaths(options.data_dir).masterKey();
   if (!given && !os::pathExists(path)) {
     BERTH_ASSIGN_OR_RETURN(std::string hex, randomHex(SecretBox::kKeyBytes));
     BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, hex + "\n", 0600));
@@ -86,9 +86,9 @@ Result<SecretBox> loadMasterKey(const BerthdOptions& options) {
 class RunningBerthd final : public Berthd {
  public:
   RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store)
-      : options_(options), lock_(std::move(lock)), store_(std::move(store)),
+      : options_(options), paths_(options.data_dir), lock_(std::move(lock)), store_(std::move(store)),
         control_plane_(*store_, SystemClock::instance()),
-        image_importer_(options.data_dir, options.api.blob_dir),
+        image_importer_(paths_.imageCache(), options.api.blob_dir),
         api_(control_plane_, SystemClock::instance(), options.api),
         scheduler_(*store_, SystemClock::instance()) {
     control_plane_.useImageImporter(&image_importer_);
@@ -101,7 +101,7 @@ class RunningBerthd final : public Berthd {
   Status serve() {
     BERTH_ASSIGN_OR_RETURN(auto bootstrap, control_plane_.bootstrapAdminToken());
     if (bootstrap) {
-      std::string path = options_.data_dir + "/admin.token";
+      const std::string path = paths_.adminToken();
       BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, *bootstrap + "\n", 0600));
       // Printed once, on the very first start, as DESIGN.md promises; the file keeps it for scripts.
       std::printf("berthd: created the first admin token (also in %s):\n%s\n", path.c_str(), bootstrap->c_str());
@@ -111,38 +111,24 @@ class RunningBerthd final : public Berthd {
     http.is_quick = &Api::isQuick;
     http.max_body_bytes = options_.max_body_bytes;
     BERTH_ASSIGN_OR_RETURN(server_, HttpServer::start(http, [this](const HttpRequest& r) { return api_.handle(r); }));
-    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(options_.data_dir + "/berthd.addr", server_->boundAddress() + "\n"));
+    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(paths_.address(), server_->boundAddress() + "\n"));
     spdlog::info("berthd {} serving the API on http://{} (data: {})", BERTH_VERSION, server_->boundAddress(),
                  options_.data_dir);
     reconciler_ = std::thread([this] { reconcileLoop(); });
-    if (options_.dev) BERTH_RETURN_IF_ERROR(startEmbeddedAgent());
     return Status::ok();
   }
 
-  // `berthd --dev` runs the node agent in-process. It still goes through the API, with a node
-  // token of its own (kept in <data>/node.token), exactly as a remote berth-agent would.
-  Status startEmbeddedAgent() {
-    const std::string token_path = options_.data_dir + "/node.token";
-    std::string secret;
-    if (auto saved = os::readFile(token_path); saved.isOk() && !saved->empty()) {
-      secret = *saved;
-    } else {
-      Principal system{"system", "berthd", Role::kAdmin, std::nullopt};
-      BERTH_ASSIGN_OR_RETURN(CreatedToken created,
-                             control_plane_.createToken(system, options_.agent.name, Role::kNode, std::nullopt));
-      secret = created.secret;
-      BERTH_RETURN_IF_ERROR(os::writeFileAtomic(token_path, secret, 0600));
-    }
-    agent::AgentFlags flags = options_.agent;
-    flags.server = "http://" + server_->boundAddress();
-    flags.token = secret;
-    if (flags.data_dir.empty()) flags.data_dir = options_.data_dir + "/agent";
-    auto started = agent::startAgent(flags, nullptr);
-    if (!started.isOk()) return started.status().withContext("cannot start the embedded agent");
-    agent_ = std::move(started).value();
-    spdlog::info("berthd: embedded agent '{}' running VMs from {}", flags.name, flags.data_dir);
-    return Status::ok();
+  Result<std::string> localNodeToken(const std::string& node_name) override {
+    const std::string token_path = paths_.nodeToken();
+    if (auto saved = os::readFile(token_path); saved.isOk() && !saved->empty()) return *saved;
+    Principal system{"system", "berthd", Role::kAdmin, std::nullopt};
+    BERTH_ASSIGN_OR_RETURN(CreatedToken created,
+                           control_plane_.createToken(system, node_name, Role::kNode, std::nullopt));
+    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(token_path, created.secret, 0600));
+    return created.secret;
   }
+
+  const BerthdPaths& paths() const override { return paths_; }
 
   // Wakes on every committed event and at least every few seconds (to notice silent nodes).
   void reconcileLoop() {
@@ -161,18 +147,17 @@ class RunningBerthd final : public Berthd {
     if (!server_ || stopped_) return;
     stopped_ = true;
     spdlog::info("berthd: shutting down; in-flight requests get up to {} s", options_.shutdown_grace_seconds);
-    // The agent stops first (its VMs keep running and are adopted on the next start).
-    if (agent_) agent_->stop();
     server_->shutdown(std::chrono::seconds(options_.shutdown_grace_seconds));
     stopping_ = true;
     store_->wakeAll();
     if (reconciler_.joinable()) reconciler_.join();
-    ::unlink((options_.data_dir + "/berthd.addr").c_str());
+    ::unlink(paths_.address().c_str());
     spdlog::info("berthd: stopped");
   }
 
  private:
   BerthdOptions options_;
+  const BerthdPaths paths_;
   os::UniqueFd lock_;
   std::unique_ptr<store::SqliteStore> store_;
   ControlPlane control_plane_;
@@ -180,7 +165,6 @@ class RunningBerthd final : public Berthd {
   Api api_;
   Scheduler scheduler_;
   std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<agent::Agent> agent_;
   std::thread reconciler_;
   std::atomic<bool> stopping_{false};
   bool stopped_ = false;
@@ -190,10 +174,11 @@ class RunningBerthd final : public Berthd {
 
 Result<std::unique_ptr<Berthd>> Berthd::start(const BerthdOptions& given) {
   BerthdOptions options = given;
-  if (options.api.blob_dir.empty()) options.api.blob_dir = options.data_dir + "/blobs";
-  BERTH_RETURN_IF_ERROR(os::makeDirs(options.data_dir, 0700));
-  BERTH_ASSIGN_OR_RETURN(os::UniqueFd lock, lockDataDir(options.data_dir));
-  BERTH_ASSIGN_OR_RETURN(auto store, store::SqliteStore::open(options.data_dir + "/berth.db"));
+  const BerthdPaths paths(options.data_dir);
+  if (options.api.blob_dir.empty()) options.api.blob_dir = paths.blobs();
+  BERTH_RETURN_IF_ERROR(os::makeDirs(paths.data(), 0700));
+  BERTH_ASSIGN_OR_RETURN(os::UniqueFd lock, lockDataDir(paths));
+  BERTH_ASSIGN_OR_RETURN(auto store, store::SqliteStore::open(paths.database()));
   BERTH_ASSIGN_OR_RETURN(SecretBox master_key, loadMasterKey(options));
   auto berthd = std::make_unique<RunningBerthd>(options, std::move(lock), std::move(store));
   berthd->useSecretBox(std::move(master_key));

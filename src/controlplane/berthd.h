@@ -1,17 +1,13 @@
 #pragma once
-// A running control plane: store, API and HTTP server over one data directory.
-//
-// <data>/
-//   berth.db, berth.db-wal   SQLite store
-//   berthd.lock              flock held while running: one berthd per data directory
-//   berthd.addr              "HOST:PORT" actually bound, written once listening
-//   admin.token              the first admin token (0600), written on first start only
+// A running control plane: store, API, scheduler and HTTP server over one data directory
+// (its layout: berthd_paths.h). It knows no agent: `berthd --dev` (src/dev/) starts one beside it.
 
 #include <memory>
 #include <string>
 
 #include "common/result.h"
 #include "controlplane/berthd_options.h"
+#include "controlplane/berthd_paths.h"
 
 namespace berth::controlplane {
 
@@ -20,6 +16,10 @@ class Berthd {
   static Result<std::unique_ptr<Berthd>> start(const BerthdOptions& options);
   virtual ~Berthd() = default;
   virtual std::string address() const = 0;
+  virtual const BerthdPaths& paths() const = 0;
+  // A node token for an agent on this host (`--dev`): made on first use and kept in
+  // paths().nodeToken(), so a restarted berthd gives its agent the same node.
+  virtual Result<std::string> localNodeToken(const std::string& node_name) = 0;
   // Graceful: stop accepting, finish in-flight requests (up to the grace period), flush the store.
   virtual void stop() = 0;
 };

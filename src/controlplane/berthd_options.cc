@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdlib>
 
 namespace berth::controlplane {
@@ -18,9 +17,9 @@ std::string defaultDataDir(bool dev) {
 }
 }  // namespace
 
-Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code) {
+Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code,
+                                         const std::function<void(CLI::App&)>& more_flags) {
   BerthdOptions o;
-  o.agent.data_dir.clear();  // default: <data>/agent
   CLI::App app{"berthd: the Berth control plane (REST API, store, scheduler)", "berthd"};
   app.set_config("--config", "", "Read options from this INI/TOML file");
   app.add_option("--data", o.data_dir, "Data directory (database, admin token)")->envname("BERTH_DATA");
@@ -39,14 +38,7 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code) 
       ->capture_default_str();
   app.add_flag("--dev", o.dev, "Development mode: data in ./.berth-dev and an embedded node agent running VMs")
       ->envname("BERTH_DEV");
-  app.add_option("--kernel", o.agent.kernel_dir, "--dev: directory with the guest vmlinuz and modules/ (default: .cache/kernel)")
-      ->envname("BERTH_KERNEL_DIR");
-  app.add_option("--init", o.agent.init_binary,
-                 "--dev: the static PID 1 put in every guest's initramfs (default: berth-init next to berthd)")
-      ->envname("BERTH_INIT");
-  app.add_option("--agent-data", o.agent.data_dir, "--dev: the embedded agent's data directory (default: <data>/agent)")
-      ->envname("BERTH_AGENT_DATA");
-  agent::addAppLogFlag(app, o.agent, "--app-log-bytes");
+  if (more_flags) more_flags(app);
   app.add_option("--max-body-bytes", o.max_body_bytes, "Largest accepted request body")
       ->envname("BERTH_MAX_BODY_BYTES")
       ->check(CLI::Range(size_t{1024}, size_t{64} << 20))

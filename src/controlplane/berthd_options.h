@@ -2,10 +2,11 @@
 // berthd's configuration, from flags, a config file (--config, INI/TOML) and BERTH_* environment
 // variables, in that order of precedence.
 
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "agent/agent_setup.h"
+#include <CLI/CLI.hpp>
 
 #include "common/result.h"
 #include "controlplane/api/api.h"
@@ -16,8 +17,7 @@ namespace berth::controlplane {
 struct BerthdOptions {
   std::string data_dir;
   std::string listen = "127.0.0.1:7070";
-  bool dev = false;
-  agent::AgentFlags agent;  // the embedded agent of --dev
+  bool dev = false;  // data in ./.berth-dev; src/dev/ also runs an agent beside berthd
   size_t max_body_bytes = 1 << 20;
   int shutdown_grace_seconds = 20;
   ApiOptions api;
@@ -29,8 +29,10 @@ struct BerthdOptions {
 };
 
 // Parses argv. On --help or a usage error returns a Status whose message is the text to print;
-// `exit_code` says how to exit (0 for --help, 2 for usage errors).
-Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code);
+// `exit_code` says how to exit (0 for --help, 2 for usage errors). `more_flags` adds the flags of
+// whatever runs beside the control plane (the embedded agent of --dev).
+Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code,
+                                         const std::function<void(CLI::App&)>& more_flags = {});
 
 // Splits "HOST:PORT" into the server's options.
 Result<HttpServerOptions> listenOptions(const std::string& listen);

@@ -127,7 +127,7 @@ TEST_F(ControlPlaneTest, ReleasesAreNumberedImmutableAndRollBack) {
   auto rolled = cp_->rollbackApp(admin_, "a", "site", std::nullopt, std::nullopt);
   ASSERT_TRUE(rolled.isOk());
   EXPECT_EQ(rolled->release, 3);
-  EXPECT_EQ(appSpecFromJson(rolled->spec_json)->env.size(), 0u);
+  EXPECT_EQ(model::appSpecFromJson(rolled->spec_json)->env.size(), 0u);
   auto history = cp_->listReleases(admin_, "a", "site", 0, 10);
   ASSERT_TRUE(history.isOk());
   ASSERT_EQ(history->items.size(), 3u);

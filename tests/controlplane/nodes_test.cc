@@ -131,8 +131,10 @@ TEST_F(NodesTest, AssignmentCarriesVmsAndTheirAppsAndReportsUpdateState) {
   ASSERT_TRUE(assignment.isOk());
   ASSERT_EQ(assignment->vms.size(), 2u);
   ASSERT_EQ(assignment->apps.size(), 2u);
-  EXPECT_EQ(appSpecFromJson(assignment->apps[0].spec_json)->vm, "worker");  // job
-  EXPECT_EQ(appSpecFromJson(assignment->apps[1].spec_json)->vm, "web");     // site: first VM by name
+  EXPECT_EQ(assignment->apps[0].vm, "worker");  // job
+  EXPECT_EQ(assignment->apps[0].spec.vm, "worker");
+  EXPECT_EQ(assignment->apps[1].vm, "web");  // site: first VM by name
+  EXPECT_EQ(assignment->apps[1].spec.vm, "web");
   EXPECT_EQ(assignment->revision, store_->lastEventSeq());
 
   int64_t version = cp_->getVm(admin_, "a", "web")->version;
@@ -156,14 +158,14 @@ class RolloutOutcomeTest : public NodesTest {
     ASSERT_TRUE(scheduler_->runOnce().isOk());
     AppSpecPatch v1;
     v1.command = std::vector<std::string>{"httpd", "-p", "$(PORT)"};
-    v1.ports = std::vector<PortSpec>{{8080, "tcp", 0}};
-    v1.health = HealthSpec{"http", "/", {}, 1000, 1000, 1000, 2};
+    v1.ports = std::vector<model::PortSpec>{{8080, "tcp", 0}};
+    v1.health = model::HealthSpec{"http", "/", {}, 1000, 1000, 1000, 2};
     ASSERT_TRUE(cp_->createApp(admin_, "a", "site", v1).isOk());
     ASSERT_TRUE(report(1, "running").isOk());
   }
 
   Status report(int64_t release, const std::string& state, int64_t serving = 0) {
-    AppObservation o{"a", "site", release, state, state == "failed" ? "health check failed: HTTP 500" : "", serving, "web"};
+    model::AppObservation o{"a", "site", release, state, state == "failed" ? "health check failed: HTTP 500" : "", serving, "web"};
     return cp_->reportNodeStatus(n1_, "n1", {}, {o});
   }
 
@@ -230,7 +232,7 @@ TEST_F(RolloutOutcomeTest, AnOlderReleaseFailingOrAFirstReleaseFailingMakesNoRol
   AppSpecPatch fresh;
   fresh.command = std::vector<std::string>{"x"};
   ASSERT_TRUE(cp_->createApp(admin_, "a", "fresh", fresh).isOk());
-  AppObservation o{"a", "fresh", 1, "failed", "cannot start 'x'", 0, "web"};
+  model::AppObservation o{"a", "fresh", 1, "failed", "cannot start 'x'", 0, "web"};
   ASSERT_TRUE(cp_->reportNodeStatus(n1_, "n1", {}, {o}).isOk());
   EXPECT_EQ(cp_->getApp(admin_, "a", "fresh")->release, 1);
 }

@@ -56,7 +56,7 @@ class SecretsTest(h.BerthdTestCase):
 
         # The node that runs the app is handed the values of its current release.
         assignment = self.node.get(f"/v1/nodes/{NODE}/assignment").json
-        self.assertEqual(assignment["secrets"]["a/web"],
+        self.assertEqual(self.assigned_secrets(assignment, "a", "web"),
                          [{"name": "DB_PASSWORD", "as": "env", "value": VALUE + "-v2"},
                           {"name": "TLS_KEY", "as": "file", "value": "key-" + VALUE}])
 
@@ -64,7 +64,7 @@ class SecretsTest(h.BerthdTestCase):
         r = d.post("/v1/projects/a/apps/web/rollback", {"to": 1})
         self.assertEqual(r.status, 200, r)
         assignment = self.node.get(f"/v1/nodes/{NODE}/assignment").json
-        self.assertEqual(assignment["secrets"]["a/web"][0]["value"], VALUE)
+        self.assertEqual(self.assigned_secrets(assignment, "a", "web")[0]["value"], VALUE)
 
         listed = self.tokens["viewer"].get("/v1/projects/a/secrets")
         self.assertEqual(listed.status, 200, listed)
@@ -79,6 +79,13 @@ class SecretsTest(h.BerthdTestCase):
         self.assertError(d.delete("/v1/projects/a/secrets/TLS_KEY"), 404, "not_found")
         r = d.post("/v1/projects/a/apps/web/rollback", {"to": 2})
         self.assertError(r, 409, "failed_precondition", "uses secret 'TLS_KEY' version 1, which was deleted")
+
+    @staticmethod
+    def assigned_secrets(assignment, project, app):
+        """The secrets the node is handed with each instance of the app (one entry per VM)."""
+        instances = [a for a in assignment["apps"] if (a["project"], a["name"]) == (project, app)]
+        assert instances, f"{project}/{app} is not in the assignment"
+        return instances[0]["secrets"]
 
     def test_values_never_leave_except_to_the_node(self):
         d = self.tokens["deployer"]

@@ -54,7 +54,7 @@ std::vector<json> consoleFrames(std::string_view text) {
 
 }  // namespace
 
-SessionRunner::SessionRunner(std::string node, cli::ApiClient& api, Paths paths, ChannelLookup channels)
+SessionRunner::SessionRunner(std::string node, client::ApiClient& api, Paths paths, ChannelLookup channels)
     : node_(std::move(node)), api_(api), paths_(std::move(paths)), channels_(std::move(channels)) {}
 
 SessionRunner::~SessionRunner() { stop(); }

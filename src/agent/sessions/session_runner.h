@@ -19,7 +19,7 @@
 
 #include "agent/guest_channel/guest_connection.h"
 #include "agent/paths.h"
-#include "cli/api_client.h"
+#include "client/api_client.h"
 
 namespace berth::agent {
 
@@ -30,7 +30,7 @@ class SessionRunner {
       std::function<std::shared_ptr<GuestConnection>(const std::string& project, const std::string& vm)>;
 
   // `api` must outlive the runner and be usable from several threads at once.
-  SessionRunner(std::string node, cli::ApiClient& api, Paths paths, ChannelLookup channels);
+  SessionRunner(std::string node, client::ApiClient& api, Paths paths, ChannelLookup channels);
   ~SessionRunner();
 
   void start();
@@ -59,7 +59,7 @@ class SessionRunner {
   void reapFinished();
 
   std::string node_;
-  cli::ApiClient& api_;
+  client::ApiClient& api_;
   Paths paths_;
   ChannelLookup channels_;
   std::atomic<bool> stopping_{false};

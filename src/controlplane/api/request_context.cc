@@ -56,7 +56,8 @@ Result<nlohmann::json> jsonBody(const HttpRequest& r, bool empty_ok) { return pa
 HttpResponse jsonResponse(int status, const nlohmann::json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  // Text that came from a peer may not be UTF-8; nlohmann's default would throw on it.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 

@@ -9,12 +9,12 @@ constexpr size_t kMaxArgs = 256, kMaxEnv = 256, kMaxPorts = 64;
 constexpr size_t kMaxStringBytes = 4096;
 
 // "secrets": ["DB_URL", {"name": "TLS_KEY", "as": "file"}]: a bare name is exposed as env.
-Result<std::vector<SecretRef>> readSecretRefs(const nlohmann::json& items) {
+Result<std::vector<model::SecretRef>> readSecretRefs(const nlohmann::json& items) {
   if (items.size() > kMaxEnv) return invalidArgument("secrets has more than " + std::to_string(kMaxEnv) + " entries");
-  std::vector<SecretRef> out;
+  std::vector<model::SecretRef> out;
   for (size_t i = 0; i < items.size(); ++i) {
     const std::string field = "secrets[" + std::to_string(i) + "]";
-    SecretRef ref;
+    model::SecretRef ref;
     if (items[i].is_string()) {
       ref.name = items[i].get<std::string>();
     } else if (items[i].is_object()) {
@@ -44,7 +44,7 @@ Result<AppSpecPatch> readSpec(FieldReader& f) {
   p.restart = f.oneOf("restart", {"always", "on-failure", "never"});
   if (const auto* ports = f.array("ports")) {
     if (ports->size() > kMaxPorts) return invalidArgument("ports has more than 64 entries");
-    std::vector<PortSpec> out;
+    std::vector<model::PortSpec> out;
     for (size_t i = 0; i < ports->size(); ++i) {
       std::string prefix = "ports[" + std::to_string(i) + "].";
       if (!(*ports)[i].is_object()) return invalidArgument("ports[" + std::to_string(i) + "] must be an object");
@@ -63,14 +63,14 @@ Result<AppSpecPatch> readSpec(FieldReader& f) {
     auto cpu = rf.integer("cpu_millis", 10, 64000);
     auto pids = rf.integer("pids", 8, 1 << 16);
     BERTH_RETURN_IF_ERROR(rf.finish());
-    p.resources = Resources{memory.value_or(0), cpu.value_or(0), pids.value_or(0)};
+    p.resources = model::Resources{memory.value_or(0), cpu.value_or(0), pids.value_or(0)};
   }
   if (const auto* secrets = f.array("secrets")) {
     BERTH_ASSIGN_OR_RETURN(p.secrets, readSecretRefs(*secrets));
   }
   if (const auto* health = f.object("health")) {
     FieldReader hf(*health, "health.");
-    HealthSpec h;
+    model::HealthSpec h;
     auto type = hf.oneOf("type", {"http", "tcp", "exec", "none"}, true);
     auto path = hf.string("path");
     auto command = hf.stringArray("command", kMaxArgs);

@@ -48,38 +48,21 @@ Result<HttpResponse> handleNodeAssignment(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(int64_t since, queryInteger(c.request, "since", 0, 0, INT64_MAX));
   BERTH_ASSIGN_OR_RETURN(int64_t wait, queryInteger(c.request, "wait", 0, 0, kMaxWaitSeconds));
   // Authorize before waiting, so a bad token cannot park a connection.
-  BERTH_ASSIGN_OR_RETURN(NodeAssignment assignment, c.cp.nodeAssignment(c.who, c.param("node")));
+  BERTH_ASSIGN_OR_RETURN(model::NodeAssignment assignment, c.cp.nodeAssignment(c.who, c.param("node")));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
   while (assignment.revision <= since && std::chrono::steady_clock::now() < deadline &&
          !c.request.server_stopping()) {
     c.cp.store().waitForEvents(since, std::chrono::seconds(1));
     BERTH_ASSIGN_OR_RETURN(assignment, c.cp.nodeAssignment(c.who, c.param("node")));
   }
-  JsonWriter w;
-  w.beginObject().field("revision", assignment.revision).key("vms").beginArray();
-  for (const auto& vm : assignment.vms) renderVm(w, vm);
-  w.endArray().key("apps").beginArray();
-  for (const auto& app : assignment.apps) renderApp(w, app);
   // The only place a secret's value leaves berthd: to the agent of the node that runs the app.
-  w.endArray().key("secrets").beginObject();
-  for (const auto& [app, secrets] : assignment.secrets) {
-    w.key(app).beginArray();
-    for (const auto& s : secrets) w.beginObject().field("name", s.name).field("as", s.as).field("value", s.value).endObject();
-    w.endArray();
-  }
-  w.endObject().key("images").beginObject();
-  for (const auto& [app, image] : assignment.images) {
-    w.key(app).beginObject().field("digest", image.digest).field("rootfs_digest", image.rootfs_digest);
-    w.field("rootfs_size", image.rootfs_size).key("config").raw(image.config_json).endObject();
-  }
-  w.endObject().endObject();
-  return jsonResponse(200, w.take());
+  return jsonResponse(200, model::nodeAssignmentToJson(assignment));
 }
 
 Result<HttpResponse> handleNodeStatus(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request));
   FieldReader f(body);
-  std::vector<VmObservation> observations;
+  std::vector<model::VmObservation> observations;
   if (const auto* vms = f.array("vms")) {
     for (size_t i = 0; i < vms->size(); ++i) {
       std::string prefix = "vms[" + std::to_string(i) + "].";
@@ -93,7 +76,7 @@ Result<HttpResponse> handleNodeStatus(RequestContext& c) {
       observations.push_back({*project, *name, *state, detail.value_or("")});
     }
   }
-  std::vector<AppObservation> app_observations;
+  std::vector<model::AppObservation> app_observations;
   if (const auto* apps = f.array("apps")) {
     for (size_t i = 0; i < apps->size(); ++i) {
       std::string prefix = "apps[" + std::to_string(i) + "].";

@@ -19,8 +19,8 @@ std::string appPath(const std::string& project, const std::string& name) {
 Result<store::App> ControlPlane::createApp(const Principal& who, const std::string& project,
                                            const std::string& name, const AppSpecPatch& patch) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, "project '" + project + "'"));
-  AppSpec spec = applyPatch(AppSpec{}, patch);
-  BERTH_RETURN_IF_ERROR(validateAppSpec(spec));
+  model::AppSpec spec = applyPatch(model::AppSpec{}, patch);
+  BERTH_RETURN_IF_ERROR(model::validateAppSpec(spec));
   store::App app;
   app.project = project;
   app.name = name;
@@ -33,7 +33,7 @@ Result<store::App> ControlPlane::createApp(const Principal& who, const std::stri
     BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, spec));
     BERTH_RETURN_IF_ERROR(checkImage(tx, project, spec));
     BERTH_RETURN_IF_ERROR(addReplicaVms(tx, who, project, name, spec));
-    app.spec_json = appSpecToJson(spec).dump();
+    app.spec_json = model::appSpecToJson(spec).dump();
     BERTH_RETURN_IF_ERROR(tx.insertApp(app));
     BERTH_RETURN_IF_ERROR(tx.insertRelease({project, name, 1, app.spec_json, app.created_at, who.token_id, 0, false, "", ""}));
     return tx.appendEvent(event(who, "app.create", project, appPath(project, name), {{"release", 1}})).status();
@@ -45,7 +45,7 @@ Result<store::App> ControlPlane::createApp(const Principal& who, const std::stri
 // new ones, sized like its oldest (or the defaults), within its quota: past it the change is
 // refused and nothing is written.
 Status ControlPlane::addReplicaVms(store::Tx& tx, const Principal& who, const std::string& project,
-                                   const std::string& app, const AppSpec& spec) {
+                                   const std::string& app, const model::AppSpec& spec) {
   if (spec.vm) return Status::ok();
   BERTH_ASSIGN_OR_RETURN(std::vector<store::Vm> vms, tx.listVmsByAge(project));
   if (static_cast<int64_t>(vms.size()) >= spec.replicas) return Status::ok();
@@ -143,16 +143,16 @@ Result<store::App> ControlPlane::updateApp(const Principal& who, const std::stri
   BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(app, tx.getApp(project, name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, app.version, appObject(project, name)));
-    BERTH_ASSIGN_OR_RETURN(AppSpec current, appSpecFromJson(app.spec_json));
-    AppSpec next = applyPatch(current, patch);
-    BERTH_RETURN_IF_ERROR(validateAppSpec(next));
+    BERTH_ASSIGN_OR_RETURN(model::AppSpec current, model::appSpecFromJson(app.spec_json));
+    model::AppSpec next = applyPatch(current, patch);
+    BERTH_RETURN_IF_ERROR(model::validateAppSpec(next));
     if (next.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *next.vm).status());
     BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, next));
     BERTH_RETURN_IF_ERROR(checkImage(tx, project, next));
     // Releases are immutable and numbered: a change that changes nothing makes none.
     if (next == current) return Status::ok();
     BERTH_RETURN_IF_ERROR(addReplicaVms(tx, who, project, name, next));
-    BERTH_RETURN_IF_ERROR(activateRelease(tx, app, appSpecToJson(next).dump(), who.token_id, clock_.wallMillis()));
+    BERTH_RETURN_IF_ERROR(activateRelease(tx, app, model::appSpecToJson(next).dump(), who.token_id, clock_.wallMillis()));
     return tx.appendEvent(event(who, "app.update", project, appPath(project, name), {{"release", app.release}}))
         .status();
   }));
@@ -196,7 +196,7 @@ Result<store::App> ControlPlane::rollbackApp(const Principal& who, const std::st
       return failedPrecondition("app '" + name + "' is already at release " + std::to_string(target));
     }
     BERTH_ASSIGN_OR_RETURN(store::Release old, tx.getRelease(project, name, target));
-    BERTH_ASSIGN_OR_RETURN(AppSpec old_spec, appSpecFromJson(old.spec_json));
+    BERTH_ASSIGN_OR_RETURN(model::AppSpec old_spec, model::appSpecFromJson(old.spec_json));
     for (const auto& ref : old_spec.secrets) {
       if (!tx.getSecret(project, ref.name, ref.version).isOk()) {
         return failedPrecondition("release " + std::to_string(target) + " uses secret '" + ref.name + "' version " +

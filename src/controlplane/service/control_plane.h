@@ -16,7 +16,8 @@
 #include "common/clock.h"
 #include "common/secret_box.h"
 #include "controlplane/auth/principal.h"
-#include "controlplane/service/app_spec.h"
+#include "controlplane/service/app_spec_patch.h"
+#include "model/node_protocol.h"
 #include "controlplane/service/image_importer.h"
 #include "store/store.h"
 
@@ -42,40 +43,6 @@ struct VmPatch {
 };
 
 enum class PowerAction { kStart, kStop, kRestart };
-
-// One VM's state as an agent saw it.
-struct VmObservation {
-  std::string project, name, state, detail;
-};
-
-// One app as its VM's agent saw it.
-struct AppObservation {
-  std::string project, name;
-  int64_t release = 0;
-  std::string state, detail;
-  // A failed rollout's: the release still serving (its new instance never took traffic).
-  int64_t serving_release = 0;
-  std::string vm;  // the VM whose instance this is (empty from agents before replicas: the app's first)
-};
-
-// What a node must run: its VMs and the apps placed in them. `revision` is the event sequence
-// the snapshot reflects; an agent long-polls for a newer one.
-// A secret's value as the agent delivers it to one app.
-struct SecretValue {
-  std::string name;
-  std::string as;  // env | file
-  std::string value;
-};
-
-struct NodeAssignment {
-  int64_t revision = 0;
-  std::vector<store::Vm> vms;
-  std::vector<store::App> apps;  // each app's spec.vm names its VM (filled in when unpinned)
-  // The opened secrets of the release each app runs, by "<project>/<app>".
-  std::map<std::string, std::vector<SecretValue>> secrets;
-  // The imported image of each container app, by "<project>/<app>".
-  std::map<std::string, store::Image> images;
-};
 
 // What `berth secret set` changed: the new version, and the apps that got a release for it.
 struct SecretSet {
@@ -146,9 +113,9 @@ class ControlPlane {
   Result<store::Node> registerNode(const Principal& who, store::Node node);
   Result<std::vector<store::Node>> listNodes(const Principal& who);
   Result<store::Node> drainNode(const Principal& who, const std::string& name);
-  Result<NodeAssignment> nodeAssignment(const Principal& who, const std::string& node);
-  Status reportNodeStatus(const Principal& who, const std::string& node, const std::vector<VmObservation>& vms,
-                          const std::vector<AppObservation>& apps = {});
+  Result<model::NodeAssignment> nodeAssignment(const Principal& who, const std::string& node);
+  Status reportNodeStatus(const Principal& who, const std::string& node, const std::vector<model::VmObservation>& vms,
+                          const std::vector<model::AppObservation>& apps = {});
 
   // Sessions relayed to agents. Exec needs a deployer and a running VM and is audited
   // (`app.exec`, with its command); logs need a viewer; the console shows everything the
@@ -195,20 +162,20 @@ class ControlPlane {
   void forgetPrincipals();
   // Gives each of `spec`'s secrets without a version its newest one; InvalidArgument naming a
   // secret the project does not have.
-  Status resolveSecretVersions(store::Tx& tx, const std::string& project, AppSpec& spec) const;
+  Status resolveSecretVersions(store::Tx& tx, const std::string& project, model::AppSpec& spec) const;
   // The values of `spec`'s secrets at their versions.
-  Result<std::vector<SecretValue>> openSecrets(store::Tx& tx, const std::string& project, const AppSpec& spec) const;
+  Result<std::vector<model::SecretValue>> openSecrets(store::Tx& tx, const std::string& project, const model::AppSpec& spec) const;
   // Every app of the project, page by page, in the caller's transaction.
   static Result<std::vector<store::App>> allApps(store::Tx& tx, const std::string& project);
   // A container app's image must have been imported into its project.
-  static Status checkImage(store::Tx& tx, const std::string& project, const AppSpec& spec);
+  static Status checkImage(store::Tx& tx, const std::string& project, const model::AppSpec& spec);
   // An agent saw a release of `app` fail its rollout: records it, and makes a release that
   // restores the one still serving (or the newest that ever ran), unless the failed one was
   // itself such a rollback.
-  Status recordAppOutcome(store::Tx& tx, const Principal& who, store::App app, const AppObservation& o);
+  Status recordAppOutcome(store::Tx& tx, const Principal& who, store::App app, const model::AppObservation& o);
   Status addReplicaVms(store::Tx& tx, const Principal& who, const std::string& project, const std::string& app,
-                       const AppSpec& spec);
-  Status recordInstance(store::Tx& tx, const Principal& who, const std::string& node, const AppObservation& o);
+                       const model::AppSpec& spec);
+  Status recordInstance(store::Tx& tx, const Principal& who, const std::string& node, const model::AppObservation& o);
 
   store::Store& store_;
   const Clock& clock_;

@@ -1,5 +1,5 @@
 #pragma once
-// The seam between the control plane and the image machinery (agent/image/): importing turns a
+// The seam between the control plane and the image machinery (src/image/): importing turns a
 // source into a read-only root file system kept by berthd under its digest. berthd's
 // implementation runs the real import (skopeo, libarchive, mkfs.ext4); unit tests give a fake.
 

@@ -2,7 +2,7 @@
 
 namespace berth::controlplane {
 
-Status ControlPlane::checkImage(store::Tx& tx, const std::string& project, const AppSpec& spec) {
+Status ControlPlane::checkImage(store::Tx& tx, const std::string& project, const model::AppSpec& spec) {
   if (spec.kind != "container") return Status::ok();
   auto image = tx.getImage(project, spec.image);
   if (image.isOk() || image.status().code() != StatusCode::kNotFound) return image.status();

@@ -63,35 +63,53 @@ Result<store::Node> ControlPlane::drainNode(const Principal& who, const std::str
   return node;
 }
 
-Result<NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const std::string& node) {
+namespace {
+
+model::VmSpec vmSpec(const store::Vm& vm) {
+  return {vm.project, vm.name,    vm.vcpus, vm.memory_mib, vm.disk_gib, vm.runtime,
+          vm.machine, vm.power, vm.restart_generation};
+}
+
+Result<model::ContainerImage> containerImage(const store::Image& image) {
+  auto config = model::imageConfigFromJson(nlohmann::json::parse(image.config_json, nullptr, false));
+  if (!config.isOk()) return internalError("the stored config of image " + image.digest + " is damaged: " +
+                                           config.status().message());
+  return model::ContainerImage{image.digest, image.rootfs_digest, image.rootfs_size, std::move(config).value()};
+}
+
+}  // namespace
+
+Result<model::NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const std::string& node) {
   BERTH_RETURN_IF_ERROR(authorizeNode(who, node));
-  NodeAssignment out;
+  model::NodeAssignment out;
   out.revision = store_.lastEventSeq();
   BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.getNode(node).status());
-    BERTH_ASSIGN_OR_RETURN(out.vms, tx.listVmsOnNode(node));
+    BERTH_ASSIGN_OR_RETURN(auto vms, tx.listVmsOnNode(node));
     std::set<std::string> projects;
-    for (const auto& vm : out.vms) projects.insert(vm.project);
+    for (const auto& vm : vms) {
+      projects.insert(vm.project);
+      out.vms.push_back(vmSpec(vm));
+    }
     for (const auto& project : projects) {
       BERTH_ASSIGN_OR_RETURN(auto apps, allApps(tx, project));
       for (auto& app : apps) {
-        BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app.spec_json));
+        BERTH_ASSIGN_OR_RETURN(model::AppSpec spec, model::appSpecFromJson(app.spec_json));
         BERTH_ASSIGN_OR_RETURN(auto placement, appPlacement(tx, project, spec));
         bool here = false;
         for (const auto& vm : placement) here = here || vm.node == node;
         if (!here) continue;
         BERTH_ASSIGN_OR_RETURN(auto secrets, openSecrets(tx, project, spec));
-        if (!secrets.empty()) out.secrets[project + "/" + app.name] = std::move(secrets);
-        if (spec.kind == "container") {
-          BERTH_ASSIGN_OR_RETURN(out.images[project + "/" + app.name], tx.getImage(project, spec.image));
+        std::optional<model::ContainerImage> image;
+        if (spec.isContainer()) {
+          BERTH_ASSIGN_OR_RETURN(store::Image stored, tx.getImage(project, spec.image));
+          BERTH_ASSIGN_OR_RETURN(image, containerImage(stored));
         }
         // One entry per instance on this node, each naming its VM.
         for (const auto& vm : placement) {
           if (vm.node != node) continue;
-          AppSpec placed = spec;
-          placed.vm = vm.name;
-          store::App instance = app;
-          instance.spec_json = appSpecToJson(placed).dump();
+          model::AppAssignment instance{project, app.name, vm.name, app.release, spec, secrets, image};
+          instance.spec.vm = vm.name;
           out.apps.push_back(std::move(instance));
         }
       }
@@ -102,7 +120,7 @@ Result<NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const 
 }
 
 Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& node,
-                                      const std::vector<VmObservation>& vms, const std::vector<AppObservation>& apps) {
+                                      const std::vector<model::VmObservation>& vms, const std::vector<model::AppObservation>& apps) {
   BERTH_RETURN_IF_ERROR(authorizeNode(who, node));
   for (const auto& o : vms) {
     if (!kObservedStates.count(o.state)) {
@@ -150,10 +168,10 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
 // One instance's report: stored, then summed up with the app's other instances into the app's
 // status (the agent of each VM speaks only for the instance in it).
 Status ControlPlane::recordInstance(store::Tx& tx, const Principal& who, const std::string& node,
-                                    const AppObservation& o) {
+                                    const model::AppObservation& o) {
   auto app = tx.getApp(o.project, o.name);
   if (!app.isOk()) return Status::ok();  // deleted since the agent looked
-  BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app->spec_json));
+  BERTH_ASSIGN_OR_RETURN(model::AppSpec spec, model::appSpecFromJson(app->spec_json));
   BERTH_ASSIGN_OR_RETURN(auto placement, appPlacement(tx, o.project, spec));
   // An agent from before replicas names no VM: its app ran in the app's first.
   const std::string vm = o.vm.empty() && !placement.empty() ? placement[0].name : o.vm;
@@ -185,11 +203,11 @@ Status ControlPlane::recordInstance(store::Tx& tx, const Principal& who, const s
                                              {{"release", sum.release}, {"from", app->state}, {"to", sum.state},
                                               {"detail", sum.detail}, {"vm", vm}}))
                             .status());
-  AppObservation summed{o.project, o.name, sum.release, sum.state, sum.detail, o.serving_release, vm};
+  model::AppObservation summed{o.project, o.name, sum.release, sum.state, sum.detail, o.serving_release, vm};
   return recordAppOutcome(tx, who, *app, summed);
 }
 
-Status ControlPlane::recordAppOutcome(store::Tx& tx, const Principal& who, store::App app, const AppObservation& o) {
+Status ControlPlane::recordAppOutcome(store::Tx& tx, const Principal& who, store::App app, const model::AppObservation& o) {
   if (o.state != "running" && o.state != "failed") return Status::ok();
   auto failed = tx.getRelease(o.project, o.name, o.release);
   if (!failed.isOk()) return Status::ok();  // deleted with its app since the agent looked
@@ -212,7 +230,7 @@ Status ControlPlane::recordAppOutcome(store::Tx& tx, const Principal& who, store
   }
   if (target == 0) return Status::ok();  // nothing ever ran: nothing to go back to
   BERTH_ASSIGN_OR_RETURN(store::Release good, tx.getRelease(o.project, o.name, target));
-  BERTH_ASSIGN_OR_RETURN(AppSpec good_spec, appSpecFromJson(good.spec_json));
+  BERTH_ASSIGN_OR_RETURN(model::AppSpec good_spec, model::appSpecFromJson(good.spec_json));
   for (const auto& ref : good_spec.secrets) {
     if (!tx.getSecret(o.project, ref.name, ref.version).isOk()) return Status::ok();  // its secret is gone
   }

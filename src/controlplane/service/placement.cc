@@ -5,7 +5,7 @@
 
 namespace berth::controlplane {
 
-Result<std::vector<store::Vm>> appPlacement(store::Tx& tx, const std::string& project, const AppSpec& spec) {
+Result<std::vector<store::Vm>> appPlacement(store::Tx& tx, const std::string& project, const model::AppSpec& spec) {
   if (spec.vm) {
     BERTH_ASSIGN_OR_RETURN(store::Vm vm, tx.getVm(project, *spec.vm));
     return std::vector<store::Vm>{vm};

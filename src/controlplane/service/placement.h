@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "common/result.h"
-#include "controlplane/service/app_spec.h"
+#include "controlplane/service/app_spec_patch.h"
 #include "store/store.h"
 
 namespace berth::controlplane {
 
-Result<std::vector<store::Vm>> appPlacement(store::Tx& tx, const std::string& project, const AppSpec& spec);
+Result<std::vector<store::Vm>> appPlacement(store::Tx& tx, const std::string& project, const model::AppSpec& spec);
 
 // What the app's instances add up to, for the app's status: the newest release any of them
 // reports, and `failed` if one failed it, `running` once every placed VM runs it (`unhealthy`

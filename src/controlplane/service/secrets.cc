@@ -19,7 +19,7 @@ std::string secretPath(const std::string& project, const std::string& name) {
 }
 }  // namespace
 
-Status ControlPlane::resolveSecretVersions(store::Tx& tx, const std::string& project, AppSpec& spec) const {
+Status ControlPlane::resolveSecretVersions(store::Tx& tx, const std::string& project, model::AppSpec& spec) const {
   for (auto& ref : spec.secrets) {
     if (ref.version > 0) continue;
     auto secret = tx.getSecret(project, ref.name, 0);
@@ -33,9 +33,9 @@ Status ControlPlane::resolveSecretVersions(store::Tx& tx, const std::string& pro
   return Status::ok();
 }
 
-Result<std::vector<SecretValue>> ControlPlane::openSecrets(store::Tx& tx, const std::string& project,
-                                                           const AppSpec& spec) const {
-  std::vector<SecretValue> out;
+Result<std::vector<model::SecretValue>> ControlPlane::openSecrets(store::Tx& tx, const std::string& project,
+                                                           const model::AppSpec& spec) const {
+  std::vector<model::SecretValue> out;
   if (spec.secrets.empty()) return out;
   if (!secret_box_) return unavailable("berthd has no master key, so it cannot open secrets");
   for (const auto& ref : spec.secrets) {
@@ -73,7 +73,7 @@ Result<SecretSet> ControlPlane::setSecret(const Principal& who, const std::strin
     // recorded and reversible like any other.
     BERTH_ASSIGN_OR_RETURN(auto apps, allApps(tx, project));
     for (auto& app : apps) {
-      BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app.spec_json));
+      BERTH_ASSIGN_OR_RETURN(model::AppSpec spec, model::appSpecFromJson(app.spec_json));
       bool uses = false;
       for (auto& ref : spec.secrets) {
         if (ref.name == name) {
@@ -82,7 +82,7 @@ Result<SecretSet> ControlPlane::setSecret(const Principal& who, const std::strin
         }
       }
       if (!uses) continue;
-      BERTH_RETURN_IF_ERROR(activateRelease(tx, app, appSpecToJson(spec).dump(), who.token_id, now));
+      BERTH_RETURN_IF_ERROR(activateRelease(tx, app, model::appSpecToJson(spec).dump(), who.token_id, now));
       BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "app.update", project, "projects/" + project + "/apps/" + app.name,
                                                  {{"release", app.release}, {"secret", name}}))
                                 .status());
@@ -112,7 +112,7 @@ Status ControlPlane::deleteSecret(const Principal& who, const std::string& proje
     BERTH_ASSIGN_OR_RETURN(auto apps, allApps(tx, project));
     std::string users;
     for (const auto& app : apps) {
-      BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app.spec_json));
+      BERTH_ASSIGN_OR_RETURN(model::AppSpec spec, model::appSpecFromJson(app.spec_json));
       for (const auto& ref : spec.secrets) {
         if (ref.name == name) users += (users.empty() ? "" : ", ") + app.name;
       }

@@ -10,7 +10,7 @@ namespace {
 Result<store::Vm> appVm(store::Tx& tx, const std::string& project, const std::string& app_name,
                         const std::string& instance) {
   BERTH_ASSIGN_OR_RETURN(store::App app, tx.getApp(project, app_name));
-  BERTH_ASSIGN_OR_RETURN(AppSpec spec, appSpecFromJson(app.spec_json));
+  BERTH_ASSIGN_OR_RETURN(model::AppSpec spec, model::appSpecFromJson(app.spec_json));
   BERTH_ASSIGN_OR_RETURN(auto placement, appPlacement(tx, project, spec));
   if (placement.empty()) {
     return failedPrecondition("app '" + app_name + "' has no VM to run in: project '" + project + "' has no VMs");

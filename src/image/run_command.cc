@@ -1,0 +1,97 @@
+#include "image/run_command.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "os/file_util.h"
+#include "os/unique_fd.h"
+
+namespace berth::image {
+namespace {
+
+// Enough of a tool's stderr to explain its failure; a chatty tool must not fill our memory.
+constexpr std::size_t kStderrTail = 4096;
+
+// posix_spawn's attribute objects, destroyed on every path out.
+struct SpawnSetup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  SpawnSetup() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+  ~SpawnSetup() {
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text.empty() ? "no output" : text;
+}
+
+}  // namespace
+
+Status runCommand(const std::vector<std::string>& argv) {
+  if (argv.empty()) return invalidArgument("runCommand: empty argv");
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return internalError("pipe: " + os::errnoMessage(errno));
+  os::UniqueFd read_end(pipe_fds[0]);
+  os::UniqueFd write_end(pipe_fds[1]);
+
+  SpawnSetup setup;
+  posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), 2);
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+  // The daemons block SIGTERM/SIGINT for sigwait and ignore SIGPIPE; exec keeps both, and a
+  // tool that cannot be stopped or that misses EPIPE is not what we want to run.
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask(&setup.attr, &none);
+  posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> cargv;
+  for (const auto& arg : argv) cargv.push_back(const_cast<char*>(arg.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = 0;
+  if (int err = ::posix_spawnp(&pid, cargv[0], &setup.actions, &setup.attr, cargv.data(), environ);
+      err != 0) {
+    return internalError("cannot run " + argv[0] + ": " + os::errnoMessage(err));
+  }
+  write_end.reset();  // so that the read below ends when the child exits
+
+  std::string err_text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    err_text.append(buf, static_cast<std::size_t>(n));
+    if (err_text.size() > 2 * kStderrTail) err_text.erase(0, err_text.size() - kStderrTail);
+  }
+  if (err_text.size() > kStderrTail) err_text.erase(0, err_text.size() - kStderrTail);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return internalError("waitpid for " + argv[0] + ": " + os::errnoMessage(errno));
+    }
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::ok();
+  const std::string how = WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
+                                            : "signal " + std::to_string(WTERMSIG(status));
+  return internalError(argv[0] + " failed (" + how + "): " + trimmed(std::move(err_text)));
+}
+
+}  // namespace berth::image

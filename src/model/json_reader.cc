@@ -1,0 +1,44 @@
+#include "model/json_reader.h"
+
+namespace berth::model {
+
+JsonReader::JsonReader(const nlohmann::json& object, std::string where)
+    : object_(object), where_(std::move(where)) {
+  if (!object_.is_object()) {
+    std::string name = where_;
+    if (!name.empty() && name.back() == '.') name.pop_back();
+    status_ = invalidArgument((name.empty() ? std::string("the document") : name) + " must be a JSON object");
+  }
+}
+
+const nlohmann::json* JsonReader::find(const char* key) {
+  if (!object_.is_object()) return nullptr;
+  auto it = object_.find(key);
+  return it == object_.end() ? nullptr : &*it;
+}
+
+const nlohmann::json* JsonReader::object(const char* key) {
+  const nlohmann::json* member = find(key);
+  if (member == nullptr || member->is_null()) return nullptr;
+  if (!member->is_object()) {
+    fail(key);
+    return nullptr;
+  }
+  return member;
+}
+
+const nlohmann::json* JsonReader::array(const char* key) {
+  const nlohmann::json* member = find(key);
+  if (member == nullptr || member->is_null()) return nullptr;
+  if (!member->is_array()) {
+    fail(key);
+    return nullptr;
+  }
+  return member;
+}
+
+void JsonReader::fail(const std::string& key) {
+  if (status_.isOk()) status_ = invalidArgument(where_ + key + " has the wrong type");
+}
+
+}  // namespace berth::model

@@ -1,0 +1,144 @@
+#include "model/node_protocol.h"
+
+#include "model/json_reader.h"
+
+namespace berth::model {
+
+using nlohmann::json;
+
+namespace {
+
+std::string item(const std::string& where, const char* array, std::size_t i) {
+  return where + array + "[" + std::to_string(i) + "].";
+}
+
+json vmSpecToJson(const VmSpec& vm) {
+  return {{"project", vm.project},       {"name", vm.name},       {"vcpus", vm.vcpus},
+          {"memory_mib", vm.memory_mib}, {"disk_gib", vm.disk_gib}, {"runtime", vm.runtime},
+          {"machine", vm.machine},       {"power", vm.power},     {"restart_generation", vm.restart_generation}};
+}
+
+Result<VmSpec> vmSpecFromJson(const json& j, const std::string& where) {
+  VmSpec vm;
+  JsonReader r(j, where);
+  r.read("project", vm.project).read("name", vm.name).read("vcpus", vm.vcpus).read("memory_mib", vm.memory_mib);
+  r.read("disk_gib", vm.disk_gib).read("runtime", vm.runtime).read("machine", vm.machine).read("power", vm.power);
+  r.read("restart_generation", vm.restart_generation);
+  BERTH_RETURN_IF_ERROR(r.status());
+  return vm;
+}
+
+json appAssignmentToJson(const AppAssignment& app) {
+  json secrets = json::array();
+  for (const auto& s : app.secrets) secrets.push_back({{"name", s.name}, {"as", s.as}, {"value", s.value}});
+  json out = {{"project", app.project}, {"name", app.name},     {"vm", app.vm},
+              {"release", app.release}, {"spec", appSpecToJson(app.spec)}, {"secrets", secrets}};
+  if (app.image) {
+    out["image"] = {{"digest", app.image->digest},
+                    {"rootfs_digest", app.image->rootfs_digest},
+                    {"rootfs_size", app.image->rootfs_size},
+                    {"config", imageConfigToJson(app.image->config)}};
+  }
+  return out;
+}
+
+Result<AppAssignment> appAssignmentFromJson(const json& j, const std::string& where) {
+  AppAssignment app;
+  JsonReader r(j, where);
+  r.read("project", app.project).read("name", app.name).read("vm", app.vm).read("release", app.release);
+  if (const json* spec = r.object("spec")) {
+    auto parsed = appSpecFromJson(*spec);
+    if (!parsed.isOk()) return parsed.status().withContext(where + "spec");
+    app.spec = std::move(parsed).value();
+  }
+  if (const json* secrets = r.array("secrets")) {
+    for (std::size_t i = 0; i < secrets->size(); ++i) {
+      SecretValue s;
+      JsonReader sr((*secrets)[i], item(where, "secrets", i));
+      sr.read("name", s.name).read("as", s.as).read("value", s.value);
+      BERTH_RETURN_IF_ERROR(sr.status());
+      app.secrets.push_back(std::move(s));
+    }
+  }
+  if (const json* image = r.object("image")) {
+    ContainerImage ci;
+    JsonReader ir(*image, r.at("image."));
+    ir.read("digest", ci.digest).read("rootfs_digest", ci.rootfs_digest).read("rootfs_size", ci.rootfs_size);
+    if (const json* config = ir.object("config")) {
+      BERTH_ASSIGN_OR_RETURN(ci.config, imageConfigFromJson(*config));
+    }
+    BERTH_RETURN_IF_ERROR(ir.status());
+    app.image = std::move(ci);
+  }
+  BERTH_RETURN_IF_ERROR(r.status());
+  return app;
+}
+
+}  // namespace
+
+json imageConfigToJson(const ImageConfig& c) {
+  return {{"entrypoint", c.entrypoint}, {"cmd", c.cmd},   {"env", c.env},
+          {"working_dir", c.working_dir}, {"user", c.user}, {"exposed_ports", c.exposed_ports}};
+}
+
+Result<ImageConfig> imageConfigFromJson(const json& j) {
+  ImageConfig c;
+  JsonReader r(j, "image.config.");
+  r.read("entrypoint", c.entrypoint).read("cmd", c.cmd).read("env", c.env).read("working_dir", c.working_dir);
+  r.read("user", c.user).read("exposed_ports", c.exposed_ports);
+  BERTH_RETURN_IF_ERROR(r.status());
+  return c;
+}
+
+json nodeAssignmentToJson(const NodeAssignment& assignment) {
+  json vms = json::array(), apps = json::array();
+  for (const auto& vm : assignment.vms) vms.push_back(vmSpecToJson(vm));
+  for (const auto& app : assignment.apps) apps.push_back(appAssignmentToJson(app));
+  return {{"revision", assignment.revision}, {"vms", vms}, {"apps", apps}};
+}
+
+Result<NodeAssignment> nodeAssignmentFromJson(const json& j) {
+  NodeAssignment out;
+  JsonReader r(j, "");
+  r.read("revision", out.revision);
+  if (const json* vms = r.array("vms")) {
+    for (std::size_t i = 0; i < vms->size(); ++i) {
+      BERTH_ASSIGN_OR_RETURN(VmSpec vm, vmSpecFromJson((*vms)[i], item("", "vms", i)));
+      out.vms.push_back(std::move(vm));
+    }
+  }
+  if (const json* apps = r.array("apps")) {
+    for (std::size_t i = 0; i < apps->size(); ++i) {
+      BERTH_ASSIGN_OR_RETURN(AppAssignment app, appAssignmentFromJson((*apps)[i], item("", "apps", i)));
+      out.apps.push_back(std::move(app));
+    }
+  }
+  BERTH_RETURN_IF_ERROR(r.status());
+  return out;
+}
+
+json nodeReportToJson(const NodeReport& report) {
+  json vms = json::array(), apps = json::array();
+  for (const auto& vm : report.vms) {
+    vms.push_back({{"project", vm.project}, {"name", vm.name}, {"state", vm.state}, {"detail", vm.detail}});
+  }
+  for (const auto& a : report.apps) {
+    json observed = {{"project", a.project}, {"name", a.name},     {"vm", a.vm},
+                     {"release", a.release}, {"state", a.state}, {"detail", a.detail}};
+    if (a.serving_release > 0) observed["serving_release"] = a.serving_release;
+    apps.push_back(std::move(observed));
+  }
+  return {{"vms", vms}, {"apps", apps}};
+}
+
+json nodeRegistrationToJson(const NodeRegistration& registration) {
+  json out = {{"name", registration.name},
+              {"capacity",
+               {{"vcpus", registration.capacity.vcpus},
+                {"memory_mib", registration.capacity.memory_mib},
+                {"disk_gib", registration.capacity.disk_gib}}}};
+  if (!registration.address.empty()) out["address"] = registration.address;
+  return out;
+}
+
+}  // namespace berth::model

@@ -1,0 +1,132 @@
+#pragma once
+// What berthd and a node's agent say to each other over the node API (docs/api.md "Nodes"):
+// the agent registers its node, long-polls its assignment (the VMs it must run and the app
+// instances placed in them) and reports what it observes. Each message has one definition and
+// one JSON form here, used on both sides.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "model/app_spec.h"
+
+namespace berth::model {
+
+// A VM as its node must run it: the virtual hardware and the desired power state.
+struct VmSpec {
+  std::string project;
+  std::string name;
+  int64_t vcpus = 1;
+  int64_t memory_mib = 512;
+  int64_t disk_gib = 2;
+  std::string runtime = "qemu";
+  std::string machine = "microvm";  // microvm | q35
+  std::string power = "running";    // running | stopped
+  int64_t restart_generation = 0;   // a higher one than the VM booted with: reboot it
+  bool operator==(const VmSpec&) const = default;
+};
+
+// A secret's value as the agent delivers it to one app: the only place a value leaves berthd.
+struct SecretValue {
+  std::string name;
+  std::string as;  // env | file
+  std::string value;
+  bool operator==(const SecretValue&) const = default;
+};
+
+// The parts of an OCI image config a container runs with (the import resolved USER to numbers).
+struct ImageConfig {
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // "KEY=value"
+  std::string working_dir;
+  std::string user;
+  std::vector<std::string> exposed_ports;  // "8080/tcp"
+  bool operator==(const ImageConfig&) const = default;
+};
+nlohmann::json imageConfigToJson(const ImageConfig& config);
+Result<ImageConfig> imageConfigFromJson(const nlohmann::json& j);
+
+// A container app's imported image: the root file system a node fetches by digest.
+struct ContainerImage {
+  std::string digest;         // the manifest's
+  std::string rootfs_digest;  // "sha256:<hex>" of the read-only ext4
+  int64_t rootfs_size = 0;
+  ImageConfig config;
+  bool operator==(const ContainerImage&) const = default;
+};
+
+// One instance of an app that a node must run: in VM `vm`, at release `release`, with its
+// secrets opened and (a container app) its image.
+struct AppAssignment {
+  std::string project;
+  std::string name;
+  std::string vm;
+  int64_t release = 0;
+  AppSpec spec;  // spec.vm is `vm`
+  std::vector<SecretValue> secrets;
+  std::optional<ContainerImage> image;
+  bool operator==(const AppAssignment&) const = default;
+};
+
+// Everything a node must run. `revision` is the event sequence the snapshot reflects; an agent
+// long-polls for a newer one.
+struct NodeAssignment {
+  int64_t revision = 0;
+  std::vector<VmSpec> vms;
+  std::vector<AppAssignment> apps;
+  bool operator==(const NodeAssignment&) const = default;
+};
+nlohmann::json nodeAssignmentToJson(const NodeAssignment& assignment);
+// InvalidArgument naming the first member of the wrong type; never throws.
+Result<NodeAssignment> nodeAssignmentFromJson(const nlohmann::json& j);
+
+// One VM's state as its agent saw it.
+struct VmObservation {
+  std::string project, name;
+  std::string state;  // pending | starting | running | stopping | stopped | failed
+  std::string detail;
+  bool operator==(const VmObservation&) const = default;
+};
+
+// One app instance as its VM's agent saw it.
+struct AppObservation {
+  std::string project, name;
+  int64_t release = 0;
+  std::string state;  // pending | deploying | running | unhealthy | failed
+  std::string detail;
+  // A failed rollout's: the release still serving (its new instance never took traffic).
+  int64_t serving_release = 0;
+  std::string vm;  // the VM whose instance this is (empty from agents before replicas: the app's first)
+  bool operator==(const AppObservation&) const = default;
+};
+
+// What an agent reports on every pass; it doubles as the node's heartbeat.
+struct NodeReport {
+  std::vector<VmObservation> vms;
+  std::vector<AppObservation> apps;
+  bool operator==(const NodeReport&) const = default;
+};
+nlohmann::json nodeReportToJson(const NodeReport& report);
+
+// What a node offers to VMs.
+struct NodeCapacity {
+  int64_t vcpus = 0;
+  int64_t memory_mib = 0;
+  int64_t disk_gib = 0;
+  bool operator==(const NodeCapacity&) const = default;
+};
+
+struct NodeRegistration {
+  std::string name;
+  std::string address;  // where the agent can be reached, informational
+  NodeCapacity capacity;
+  bool operator==(const NodeRegistration&) const = default;
+};
+nlohmann::json nodeRegistrationToJson(const NodeRegistration& registration);
+
+}  // namespace berth::model
