@@ -106,6 +106,10 @@ void GuestConnection::readLoop() {
   }
 }
 
+Result<json> GuestConnection::call(const std::string& type, json body, std::chrono::milliseconds timeout) {
+  return call(type, std::move(body), timeout, NotificationHandler{});
+}
+
 Result<json> GuestConnection::call(const std::string& type, json body, std::chrono::milliseconds timeout,
                                    NotificationHandler on_output, std::atomic<std::uint64_t>* sent_id) {
   std::uint64_t id;

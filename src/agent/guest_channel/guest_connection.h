@@ -16,12 +16,13 @@
 #include <string>
 #include <thread>
 
+#include "agent/guest_channel/guest_channel.h"
 #include "common/guest_protocol.h"
 #include "os/unique_fd.h"
 
 namespace berth::agent {
 
-class GuestConnection {
+class GuestConnection final : public GuestChannel {
  public:
   using NotificationHandler = std::function<void(const guest::Message&)>;
   // Called once, from the reader thread, when the connection ends; `reason` is empty on a
@@ -33,16 +34,17 @@ class GuestConnection {
   static Result<std::unique_ptr<GuestConnection>> connect(
       const std::string& socket_path, NotificationHandler on_notification, ClosedHandler on_closed,
       std::chrono::milliseconds mid_frame_timeout = std::chrono::seconds(10));
-  ~GuestConnection();
+  ~GuestConnection() override;
 
-  // Sends a request and waits for its reply's result (a failed reply becomes an error).
-  // `on_output`, if set, receives the request's own exec_output notifications (from the reader
-  // thread, so it must not block) instead of the connection's handler. `sent_id`, if set, gets
-  // the request's id before it is sent (another thread may cancel an exec by it).
+  Result<nlohmann::json> call(const std::string& type, nlohmann::json body,
+                              std::chrono::milliseconds timeout) override;
+  // call(), and `on_output` receives the request's own exec_output notifications (from the
+  // reader thread, so it must not block) instead of the connection's handler. `sent_id`, if
+  // set, gets the request's id before it is sent (another thread may cancel an exec by it).
   Result<nlohmann::json> call(const std::string& type, nlohmann::json body, std::chrono::milliseconds timeout,
-                              NotificationHandler on_output = {}, std::atomic<std::uint64_t>* sent_id = nullptr);
-  bool open() const { return open_.load(); }
-  void close();
+                              NotificationHandler on_output, std::atomic<std::uint64_t>* sent_id = nullptr);
+  bool open() const override { return open_.load(); }
+  void close() override;
 
  private:
   GuestConnection(os::UniqueFd fd, NotificationHandler on_notification, ClosedHandler on_closed,

@@ -1,0 +1,380 @@
+// A VM's supervisor against a fake runtime and a fake guest: boot, adoption, backoff, stop,
+// restart, the hello deadline, a rollout carried out, retirement, and a stuck guest that holds
+// up its own VM only.
+
+#include "agent/vm_supervisor.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "agent/deployed_state.h"
+#include "fakes.h"
+#include "os/file_util.h"
+#include "os/temp_dir.h"
+
+namespace berth::agent {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+model::VmSpec vmSpec(const std::string& name, std::string power = "running", int64_t generation = 0) {
+  model::VmSpec vm;
+  vm.project = "p";
+  vm.name = name;
+  vm.power = std::move(power);
+  vm.restart_generation = generation;
+  return vm;
+}
+
+model::AppAssignment app(const std::string& name, int64_t release, std::string health = "") {
+  model::AppAssignment a;
+  a.project = "p";
+  a.name = name;
+  a.vm = "vm";
+  a.release = release;
+  a.spec.command = {"busybox", "httpd", "-f", "-p", "$(PORT)", "-r", std::to_string(release)};
+  a.spec.ports.push_back(model::PortSpec{8080, "tcp", 0});
+  a.spec.health.type = std::move(health);
+  return a;
+}
+
+// Waits in real time (for tests with worker threads).
+template <typename Predicate>
+bool eventually(Predicate p, std::chrono::milliseconds limit = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!p()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+class VmSupervisorTest : public ::testing::Test {
+ protected:
+  SupervisorContext contextFor(const std::shared_ptr<FakeGuest>& guest) {
+    return SupervisorContext{paths_,  runtime_, router_, reporter_, images_, clock_, guest->connector(),
+                             VmBoot{"/k/vmlinuz", "/k/initramfs", "/bin/berth-agent"}, kAppLogBytes};
+  }
+  std::unique_ptr<VmSupervisor> supervisor(const std::string& name = "vm") {
+    return std::make_unique<VmSupervisor>(VmKey{"p", name}, context_);
+  }
+  Paths::Vm vmPaths(const std::string& name = "vm") const { return paths_.vm("p", name); }
+  // The VM as the node reports it.
+  model::VmObservation observed(const std::string& name = "vm") const {
+    for (const auto& vm : reporter_.build().vms) {
+      if (vm.name == name) return vm;
+    }
+    return {};
+  }
+  std::vector<model::AppObservation> apps() const { return reporter_.build().apps; }
+
+  os::TempDir dir_ = os::TempDir::create("vm-supervisor-").value();
+  Paths paths_{dir_.path()};
+  FakeClock clock_;
+  FakeRuntime runtime_;
+  FakeApiClient api_;
+  TrafficRouter router_{PortPublisher("/nonexistent/berth-agent", paths_.proxiesDir())};
+  NodeReporter reporter_{"node-1", api_};
+  ImageDelivery images_{api_, paths_};
+  std::shared_ptr<FakeGuest> guest_ = std::make_shared<FakeGuest>();
+  SupervisorContext context_ = contextFor(guest_);
+};
+
+TEST_F(VmSupervisorTest, BootsAVmDesiredRunningAndConnectsItsGuest) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {});
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 1u);
+  EXPECT_EQ(guest_->calls("hello").size(), 1u);
+  EXPECT_EQ(observed().state, "running");
+  EXPECT_NE(s->liveChannel(), nullptr);
+  EXPECT_EQ(os::readFile(vmPaths().dir + "/generation").value(), "0");
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 1u);
+}
+
+TEST_F(VmSupervisorTest, NothingHappensBeforeAnAssignment) {
+  auto s = supervisor();
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 0u);
+  EXPECT_FALSE(s->settled());
+}
+
+TEST_F(VmSupervisorTest, AdoptsAVmWhoseQemuStillRunsWithWhatItServed) {
+  ASSERT_TRUE(os::makeDirs(vmPaths().dir).isOk());
+  ASSERT_TRUE(os::writeFileAtomic(vmPaths().dir + "/generation", "2").isOk());
+  const model::AppAssignment web = app("web", 3);
+  const std::string spec = model::appSpecToJson(web.spec).dump();
+  ASSERT_TRUE(saveDeployedState(vmPaths().appsState(),
+                                DeployedState{{{"web", Instance{"web-3", 3, spec, 0, "", ""}}}, {{8080, 40000}}})
+                  .isOk());
+  runtime_.leaveRunning(vmPaths(), 4242);
+  guest_->runs({{"web-3", "web"}});
+
+  auto s = supervisor();
+  s->assign(vmSpec("vm", "running", 2), {web});
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 0u);
+  EXPECT_EQ(observed().state, "running");
+  // Release 3 already serves: nothing is deployed again, nothing stopped.
+  EXPECT_TRUE(guest_->calls("run_app").empty());
+  EXPECT_TRUE(guest_->calls("stop_app").empty());
+  EXPECT_TRUE(runtime_.forwards().empty());
+}
+
+TEST_F(VmSupervisorTest, AnAdoptedGuestThatLostAnAppGetsItAgainAndStopsWhatNobodyKnows) {
+  const model::AppAssignment web = app("web", 3);
+  ASSERT_TRUE(os::makeDirs(vmPaths().dir).isOk());
+  ASSERT_TRUE(saveDeployedState(vmPaths().appsState(),
+                                DeployedState{{{"web", Instance{"web-3", 3, "x", 0, "", ""}}}, {}})
+                  .isOk());
+  runtime_.leaveRunning(vmPaths(), 4242);
+  guest_->runs({{"web-9", "web"}});
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {web});
+  s->pass();
+  ASSERT_EQ(guest_->calls("stop_app").size(), 1u);
+  EXPECT_EQ(guest_->calls("stop_app")[0].body, (json{{"app", "web"}, {"instance", "web-9"}}));
+  ASSERT_EQ(guest_->calls("run_app").size(), 1u);
+  EXPECT_EQ(guest_->calls("run_app")[0].body["instance"], "web-3");
+}
+
+TEST_F(VmSupervisorTest, BootsAgainWithBackoffAfterQemuExitsUnexpectedly) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {});
+  s->pass();
+  runtime_.exit(vmPaths());
+  s->pass();
+  EXPECT_EQ(observed().state, "failed");
+  EXPECT_EQ(observed().detail, "QEMU exited unexpectedly; booting again in 1s");
+  EXPECT_EQ(runtime_.starts(), 1u);
+  clock_.advance(900ms);
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 1u);
+  clock_.advance(100ms);
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 2u);
+  EXPECT_EQ(observed().state, "running");
+
+  // Running reset the count; failures in a row then lengthen the wait.
+  runtime_.exit(vmPaths());
+  s->pass();
+  EXPECT_EQ(observed().detail, "QEMU exited unexpectedly; booting again in 1s");
+  runtime_.failStarts("qemu-system-x86_64 not found");
+  clock_.advance(1s);
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 3u);
+  EXPECT_EQ(observed().state, "failed");
+  EXPECT_EQ(observed().detail, "qemu-system-x86_64 not found");
+  clock_.advance(4s - 1ms);
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 3u);
+  clock_.advance(1ms);
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 4u);
+}
+
+TEST_F(VmSupervisorTest, StopsAVmDesiredStoppedThroughItsGuest) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {});
+  s->pass();
+  guest_->onRequest("shutdown", [this] { runtime_.exit(vmPaths()); });
+  s->assign(vmSpec("vm", "stopped"), {});
+  s->pass();
+  EXPECT_EQ(guest_->calls("shutdown").size(), 1u);
+  EXPECT_EQ(runtime_.powerdowns(), 0);
+  EXPECT_EQ(runtime_.kills(), 0);
+  EXPECT_EQ(observed().state, "stopped");
+  EXPECT_FALSE(runtime_.running(vmPaths()));
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 1u);
+}
+
+TEST_F(VmSupervisorTest, WithoutAGuestAStopIsThePowerButton) {
+  guest_->refuse("hello", "not yet");
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {});
+  s->pass();
+  EXPECT_EQ(observed().state, "starting");
+  s->assign(vmSpec("vm", "stopped"), {});
+  s->pass();
+  EXPECT_EQ(runtime_.powerdowns(), 1);
+  EXPECT_EQ(observed().state, "stopped");
+}
+
+TEST_F(VmSupervisorTest, RestartsOnAHigherRestartGeneration) {
+  guest_->onRequest("shutdown", [this] { runtime_.exit(vmPaths()); });
+  auto s = supervisor();
+  s->assign(vmSpec("vm", "running", 0), {});
+  s->pass();
+  s->assign(vmSpec("vm", "running", 0), {});
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 1u);
+  s->assign(vmSpec("vm", "running", 1), {});
+  s->pass();
+  EXPECT_EQ(guest_->calls("shutdown").size(), 1u);
+  EXPECT_EQ(runtime_.starts(), 2u);
+  EXPECT_EQ(observed().state, "running");
+  EXPECT_EQ(os::readFile(vmPaths().dir + "/generation").value(), "1");
+}
+
+TEST_F(VmSupervisorTest, AGuestThatNeverSaysHelloIsEndedAfterTheDeadlineAndBootedAgain) {
+  guest_->refuse("hello", "guest did not answer hello in time");
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {});
+  s->pass();
+  EXPECT_EQ(observed().state, "starting");
+  clock_.advance(119s);
+  s->pass();
+  EXPECT_EQ(runtime_.kills(), 0);
+  clock_.advance(2s);
+  s->pass();
+  EXPECT_EQ(runtime_.kills(), 1);
+  EXPECT_FALSE(runtime_.running(vmPaths()));
+  EXPECT_EQ(observed().state, "failed");
+  EXPECT_EQ(observed().detail,
+            "the guest did not say hello within 120 s of booting (see berth vm console); booting again in 1s");
+  clock_.advance(1s);
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 2u);
+}
+
+TEST_F(VmSupervisorTest, AGuestThatBreaksTheProtocolFailsTheVmUntilItBootsAgain) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {});
+  s->pass();
+  guest_->channel()->breakProtocol("guest sent a bad frame: unknown message type 'x'");
+  s->pass();
+  EXPECT_EQ(observed().state, "failed");
+  EXPECT_EQ(observed().detail, "guest channel closed: guest sent a bad frame: unknown message type 'x'");
+  EXPECT_EQ(s->liveChannel(), nullptr);
+  // Its QEMU keeps running, and the channel stays closed.
+  s->pass();
+  EXPECT_EQ(observed().state, "failed");
+  EXPECT_EQ(guest_->calls("hello").size(), 1u);
+  EXPECT_EQ(runtime_.kills(), 0);
+  EXPECT_EQ(runtime_.starts(), 1u);
+  // A new boot connects again.
+  runtime_.exit(vmPaths());
+  s->pass();
+  clock_.advance(1s);
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 2u);
+  EXPECT_EQ(observed().state, "running");
+}
+
+TEST_F(VmSupervisorTest, DeploysAReleaseAndRollsTheNextOutWhenItIsHealthy) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {app("web", 1, "http")});
+  s->pass();
+  ASSERT_EQ(guest_->calls("run_app").size(), 1u);
+  json first = guest_->calls("run_app")[0].body;
+  EXPECT_EQ(first["instance"], "web-1");
+  EXPECT_EQ(first["replace"], true);
+  EXPECT_EQ(first["env"]["PORT"], "8080");
+  EXPECT_EQ(first["health"]["port"], 8080);
+  ASSERT_EQ(apps().size(), 1u);
+  EXPECT_EQ(apps()[0].state, "deploying");
+
+  guest_->channel()->notify("app_health", {{"app", "web"}, {"instance", "web-1"}, {"health", "healthy"}});
+  s->pass();
+  EXPECT_EQ(apps()[0].state, "running");
+  EXPECT_EQ(apps()[0].release, 1);
+
+  s->assign(vmSpec("vm"), {app("web", 2, "http")});
+  s->pass();
+  ASSERT_EQ(guest_->calls("run_app").size(), 2u);
+  json second = guest_->calls("run_app")[1].body;
+  EXPECT_EQ(second["replace"], false);
+  EXPECT_EQ(second["env"]["PORT"], "18080");
+  EXPECT_EQ(apps()[0].release, 2);
+  EXPECT_EQ(apps()[0].state, "deploying");
+  EXPECT_TRUE(guest_->calls("stop_app").empty());
+
+  guest_->channel()->notify("app_health", {{"app", "web"}, {"instance", "web-2"}, {"health", "healthy"}});
+  s->pass();
+  EXPECT_EQ(apps()[0].state, "running");
+  // No published port, so no connection to wait for: the old instance stops at once.
+  ASSERT_EQ(guest_->calls("stop_app").size(), 1u);
+  EXPECT_EQ(guest_->calls("stop_app")[0].body, (json{{"app", "web"}, {"instance", "web-1"}}));
+  EXPECT_EQ(loadDeployedState(vmPaths().appsState()).serving.at("web").id, "web-2");
+}
+
+TEST_F(VmSupervisorTest, AFailedRolloutIsReportedWithTheInstancesLastLogLines) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {app("web", 1)});
+  s->pass();
+  s->assign(vmSpec("vm"), {app("web", 2, "tcp")});
+  s->pass();
+  guest_->channel()->notify("log", {{"app", "web"},
+                                    {"instance", "web-2"},
+                                    {"stream", "stderr"},
+                                    {"data", json::binary({'b', 'o', 'o', 'm', '\n'})}});
+  guest_->channel()->notify("app_health",
+                            {{"app", "web"}, {"instance", "web-2"}, {"health", "unhealthy"}, {"detail", "refused"}});
+  s->pass();
+  ASSERT_EQ(apps().size(), 1u);
+  EXPECT_EQ(apps()[0].state, "failed");
+  EXPECT_EQ(apps()[0].detail, "release 2 health check failed: refused; its last log lines:\nboom");
+  EXPECT_EQ(guest_->calls("stop_app").back().body, (json{{"app", "web"}, {"instance", "web-2"}}));
+}
+
+TEST_F(VmSupervisorTest, AnAppNoLongerAssignedIsStopped) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {app("web", 1)});
+  s->pass();
+  s->assign(vmSpec("vm"), {});
+  s->pass();
+  ASSERT_EQ(guest_->calls("stop_app").size(), 1u);
+  EXPECT_EQ(guest_->calls("stop_app")[0].body, (json{{"app", "web"}}));
+  EXPECT_TRUE(apps().empty());
+}
+
+TEST_F(VmSupervisorTest, ARetiredVmIsEndedItsFilesRemovedAndItLeavesTheReport) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {});
+  s->pass();
+  ASSERT_EQ(reporter_.build().vms.size(), 1u);
+  s->start();
+  s->retire();
+  EXPECT_TRUE(reporter_.build().vms.empty());
+  ASSERT_TRUE(eventually([&] { return s->finished(); }));
+  EXPECT_EQ(runtime_.kills(), 1);
+  EXPECT_NE(::access(vmPaths().dir.c_str(), F_OK), 0);
+  EXPECT_TRUE(reporter_.build().vms.empty());
+}
+
+TEST_F(VmSupervisorTest, AStuckGuestHoldsUpItsOwnVmOnlyAndStopCutsItShort) {
+  // vm "stuck" answers hello, then never answers run_app.
+  auto stuck_guest = std::make_shared<FakeGuest>();
+  stuck_guest->hold("run_app");
+  SupervisorContext stuck_context = contextFor(stuck_guest);
+  VmSupervisor stuck(VmKey{"p", "stuck"}, stuck_context);
+  model::AppAssignment web = app("web", 1);
+  web.vm = "stuck";
+  stuck.assign(vmSpec("stuck"), {web});
+  stuck.start();
+  ASSERT_TRUE(eventually([&] { return stuck_guest->calls("run_app").size() == 1; }));
+
+  auto calm = supervisor("calm");
+  calm->assign(vmSpec("calm"), {});
+  calm->start();
+  EXPECT_TRUE(eventually([&] { return observed("calm").state == "running"; }));
+  // The stuck one's last snapshot is there, and its deploy still waits.
+  EXPECT_EQ(observed("stuck").state, "running");
+  ASSERT_EQ(apps().size(), 1u);
+  EXPECT_EQ(apps()[0].state, "deploying");
+
+  const auto before = std::chrono::steady_clock::now();
+  stuck.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
+  calm->stop();
+  EXPECT_TRUE(runtime_.running(paths_.vm("p", "stuck")));
+}
+
+}  // namespace
+}  // namespace berth::agent
