@@ -11,8 +11,10 @@
 //   hostile-flood      valid `log` notifications as fast as it can for eight seconds, then
 //                      garbage (0xff bytes) as fast as it can
 //   hostile-stall      a frame cut short, then silence for good (PID 1 answers nothing more)
+//   hostile-mute       nothing at all: a well-behaved channel whose guest never answers a request
+//                      again (test_stuck_guest.py)
 //
-// After an attack (but a stall, which never ends) Init takes the port over as usual, so the power button, SIGTERM
+// After an attack (but a stall or mute, which never end) Init takes the port over as usual, so the power button, SIGTERM
 // and a reconnecting host are served as berth-init serves them.
 
 #include <poll.h>
@@ -134,6 +136,9 @@ void attack(const std::string& name, Channel& channel) {
     const auto garbage_until = Clock::now() + std::chrono::seconds(5);
     while (Clock::now() < garbage_until && writeAll(fd, garbage, garbage_until)) {
     }
+  } else if (name == "mute") {
+    say("played mute");
+    for (;;) ::pause();
   } else if (name == "stall") {
     writeAll(fd, logFrame(1, 1024).substr(0, 8), soon);
     say("played stall");
