@@ -75,7 +75,8 @@ std::shared_ptr<GuestConnection> Agent::liveChannel(const std::string& project, 
   std::lock_guard lock(supervisors_mu_);
   auto it = supervisors_.find(VmKey{project, vm});
   if (it == supervisors_.end()) return nullptr;
-  // Sessions need the exec extras only the real connection has.
+  // Sessions need the exec extras (output sink, request id) only the real connection has; a
+  // test's fake channel has none, and then no session reaches the VM.
   return std::dynamic_pointer_cast<GuestConnection>(it->second->liveChannel());
 }
 
@@ -107,6 +108,7 @@ void Agent::dispatch(const model::NodeAssignment& assignment) {
   std::map<VmKey, std::vector<model::AppAssignment>> apps_by_vm;
   for (const model::AppAssignment& app : assignment.apps) apps_by_vm[VmKey{app.project, app.vm}].push_back(app);
   std::list<std::unique_ptr<VmSupervisor>> finished;
+  bool prune = false;
   {
     std::lock_guard lock(supervisors_mu_);
     // A VM's retired supervisor still removing its files: a new one for that name waits.
@@ -144,13 +146,13 @@ void Agent::dispatch(const model::NodeAssignment& assignment) {
       it = supervisors_.erase(it);
     }
     // A previous agent's proxies are pruned once every VM has had its say.
-    if (!pruning_ && std::all_of(supervisors_.begin(), supervisors_.end(),
-                                 [](const auto& s) { return s.second->settled(); })) {
-      pruning_ = true;
-      router_.startPruning();
-    }
+    prune = !pruning_ && std::all_of(supervisors_.begin(), supervisors_.end(),
+                                     [](const auto& s) { return s.second->settled(); });
+    pruning_ = pruning_ || prune;
   }
-  // Joined outside the lock: their workers are done.
+  // Outside the lock (sessions look channels up under it): stopping proxies, and joining
+  // workers that are done.
+  if (prune) router_.startPruning();
   finished.clear();
 }
 
