@@ -1,0 +1,162 @@
+// The router against real proxy loops (runProxy on threads, standing in for a previous agent's
+// proxy processes, so nothing is spawned): instances marked down leave the rotation, all of them
+// when none is up, and proxies nobody routes to are stopped only once pruning has started.
+
+#include "agent/traffic_router.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "os/temp_dir.h"
+#include "os/unique_fd.h"
+
+namespace berth::agent {
+namespace {
+
+// A listener on a kernel-chosen loopback port that answers each connection with `reply`.
+class Greeter {
+ public:
+  explicit Greeter(std::string reply) : reply_(std::move(reply)) {
+    fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd_.get(), 8), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        os::UniqueFd conn(::accept(fd_.get(), nullptr, nullptr));
+        if (!conn) return;
+        (void)!::send(conn.get(), reply_.data(), reply_.size(), MSG_NOSIGNAL);
+      }
+    });
+  }
+  ~Greeter() {
+    ::shutdown(fd_.get(), SHUT_RDWR);
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  std::string reply_;
+  os::UniqueFd fd_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::string readFrom(int port) {
+  os::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{5, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "(refused)";
+  std::string out;
+  char buffer[64];
+  ssize_t n;
+  while ((n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) out.append(buffer, static_cast<std::size_t>(n));
+  return out;
+}
+
+// The answers of `n` connections in a row.
+std::set<std::string> answers(int port, int n = 4) {
+  std::set<std::string> out;
+  for (int i = 0; i < n; ++i) out.insert(readFrom(port));
+  return out;
+}
+
+// A proxy already serving a port, as a previous agent leaves one.
+class LeftoverProxy {
+ public:
+  explicit LeftoverProxy(std::string dir) : dir_(std::move(dir)) {
+    port_ = [] {
+      Greeter probe("");
+      return probe.port();
+    }();
+    socket_ = dir_ + "/" + std::to_string(port_) + ".sock";
+    exit_ = std::async(std::launch::async,
+                       [port = port_, socket = socket_] { return PortPublisher::runProxy(port, socket, {}); });
+    for (int i = 0; i < 500 && !running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Stops the proxy if it still runs (exit_ then waits for it).
+  ~LeftoverProxy() {
+    if (running()) (void)PortPublisher("/nonexistent/berth-agent", dir_).unpublish(port_);
+  }
+  int port() const { return port_; }
+  bool running() const { return ::access(socket_.c_str(), F_OK) == 0; }
+  // Waits for the proxy to end; its exit status.
+  int exitCode() { return exit_.get(); }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  std::string socket_;
+  std::future<int> exit_;
+};
+
+const VmKey kA{"p", "a"}, kB{"p", "b"};
+
+TEST(TrafficRouter, SendsToTheInstancesThatAreUpAndToAllWhenNoneIs) {
+  auto dir = os::TempDir::create("berth-router-").value();
+  LeftoverProxy proxy(dir.path());
+  Greeter blue("blue"), green("green");
+  TrafficRouter router(PortPublisher("/nonexistent/berth-agent", dir.path()));
+  router.setRoutes(kA, {{proxy.port(), {Route{{kA, "web-1"}, blue.port()}}}});
+  router.setRoutes(kB, {{proxy.port(), {Route{{kB, "web-1"}, green.port()}}}});
+  EXPECT_EQ(answers(proxy.port()), (std::set<std::string>{"blue", "green"}));
+
+  router.markInstance({kA, "web-1"}, false);
+  EXPECT_EQ(answers(proxy.port()), std::set<std::string>{"green"});
+  router.markInstance({kB, "web-1"}, false);
+  EXPECT_EQ(answers(proxy.port()), (std::set<std::string>{"blue", "green"}));
+  router.markInstance({kA, "web-1"}, true);
+  EXPECT_EQ(answers(proxy.port()), std::set<std::string>{"blue"});
+
+  // A VM's routes are its own: b serving nothing leaves a's.
+  router.markInstance({kB, "web-1"}, true);
+  router.setRoutes(kB, {});
+  EXPECT_EQ(answers(proxy.port()), std::set<std::string>{"blue"});
+  EXPECT_EQ(router.connectionsTo(proxy.port(), blue.port()), 0u);
+}
+
+TEST(TrafficRouter, APreviousAgentsProxyIsStoppedOnlyOncePruningStartsAndNobodyRoutesToIt) {
+  auto dir = os::TempDir::create("berth-router-").value();
+  LeftoverProxy proxy(dir.path());
+  TrafficRouter router(PortPublisher("/nonexistent/berth-agent", dir.path()));
+  router.setRoutes(kA, {});
+  EXPECT_TRUE(proxy.running());
+  router.startPruning();
+  EXPECT_EQ(proxy.exitCode(), 0);
+  EXPECT_FALSE(proxy.running());
+}
+
+TEST(TrafficRouter, AReservedPortOutlivesPruningUntilItsVmSetsItsRoutes) {
+  auto dir = os::TempDir::create("berth-router-").value();
+  LeftoverProxy proxy(dir.path());
+  TrafficRouter router(PortPublisher("/nonexistent/berth-agent", dir.path()));
+  ASSERT_TRUE(router.reserve(kA, proxy.port()).isOk());
+  router.startPruning();
+  router.setRoutes(kB, {});
+  EXPECT_TRUE(proxy.running());
+  // a's deploy failed: it serves nothing there, and the port goes.
+  router.setRoutes(kA, {});
+  EXPECT_EQ(proxy.exitCode(), 0);
+}
+
+}  // namespace
+}  // namespace berth::agent
