@@ -11,8 +11,8 @@
 // with backoff; booted and silent past the hello deadline -> ended and booted again.
 //
 // Thread-safety: assign(), retire(), stop(), liveChannel(), settled() and finished() may be
-// called from any thread; pass() and destroy() are the worker's (tests call them directly on
-// a supervisor they never start()).
+// called from any thread; pass() is the worker's (tests call it directly on a supervisor they
+// never start()).
 
 #include <sys/types.h>
 
@@ -101,8 +101,6 @@ class VmSupervisor {
 
   // One reconcile pass against the last assignment.
   void pass();
-  // Ends the VM and removes its files.
-  void destroy();
 
  private:
   // What other threads hand the worker. Shared with the guest channel's callbacks, which may
@@ -118,6 +116,8 @@ class VmSupervisor {
   };
 
   void run();
+  // Ends the VM and removes its files (a retired supervisor's last act).
+  void destroy();
   void reconcileVm(const model::VmSpec& vm);
   void reconcileApps(const std::vector<model::AppAssignment>& apps);
   void execute(const RolloutActions& actions, const model::AppAssignment* app = nullptr);
