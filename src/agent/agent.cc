@@ -40,12 +40,6 @@ std::string key(const std::string& project, const std::string& vm) { return proj
 // Seconds to wait before the next boot after `failures` failed ones: 1, 2, 4 … 30.
 int bootBackoffSeconds(int failures) { return std::min(30, 1 << std::min(failures - 1, 5)); }
 
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 bool waitGone(Runtime& runtime, const Paths::Vm& paths, std::chrono::seconds limit) {
   const auto deadline = Clock::now() + limit;
   while (runtime.running(paths)) {
@@ -57,11 +51,13 @@ bool waitGone(Runtime& runtime, const Paths::Vm& paths, std::chrono::seconds lim
 
 }  // namespace
 
-Agent::Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, std::unique_ptr<Runtime> runtime)
+Agent::Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, RuntimeRegistry runtimes,
+             std::unique_ptr<VmNetwork> network)
     : options_(std::move(options)),
       paths_(options_.data_dir),
       api_(std::move(api)),
-      runtime_(std::move(runtime)),
+      runtimes_(std::move(runtimes)),
+      network_(std::move(network)),
       publisher_(options_.agent_binary, paths_.proxiesDir()) {}
 
 Agent::~Agent() { stop(); }
@@ -172,9 +168,10 @@ Status Agent::reconcile(const model::NodeAssignment& assignment) {
       continue;
     }
     const std::string project = it->second.project, name = it->second.name;
+    Runtime* runtime = it->second.runtime;
     it->second.channel.reset();
     it = vms_.erase(it);
-    destroyVm(project, name);
+    destroyVm(runtime, project, name);
   }
   publishPorts();
   return Status::ok();
@@ -205,7 +202,14 @@ void Agent::reconcileVm(const model::VmSpec& vm) {
     state.detail = "guest channel closed: " + state.channel_error;
   }
 
-  auto pid = runtime_->running(paths);
+  auto runtime = runtimes_.find(vm.runtime);
+  if (!runtime.isOk()) {
+    state.state = "failed";
+    state.detail = runtime.status().message();
+    return;
+  }
+  state.runtime = *runtime;
+  auto pid = state.runtime->running(paths);
   if (pid && state.pid < 0) {
     // Adoption: a VM left running by a previous agent process.
     state.pid = *pid;
@@ -266,7 +270,7 @@ void Agent::reconcileVm(const model::VmSpec& vm) {
     if (!connected.isOk() && Clock::now() - state.up_since > kHelloDeadline) {
       ++state.failures;
       const int backoff = bootBackoffSeconds(state.failures);
-      (void)runtime_->kill(paths);
+      (void)state.runtime->kill(paths);
       state.channel.reset();
       state.pid = -1;
       state.state = "failed";
@@ -307,8 +311,8 @@ Status Agent::bootVm(VmState& state, const model::VmSpec& vm) {
   launch.machine = vm.machine;
   launch.kernel = options_.kernel;
   launch.initramfs = initramfs_;
-  launch.image_relay_command = shellQuote(options_.agent_binary) + " serve-image " + shellQuote(paths.imagesDir());
-  BERTH_ASSIGN_OR_RETURN(pid_t pid, runtime_->start(launch, paths));
+  launch.nics = network_->nicsFor(paths);
+  BERTH_ASSIGN_OR_RETURN(pid_t pid, state.runtime->launch(launch, paths));
   state.pid = pid;
   state.up_since = Clock::now();
   state.forgetApps();
@@ -323,7 +327,8 @@ Status Agent::connectChannel(VmState& state) {
   const Paths::Vm paths = paths_.vm(state.project, state.name);
   BERTH_ASSIGN_OR_RETURN(auto channel,
                          GuestConnection::connect(
-                             paths.channelSocket(), [this, k](const guest::Message& m) { onNotification(k, m); },
+                             state.runtime->channelEndpoint(paths),
+                             [this, k](const guest::Message& m) { onNotification(k, m); },
                              [this, k](const std::string& reason) {
                                if (reason.empty()) return;
                                spdlog::warn("agent: VM {}: closed its channel: {}", k, reason);
@@ -365,10 +370,10 @@ void Agent::stopVm(VmState& state) {
   if (state.channel && state.channel->open()) {
     asked = state.channel->call("shutdown", {{"grace_ms", 10000}}, std::chrono::seconds(15)).isOk();
   }
-  if (!asked) (void)runtime_->powerdown(paths);
-  if (!waitGone(*runtime_, paths, kShutdownGrace)) {
+  if (!asked) (void)state.runtime->stop(paths);
+  if (!waitGone(*state.runtime, paths, kShutdownGrace)) {
     spdlog::warn("agent: VM {}/{} did not power off in time; ending it", state.project, state.name);
-    (void)runtime_->kill(paths);
+    (void)state.runtime->kill(paths);
   }
   state.channel.reset();
   state.pid = -1;
@@ -376,9 +381,9 @@ void Agent::stopVm(VmState& state) {
   state.state = "stopped";
 }
 
-void Agent::destroyVm(const std::string& project, const std::string& name) {
+void Agent::destroyVm(Runtime* runtime, const std::string& project, const std::string& name) {
   const Paths::Vm paths = paths_.vm(project, name);
-  (void)runtime_->kill(paths);
+  if (runtime) (void)runtime->kill(paths);
   (void)os::removeAll(paths.dir);
   spdlog::info("agent: removed VM {}/{}", project, name);
 }

@@ -25,7 +25,8 @@
 #include "agent/guest_channel/guest_connection.h"
 #include "agent/paths.h"
 #include "agent/proxy/port_publisher.h"
-#include "agent/runtime/runtime.h"
+#include "agent/network/vm_network.h"
+#include "agent/runtime/runtime_registry.h"
 #include "agent/sessions/session_runner.h"
 #include "client/api_client.h"
 #include "model/node_protocol.h"
@@ -72,7 +73,8 @@ struct Drain {
 
 class Agent {
  public:
-  Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, std::unique_ptr<Runtime> runtime);
+  Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, RuntimeRegistry runtimes,
+        std::unique_ptr<VmNetwork> network);
   ~Agent();
 
   // Registers the node, builds the initramfs and starts the loop thread.
@@ -82,6 +84,7 @@ class Agent {
  private:
   struct VmState {
     std::string project, name;
+    Runtime* runtime = nullptr;  // the driver of the VM's runtime (owned by runtimes_)
     pid_t pid = -1;
     std::string state = "pending";
     std::string detail;
@@ -119,7 +122,7 @@ class Agent {
   Status bootVm(VmState& state, const model::VmSpec& vm);
   Status connectChannel(VmState& state);
   void stopVm(VmState& state);
-  void destroyVm(const std::string& project, const std::string& name);
+  void destroyVm(Runtime* runtime, const std::string& project, const std::string& name);
   Status deployApp(VmState& state, const model::AppAssignment& app, const AppInstance& instance, bool replace);
   void startRelease(VmState& state, const model::AppAssignment& app);
   void applyHealthEvents(VmState& state);
@@ -148,7 +151,8 @@ class Agent {
   AgentOptions options_;
   Paths paths_;
   std::unique_ptr<client::ApiClient> api_;
-  std::unique_ptr<Runtime> runtime_;
+  RuntimeRegistry runtimes_;
+  std::unique_ptr<VmNetwork> network_;
   std::string initramfs_;
   std::map<std::string, VmState> vms_;  // "project/vm"
   std::mutex channel_errors_mu_;

@@ -35,7 +35,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kGuestTimeout = std::chrono::seconds(30);
 constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
 constexpr std::uint64_t kMaxRootfsBytes = 4ull << 30;
-constexpr const char* kImageSource = "10.0.2.100:80";
 constexpr std::size_t kFailureLogLines = 10;
 // How long a replaced instance may keep finishing the connections it has (Kamal's default).
 constexpr auto kDrainLimit = std::chrono::seconds(30);
@@ -271,7 +270,7 @@ std::string Agent::lastLogLines(const VmState& state, const std::string& app, co
 Status Agent::ensureForward(VmState& state, int guest_port) {
   if (state.forwards.count(guest_port)) return Status::ok();
   BERTH_ASSIGN_OR_RETURN(int host_port, freeLoopbackPort());
-  BERTH_RETURN_IF_ERROR(runtime_->forwardPort(paths_.vm(state.project, state.name), host_port, guest_port));
+  BERTH_RETURN_IF_ERROR(network_->forwardPort(paths_.vm(state.project, state.name), host_port, guest_port));
   state.forwards[guest_port] = host_port;
   return Status::ok();
 }
@@ -464,7 +463,7 @@ Status Agent::offerImage(VmState& state, const std::string& path, const std::str
   }
   request["image_digest"] = digest;
   request["image_size"] = size;
-  request["image_source"] = kImageSource;
+  request["image_source"] = network_->imageRelayAddress();
   return Status::ok();
 }
 
