@@ -103,7 +103,7 @@ class RunningBerthd final : public Berthd {
     if (bootstrap) {
       const std::string path = paths_.adminToken();
       BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, *bootstrap + "\n", 0600));
-      // Printed once, on the very first start, as DESIGN.md promises; the file keeps it for scripts.
+      // Printed once, on the very first start; the file keeps it for scripts.
       std::printf("berthd: created the first admin token (also in %s):\n%s\n", path.c_str(), bootstrap->c_str());
       std::fflush(stdout);
     }

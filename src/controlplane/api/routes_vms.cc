@@ -29,7 +29,8 @@ Result<HttpResponse> handleCreateVm(RequestContext& c) {
   auto vcpus = f.integer("vcpus", 1, kMaxVcpus);
   auto memory = f.integer("memory_mib", kMinMemoryMib, kMaxMemoryMib);
   auto disk = f.integer("disk_gib", 1, kMaxDiskGib);
-  // The other runtimes of DESIGN.md need KVM and land with their drivers.
+  // The other runtimes (libvirt, firecracker, cloud-hypervisor) need KVM and land with their drivers
+  // (docs/architecture.md, "A runtime").
   auto runtime = f.oneOf("runtime", {"qemu"});
   auto machine = f.oneOf("machine", {"microvm", "q35"});
   auto node = f.name("node");
