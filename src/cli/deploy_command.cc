@@ -186,7 +186,7 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
       if (!opts.image.empty()) {
         std::string digest = opts.image;
         if (digest.rfind("sha256:", 0) != 0) {
-          BERTH_ASSIGN_OR_RETURN(json imported, importImage(ctx, *api, opts.project, opts.image));
+          BERTH_ASSIGN_OR_RETURN(json imported, importWithProgress(ctx, *api, opts.project, opts.image));
           digest = imported.value("digest", "");
           ctx.out() << (imported.value("cached", false) ? "Image already imported: " : "Imported image ") << digest
                     << std::endl;

@@ -54,7 +54,7 @@ void printProgress(Context& ctx, const nlohmann::json& p) {
 }
 }  // namespace
 
-Result<nlohmann::json> importImage(Context& ctx, client::ApiClient& api, const std::string& project, const std::string& source) {
+Result<nlohmann::json> importWithProgress(Context& ctx, client::ApiClient& api, const std::string& project, const std::string& source) {
   BERTH_ASSIGN_OR_RETURN(std::string uploaded, uploadSource(api, ctx, project, source));
   client::StreamRequest request{"POST", imagesPath(project), nlohmann::json{{"source", uploaded}}, ""};
   std::optional<nlohmann::json> done;
@@ -93,7 +93,7 @@ void addImageCommands(CLI::App& app, Context& ctx, Action& action) {
   import->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(auto imported, importImage(ctx, *client, o->project, o->source));
+      BERTH_ASSIGN_OR_RETURN(auto imported, importWithProgress(ctx, *client, o->project, o->source));
       ctx.print(imported, [&] {
         ctx.out() << (imported.value("cached", false) ? "Already imported (cached, no work): " : "Imported ")
                   << str(imported["digest"]) << "\n  root file system " << str(imported["rootfs_digest"]) << " ("
