@@ -2,7 +2,7 @@
 
 #include "cli/app_flags.h"
 #include "cli/context.h"
-#include "cli/table.h"
+#include "cli/resource_commands.h"
 
 namespace berth::cli {
 
@@ -15,9 +15,8 @@ struct Options {
   HealthFlags health;
 };
 
-std::string appPath(const std::string& project, const std::string& name) {
-  return "/v1/projects/" + client::urlEncode(project) + "/apps" + (name.empty() ? "" : "/" + client::urlEncode(name));
-}
+std::string appPath(const ResourceArgs& args) { return projectObjectPath("apps", args); }
+
 
 std::string commandOf(const nlohmann::json& spec) {
   std::string out;
@@ -63,35 +62,34 @@ std::string stateOf(const nlohmann::json& app) {
   return out;
 }
 
-void printApp(Context& ctx, const nlohmann::json& a) {
-  ctx.print(a, [&] {
-    const auto& spec = a["spec"];
-    ctx.out() << "Name:      " << str(a["name"]) << "\n"
-              << "Project:   " << str(a["project"]) << "\n"
-              << "Release:   " << str(a["release"]) << "\n"
-              << "State:     " << stateOf(a);
-    if (a["status"].is_object() && !str(a["status"]["detail"]).empty() && str(a["status"]["detail"]) != "-") {
-      ctx.out() << " (" << str(a["status"]["detail"]) << ")";
-    }
-    ctx.out() << "\n";
-    for (const auto& i : a["status"].value("instances", nlohmann::json::array())) {
-      ctx.out() << "Instance:  VM " << str(i["vm"]) << ": " << str(i["state"]) << " r" << str(i["release"]);
-      const std::string detail = str(i["detail"]);
-      if (!detail.empty() && detail != "-") ctx.out() << " (" << detail.substr(0, detail.find('\n')) << ")";
-      ctx.out() << "\n";
-    }
-    ctx.out() << "Kind:      " << str(spec["kind"]) << "\n";
-    if (!str(spec["image"]).empty()) ctx.out() << "Image:     " << str(spec["image"]) << "\n";
-    ctx.out() << "Command:   " << commandOf(spec) << "\n"
-              << "Ports:     " << portsOf(spec) << "\n"
-              << "Replicas:  " << str(spec["replicas"]) << "\n"
-              << "VM:        " << str(spec["vm"]) << "\n";
-    for (const auto& [k, v] : spec["env"].items()) ctx.out() << "Env:       " << k << "=" << str(v) << "\n";
-    for (const auto& s : spec.value("secrets", nlohmann::json::array())) {
-      ctx.out() << "Secret:    " << str(s["name"]) << " v" << str(s["version"]) << " (" << str(s["as"]) << ")\n";
-    }
-    if (spec.contains("health")) ctx.out() << "Health:    " << healthOf(spec["health"]) << "\n";
-  });
+Status writeApp(std::ostream& out, const nlohmann::json& a) {
+  const auto& spec = a["spec"];
+  out << "Name:      " << str(a["name"]) << "\n"
+      << "Project:   " << str(a["project"]) << "\n"
+      << "Release:   " << str(a["release"]) << "\n"
+      << "State:     " << stateOf(a);
+  if (a["status"].is_object() && !str(a["status"]["detail"]).empty() && str(a["status"]["detail"]) != "-") {
+    out << " (" << str(a["status"]["detail"]) << ")";
+  }
+  out << "\n";
+  for (const auto& i : a["status"].value("instances", nlohmann::json::array())) {
+    out << "Instance:  VM " << str(i["vm"]) << ": " << str(i["state"]) << " r" << str(i["release"]);
+    const std::string detail = str(i["detail"]);
+    if (!detail.empty() && detail != "-") out << " (" << detail.substr(0, detail.find('\n')) << ")";
+    out << "\n";
+  }
+  out << "Kind:      " << str(spec["kind"]) << "\n";
+  if (!str(spec["image"]).empty()) out << "Image:     " << str(spec["image"]) << "\n";
+  out << "Command:   " << commandOf(spec) << "\n"
+      << "Ports:     " << portsOf(spec) << "\n"
+      << "Replicas:  " << str(spec["replicas"]) << "\n"
+      << "VM:        " << str(spec["vm"]) << "\n";
+  for (const auto& [k, v] : spec["env"].items()) out << "Env:       " << k << "=" << str(v) << "\n";
+  for (const auto& s : spec.value("secrets", nlohmann::json::array())) {
+    out << "Secret:    " << str(s["name"]) << " v" << str(s["version"]) << " (" << str(s["as"]) << ")\n";
+  }
+  if (spec.contains("health")) out << "Health:    " << healthOf(spec["health"]) << "\n";
+  return Status::ok();
 }
 
 // The spec fields the user gave, as a create or PATCH body.
@@ -166,9 +164,8 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
       body["name"] = o->name;
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath(o->project, ""), body));
-      printApp(ctx, r.body);
-      return Status::ok();
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath({.project = o->project}), body));
+      return printDetails(ctx, r.body, writeApp);
     };
   });
 
@@ -182,78 +179,30 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
       if (body.empty()) return invalidArgument("nothing to change; give a command, --image, --env, --port, --replicas, --vm, --secret or a limit");
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->patch(appPath(o->project, o->name), body));
-      printApp(ctx, r.body);
-      return Status::ok();
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->patch(appPath({o->project, o->name}), body));
+      return printDetails(ctx, r.body, writeApp);
     };
   });
 
-  auto* ls = group->add_subcommand("ls", "List a project's apps");
-  ls->alias("list");
-  addProjectOption(ls, o->project);
-  ls->footer("EXAMPLES:\n  berth app ls --project demo");
-  ls->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, appPath(o->project, "")));
-      ctx.print(all, [&] {
-        Table t({"NAME", "RELEASE", "STATE", "KIND", "REPLICAS", "PORTS", "COMMAND"});
-        for (const auto& a : all["items"]) {
-          t.addRow({str(a["name"]), str(a["release"]), stateOf(a), str(a["spec"]["kind"]), str(a["spec"]["replicas"]),
-                    portsOf(a["spec"]), commandOf(a["spec"])});
-        }
-        ctx.out() << t.render();
-      });
-      return Status::ok();
-    };
-  });
+  ResourceCommands apps(group, ctx, action, {"name", "App name", true, appPath});
+  apps.list({"List a project's apps", "EXAMPLES:\n  berth app ls --project demo"},
+            {"NAME", "RELEASE", "STATE", "KIND", "REPLICAS", "PORTS", "COMMAND"}, [](const nlohmann::json& a) -> Result<Row> {
+              return Row{str(a["name"]), str(a["release"]), stateOf(a), str(a["spec"]["kind"]),
+                         str(a["spec"]["replicas"]), portsOf(a["spec"]), commandOf(a["spec"])};
+            });
+  apps.show({"Show an app's current release", "EXAMPLES:\n  berth app show site --project demo"}, writeApp);
+  apps.remove({"Remove an app and its releases", "EXAMPLES:\n  berth app rm site --project demo"}, "delete", "Removed app ");
 
-  auto* show = group->add_subcommand("show", "Show an app's current release");
-  show->add_option("name", o->name, "App name")->required();
-  addProjectOption(show, o->project);
-  show->footer("EXAMPLES:\n  berth app show site --project demo");
-  show->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get(appPath(o->project, o->name)));
-      printApp(ctx, r.body);
-      return Status::ok();
-    };
-  });
-
-  auto* rm = group->add_subcommand("rm", "Remove an app and its releases");
-  rm->alias("delete");
-  rm->add_option("name", o->name, "App name")->required();
-  addProjectOption(rm, o->project);
-  rm->footer("EXAMPLES:\n  berth app rm site --project demo");
-  rm->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_RETURN_IF_ERROR(client->del(appPath(o->project, o->name)).status());
-      if (!ctx.json) ctx.out() << "Removed app " << o->name << "\n";
-      return Status::ok();
-    };
-  });
-
-  auto* releases = app.add_subcommand("releases", "List an app's releases, newest first");
-  releases->add_option("app", o->name, "App name")->required();
-  addProjectOption(releases, o->project);
-  releases->footer("EXAMPLES:\n  berth releases site --project demo");
-  releases->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, appPath(o->project, o->name) + "/releases"));
-      ctx.print(all, [&] {
-        Table t({"RELEASE", "CREATED", "BY", "STATE", "PORTS", "COMMAND"});
-        for (const auto& r : all["items"]) {
-          t.addRow({str(r["number"]), shortTime(r["created_at"]), str(r["created_by"]), outcomeOf(r),
-                    portsOf(r["spec"]), commandOf(r["spec"])});
-        }
-        ctx.out() << t.render();
-      });
-      return Status::ok();
-    };
-  });
+  ResourceCommands releases(&app, ctx, action, {"app", "App name", true, [](const ResourceArgs& args) {
+                                                  return appPath(args) + "/releases";
+                                                }});
+  releases.list({"List an app's releases, newest first", "EXAMPLES:\n  berth releases site --project demo"},
+                {"RELEASE", "CREATED", "BY", "STATE", "PORTS", "COMMAND"},
+                [](const nlohmann::json& r) -> Result<Row> {
+                  return Row{str(r["number"]), shortTime(r["created_at"]), str(r["created_by"]),
+                             outcomeOf(r),     portsOf(r["spec"]),         commandOf(r["spec"])};
+                },
+                {.name = "releases", .alias = "", .of_object = true});
 
   auto* rollback = app.add_subcommand("rollback", "Make an earlier release current again (as a new release)");
   rollback->add_option("app", o->name, "App name")->required();
@@ -265,7 +214,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       nlohmann::json body = nlohmann::json::object();
       if (o->to) body["to"] = *o->to;
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath(o->project, o->name) + "/rollback", body));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath({o->project, o->name}) + "/rollback", body));
       ctx.print(r.body, [&] {
         ctx.out() << "App " << o->name << " is now at release " << str(r.body["release"]) << "\n";
       });
