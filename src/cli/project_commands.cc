@@ -55,7 +55,7 @@ void addProjectCommands(CLI::App& app, Context& ctx, Action& action) {
   auto o = std::make_shared<Options>();
 
   auto* create = project->add_subcommand("create", "Create a project (admin)");
-  create->add_option("name", o->name, "Project o->name (a DNS label)")->required();
+  create->add_option("name", o->name, "Project name (a DNS label)")->required();
   addQuotaFlags(create, o->quotas);
   create->footer("EXAMPLES:\n  berth project create demo\n  berth project create big --vcpus 64 --memory-mib 131072");
   create->callback([&, o] {
