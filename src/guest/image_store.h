@@ -10,6 +10,10 @@
 
 namespace berth::guest {
 
+// init's directory on the scratch disk: images/ (this store) and containers/ (the writable
+// layers of container instances).
+inline constexpr const char* kStoreDir = "/var/lib/berth";
+
 // Returns the read-only mount point (/images/<hex>) of image `digest` ("sha256:<64 hex>"),
 // fetching it from `source` ("ip:port") into `store_dir` first if needed.
 Result<std::string> ensureImage(const std::string& digest, std::uint64_t size,
