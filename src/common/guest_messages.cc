@@ -231,7 +231,7 @@ json HealthCheck::encode() const {
                  {"retries", retries}};
   if (type == "exec") health["command"] = argv;
   else health["port"] = port;
-  if (type == "http") health["path"] = path;
+  if (type == "http" || path != "/") health["path"] = path;
   return health;
 }
 
@@ -455,17 +455,13 @@ Result<ShutdownRequest> ShutdownRequest::decode(const json& body) {
 
 json AppState::encode() const {
   json result = {{"app", app}, {"state", state}};
-  if (!instance.empty()) {
-    result["instance"] = instance;
-    result["restarts"] = restarts;
-    result["log_seq"] = log_seq;
-  }
+  if (!instance.empty()) result["instance"] = instance;
+  if (!instance.empty() || restarts != 0) result["restarts"] = restarts;
+  if (!instance.empty() || log_seq != 0) result["log_seq"] = log_seq;
   if (health) result["health"] = *health;
   if (!health_detail.empty()) result["health_detail"] = health_detail;
-  if (pid) {
-    result["pid"] = *pid;
-    result["started_ms"] = started_ms;
-  }
+  if (pid) result["pid"] = *pid;
+  if (pid || started_ms != 0) result["started_ms"] = started_ms;
   if (last_exit) result["last_exit"] = *last_exit;
   return result;
 }

@@ -55,6 +55,7 @@ struct HelloRequest {
 
   nlohmann::json encode() const;
   static Result<HelloRequest> decode(const nlohmann::json& body);
+  bool operator==(const HelloRequest&) const = default;
 };
 
 struct PingRequest {
@@ -77,7 +78,7 @@ struct HealthCheck {
   int retries = 3;                     // 1..100
 
   // Writes type, the interval, timeout, grace and retries always; port for http and tcp, path
-  // for http, command for exec.
+  // for http (and any other type when not "/"), command for exec.
   nlohmann::json encode() const;
   static Result<HealthCheck> decode(const nlohmann::json& health);
   bool operator==(const HealthCheck&) const = default;
@@ -210,7 +211,7 @@ struct AppState {
   std::optional<std::string> health;       // starting | healthy | unhealthy, with a health check
   std::string health_detail;
   std::optional<std::uint64_t> pid;        // while a process exists
-  std::uint64_t started_ms = 0;            // guest monotonic ms; written with pid
+  std::uint64_t started_ms = 0;            // guest monotonic ms; always written with pid
   std::optional<std::int64_t> last_exit;   // exit status or 128 + signal, once one has ended
   std::uint64_t log_seq = 0;               // the seq of the next log chunk
 

@@ -153,6 +153,29 @@ TEST(GuestMessagesTest, EncodeWritesOnlyWhatDiffersFromTheDefaults) {
   EXPECT_EQ(ShutdownRequest{}.encode(), json::object());
 }
 
+// What berth-init sends, field for field as the protocol document lists it.
+TEST(GuestMessagesTest, GuestMessagesEncodeToTheDocumentedBodies) {
+  EXPECT_EQ(runningState().encode(),
+            (json{{"app", "web"}, {"instance", "web-3"}, {"state", "running"}, {"restarts", 2}, {"health", "healthy"},
+                  {"health_detail", "was refused once"}, {"pid", 42u}, {"started_ms", 1234u}, {"last_exit", 137},
+                  {"log_seq", 17u}}));
+  AppState exited;
+  exited.app = "web";
+  exited.instance = "web";
+  exited.state = "exited";
+  exited.log_seq = 1;
+  EXPECT_EQ(exited.encode(), (json{{"app", "web"}, {"instance", "web"}, {"state", "exited"}, {"restarts", 0},
+                                   {"log_seq", 1u}}));
+  EXPECT_EQ((AppExitedNotification{"web", "web-3", 42, 1, std::nullopt}.encode()),
+            (json{{"app", "web"}, {"instance", "web-3"}, {"pid", 42u}, {"code", 1}}));
+  EXPECT_EQ((AppHealthNotification{"web", "web-3", "starting", "healthy", ""}.encode()),
+            (json{{"app", "web"}, {"instance", "web-3"}, {"health", "starting"}, {"from", "healthy"}}));
+  EXPECT_EQ((LogNotification{"web", "web-3", "stdout", 3, 99, "hi"}.encode()),
+            (json{{"app", "web"}, {"instance", "web-3"}, {"stream", "stdout"}, {"seq", 3u}, {"ts_ms", 99u},
+                  {"data", json::binary({'h', 'i'})}}));
+  EXPECT_EQ((ExecReply{0, 0, false}.encode()), (json{{"exit_code", 0}, {"signal", 0}, {"timed_out", false}}));
+}
+
 TEST(GuestMessagesTest, RepliesRoundTripThroughTheCodec) {
   AppState stopped;
   stopped.app = "web";
@@ -247,7 +270,8 @@ TEST(GuestMessagesTest, MalformedHealthChecksAreRefusedNamingTheField) {
   EXPECT_EQ(error(json{{"type", "exec"}, {"command", {1}}}), "health.command must be a list of strings");
   EXPECT_EQ(error(json{{"type", "http"}, {"port", 80}, {"path", "/a b"}}),
             "health.path must start with '/' and hold no spaces or line breaks");
-  EXPECT_EQ(error(json{{"type", "http"}, {"port", 80}, {"retries", 0}}), "health.retries must be a number from 1 to 100");
+  EXPECT_EQ(error(json{{"type", "http"}, {"port", 80}, {"retries", 0}}),
+            "health.retries must be a number from 1 to 100");
   EXPECT_EQ(error(json{{"type", "http"}, {"port", 80}, {"interval_ms", "1s"}}),
             "health.interval_ms must be a number from 100 to 3600000");
   EXPECT_EQ(error(json::array()), "health must be an object");
