@@ -1,6 +1,6 @@
 #pragma once
 // App images inside the guest: fetched once over the VM's NIC from the per-VM relay the agent
-// exposes (bulk data takes the network path, see DESIGN.md), verified against their sha256,
+// exposes (bulk data takes the network path: docs/vms.md), verified against their sha256,
 // kept on the scratch disk and loop-mounted read-only, shared by every app that names them.
 
 #include <cstdint>
