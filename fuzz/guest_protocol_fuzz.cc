@@ -3,7 +3,9 @@
 //
 // Input: byte 0 chooses the read size (0 = everything at once, else 1..255 bytes); the rest is
 // the stream. Every frame is decoded as if sent by either side; whatever decodes must survive
-// encodeMessage → decodeMessage with the same type and id.
+// encodeMessage → decodeMessage with the same type and id. Its typed form (common/
+// guest_messages.h; for a reply, every reply struct is tried on its result) must decode
+// without crashing, and what decodes must come back equal from its own encoding.
 
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/guest_messages.h"
 #include "common/guest_protocol.h"
 
 namespace {
@@ -21,6 +24,7 @@ using berth::guest::encodeMessage;
 using berth::guest::FrameDecoder;
 using berth::guest::Message;
 using berth::guest::Sender;
+using nlohmann::json;
 
 void checkRoundTrip(const Message& message, Sender from) {
   const std::string frame = encodeMessage(message);
@@ -49,6 +53,53 @@ void checkRoundTrip(const Message& message, Sender from) {
   }
 }
 
+template <typename T>
+void checkTyped(const json& body, const char* name) {
+  auto typed = T::decode(body);
+  if (!typed.isOk()) return;
+  auto again = T::decode(typed->encode());
+  if (!again.isOk() || !(*again == *typed)) {
+    std::fprintf(stderr, "guest_protocol_fuzz: %s changed on encode → decode\n", name);
+    std::abort();
+  }
+}
+
+// The typed decoders for what `from` sends; the structs without fields have nothing to check.
+void checkTypedForms(const Message& message, Sender from) {
+  using namespace berth::guest;
+  const json& body = message.body;
+  if (from == Sender::kHost) {
+    if (message.type == HelloRequest::kType) checkTyped<HelloRequest>(body, "hello");
+    if (message.type == RunAppRequest::kType) checkTyped<RunAppRequest>(body, "run_app");
+    if (message.type == StopAppRequest::kType) checkTyped<StopAppRequest>(body, "stop_app");
+    if (message.type == AppStatusRequest::kType) checkTyped<AppStatusRequest>(body, "app_status");
+    if (message.type == ExecRequest::kType) checkTyped<ExecRequest>(body, "exec");
+    if (message.type == CancelExecRequest::kType) checkTyped<CancelExecRequest>(body, "cancel_exec");
+    if (message.type == LogsRequest::kType) checkTyped<LogsRequest>(body, "logs");
+    if (message.type == ShutdownRequest::kType) checkTyped<ShutdownRequest>(body, "shutdown");
+    return;
+  }
+  if (message.type == "reply") {
+    auto result = body.find("result");
+    if (result == body.end()) return;
+    checkTyped<AppState>(*result, "app state");
+    checkTyped<HelloReply>(*result, "hello reply");
+    checkTyped<PingReply>(*result, "ping reply");
+    checkTyped<AppStatusReply>(*result, "app_status reply");
+    checkTyped<ExecReply>(*result, "exec reply");
+    checkTyped<CancelExecReply>(*result, "cancel_exec reply");
+    checkTyped<LogsReply>(*result, "logs reply");
+    checkTyped<MetricsReply>(*result, "metrics reply");
+    return;
+  }
+  if (message.type == GuestHello::kType) checkTyped<GuestHello>(body, "hello");
+  if (message.type == LogNotification::kType) checkTyped<LogNotification>(body, "log");
+  if (message.type == ExecOutputNotification::kType) checkTyped<ExecOutputNotification>(body, "exec_output");
+  if (message.type == AppExitedNotification::kType) checkTyped<AppExitedNotification>(body, "app_exited");
+  if (message.type == AppStartedNotification::kType) checkTyped<AppStartedNotification>(body, "app_started");
+  if (message.type == AppHealthNotification::kType) checkTyped<AppHealthNotification>(body, "app_health");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -75,7 +126,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     for (Sender from : {Sender::kHost, Sender::kGuest}) {
       auto message = decodeMessage(payload, from);
-      if (message.isOk()) checkRoundTrip(*message, from);
+      if (!message.isOk()) continue;
+      checkRoundTrip(*message, from);
+      checkTypedForms(*message, from);
     }
   }
   return 0;

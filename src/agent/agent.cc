@@ -13,16 +13,17 @@
 
 namespace berth::agent {
 
-Agent::Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, std::unique_ptr<Runtime> runtime,
-             const Clock& clock)
+Agent::Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, RuntimeRegistry runtimes,
+             std::unique_ptr<VmNetwork> network, const Clock& clock)
     : options_(std::move(options)),
       paths_(options_.data_dir),
       api_(std::move(api)),
-      runtime_(std::move(runtime)),
+      runtimes_(std::move(runtimes)),
+      network_(std::move(network)),
       clock_(clock),
       router_(PortPublisher(options_.agent_binary, paths_.proxiesDir())),
       reporter_(options_.node_name, *api_),
-      images_(*api_, paths_) {}
+      images_(*api_, paths_, network_->imageRelayAddress()) {}
 
 Agent::~Agent() { stop(); }
 
@@ -45,8 +46,8 @@ Status Agent::start() {
   auto registered = api_->post("/v1/nodes", model::nodeRegistrationToJson(registration));
   if (!registered.isOk()) return registered.status().withContext("cannot register node " + options_.node_name);
   context_ = std::make_unique<SupervisorContext>(SupervisorContext{
-      paths_, *runtime_, router_, reporter_, images_, clock_, guestConnector(),
-      VmBoot{options_.kernel, std::move(initramfs), options_.agent_binary}, options_.app_log_bytes});
+      paths_, runtimes_, *network_, router_, reporter_, images_, clock_, guestConnector(),
+      VmBoot{options_.kernel, std::move(initramfs)}, options_.app_log_bytes});
   reporter_.start();
   thread_ = std::thread([this] { loop(); });
   sessions_ = std::make_unique<SessionRunner>(

@@ -21,7 +21,8 @@
 #include "agent/image_delivery.h"
 #include "agent/node_reporter.h"
 #include "agent/paths.h"
-#include "agent/runtime/runtime.h"
+#include "agent/network/vm_network.h"
+#include "agent/runtime/runtime_registry.h"
 #include "agent/sessions/session_runner.h"
 #include "agent/traffic_router.h"
 #include "agent/vm_key.h"
@@ -39,7 +40,7 @@ struct AgentOptions {
   std::string modules_dir;     // the kernel's lib/modules/<version>
   std::string init_binary;     // berth-init
   std::string busybox = "/bin/busybox";
-  std::string agent_binary;    // berth-agent, run by QEMU as the per-VM image relay
+  std::string agent_binary;    // berth-agent: the published ports' proxies and the VMs' image relay
   int64_t vcpus = 0;           // capacity offered; 0 = this host's
   int64_t memory_mib = 0;
   int64_t disk_gib = 0;
@@ -49,9 +50,10 @@ struct AgentOptions {
 
 class Agent {
  public:
+  // `runtimes` holds a driver per runtime name VMs may ask for; `network` networks every VM.
   // `clock` must outlive the agent.
-  Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, std::unique_ptr<Runtime> runtime,
-        const Clock& clock = SystemClock::instance());
+  Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, RuntimeRegistry runtimes,
+        std::unique_ptr<VmNetwork> network, const Clock& clock = SystemClock::instance());
   ~Agent();
 
   // Registers the node, builds the initramfs and starts the loop thread.
@@ -69,7 +71,8 @@ class Agent {
   AgentOptions options_;
   Paths paths_;
   std::unique_ptr<client::ApiClient> api_;
-  std::unique_ptr<Runtime> runtime_;
+  RuntimeRegistry runtimes_;
+  std::unique_ptr<VmNetwork> network_;
   const Clock& clock_;
   TrafficRouter router_;
   NodeReporter reporter_;

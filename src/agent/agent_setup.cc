@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "agent/network/user_mode_network.h"
 #include "agent/runtime/qemu_runtime.h"
 #include "os/file_util.h"
 
@@ -89,7 +90,10 @@ Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<clie
   options.busybox = flags.busybox;
   options.app_log_bytes = flags.app_log_bytes;
   options.agent_binary = firstExisting({self / "berth-agent", self / "../agent/berth-agent"});
-  auto agent = std::make_unique<Agent>(options, std::move(api), std::make_unique<QemuRuntime>());
+  RuntimeRegistry runtimes(options.node_name);
+  BERTH_RETURN_IF_ERROR(runtimes.add(std::make_unique<QemuRuntime>(probeQemuHost())));
+  auto agent = std::make_unique<Agent>(options, std::move(api), std::move(runtimes),
+                                       std::make_unique<UserModeNetwork>(options.agent_binary));
   BERTH_RETURN_IF_ERROR(agent->start());
   return agent;
 }

@@ -17,7 +17,8 @@ constexpr std::uint64_t kMaxRootfsBytes = 4ull << 30;
 
 }  // namespace
 
-ImageDelivery::ImageDelivery(client::ApiClient& api, Paths paths) : api_(api), paths_(std::move(paths)) {}
+ImageDelivery::ImageDelivery(client::ApiClient& api, Paths paths, std::string relay_address)
+    : api_(api), paths_(std::move(paths)), relay_address_(std::move(relay_address)) {}
 
 std::shared_ptr<std::mutex> ImageDelivery::lockFor(const std::string& digest) {
   std::lock_guard lock(locks_mu_);
@@ -39,7 +40,7 @@ Result<OfferedImage> ImageDelivery::offerBundle(const VmKey& vm, const std::stri
     BERTH_ASSIGN_OR_RETURN(ext4, ensureExt4Image(paths_, hex));
   }
   BERTH_RETURN_IF_ERROR(offer(vm, ext4.path, ext4.digest));
-  return OfferedImage{ext4.digest, ext4.size};
+  return OfferedImage{ext4.digest, ext4.size, relay_address_};
 }
 
 Result<OfferedImage> ImageDelivery::offerRootfs(const VmKey& vm, const model::ContainerImage& image) {
@@ -51,7 +52,7 @@ Result<OfferedImage> ImageDelivery::offerRootfs(const VmKey& vm, const model::Co
     BERTH_RETURN_IF_ERROR(fetchBlob(rootfs, path, kMaxRootfsBytes, 0444));
   }
   BERTH_RETURN_IF_ERROR(offer(vm, path, rootfs));
-  return OfferedImage{rootfs, static_cast<std::uint64_t>(image.rootfs_size)};
+  return OfferedImage{rootfs, static_cast<std::uint64_t>(image.rootfs_size), relay_address_};
 }
 
 // Blobs are content-addressed: a file already at `path` is the blob, and one fetched is kept

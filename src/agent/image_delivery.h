@@ -27,12 +27,14 @@ namespace berth::agent {
 struct OfferedImage {
   std::string digest;  // "sha256:<hex>" of the file the guest fetches and verifies
   std::uint64_t size = 0;
+  std::string source;  // "host:port" the guest fetches it from: its VM's image relay (network/)
 };
 
 class ImageDelivery {
  public:
-  // `api` must outlive this and be usable from several threads at once.
-  ImageDelivery(client::ApiClient& api, Paths paths);
+  // `api` must outlive this and be usable from several threads at once. `relay_address` is where
+  // guests fetch what is offered to their VM (VmNetwork::imageRelayAddress()).
+  ImageDelivery(client::ApiClient& api, Paths paths, std::string relay_address);
 
   // A process app's uploaded bundle ("sha256:<hex>"), as a read-only ext4 image.
   Result<OfferedImage> offerBundle(const VmKey& vm, const std::string& bundle_digest);
@@ -47,6 +49,7 @@ class ImageDelivery {
 
   client::ApiClient& api_;
   Paths paths_;
+  const std::string relay_address_;
   std::mutex locks_mu_;
   std::map<std::string, std::shared_ptr<std::mutex>> locks_;  // by digest; one per image the node has
 };

@@ -10,8 +10,9 @@
 //     proxies/<port>.sock  <port>.log   the control socket and stderr of the process that publishes
 //                                       127.0.0.1:<port> (proxy/port_publisher.h); it outlives the agent
 //     vms/<project>/<vm>/
-//       qemu.pid  qmp.sock  channel.sock  console.sock
-//       qemu.log                        QEMU's own stderr (launch errors)
+//       channel.sock  console.sock      the guest channel's stream and the serial console
+//       qemu.pid  qmp.sock  qemu.log    the runtime driver's own files, named by it
+//                                       (runtime/qemu_runtime.h: QemuFiles)
 //       serial.log  serial.log.1        the guest console, rotated at kSerialLogBytes
 //       scratch.img                     the VM's scratch disk (ext4, formatted here)
 //       images/<hex>                    hard links of the images this VM may fetch
@@ -44,11 +45,8 @@ class Paths {
 
   struct Vm {
     std::string dir;
-    std::string pidfile() const { return dir + "/qemu.pid"; }
-    std::string qmpSocket() const { return dir + "/qmp.sock"; }
     std::string channelSocket() const { return dir + "/channel.sock"; }
     std::string consoleSocket() const { return dir + "/console.sock"; }
-    std::string qemuLog() const { return dir + "/qemu.log"; }
     std::string serialLog() const { return dir + "/serial.log"; }
     std::string scratchDisk() const { return dir + "/scratch.img"; }
     std::string imagesDir() const { return dir + "/images"; }

@@ -8,7 +8,6 @@ namespace {
 using nlohmann::json;
 
 // Where the guest fetches offered images: the VM's own relay (docs/vms.md).
-constexpr const char* kImageSource = "10.0.2.100:80";
 
 // Env secrets join the app's environment; file secrets become /run/secrets/<app>/<name> (the
 // guest's /run is a tmpfs), readable by root only. Both reach the guest over the channel alone.
@@ -80,7 +79,7 @@ Result<json> runAppRequest(const model::AppAssignment& app, const Instance& inst
   if (image) {
     request["image_digest"] = image->digest;
     request["image_size"] = image->size;
-    request["image_source"] = kImageSource;
+    request["image_source"] = image->source;
   }
   if (spec.isContainer()) {
     if (!app.image) return invalidArgument("container app '" + app.name + "' came without its image");

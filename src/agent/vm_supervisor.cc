@@ -43,12 +43,6 @@ constexpr std::size_t kFailureLogLines = 10;
 // Seconds to wait before the next boot after `failures` failed ones: 1, 2, 4 … 30.
 int bootBackoffSeconds(int failures) { return std::min(30, 1 << std::min(failures - 1, 5)); }
 
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 Result<int> freeLoopbackPort() {
   os::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr{};
@@ -199,7 +193,14 @@ void VmSupervisor::reconcileVm(const model::VmSpec& vm) {
     detail_ = "guest channel closed: " + channel_error_;
   }
 
-  auto pid = context_.runtime.running(paths_);
+  auto runtime = context_.runtimes.find(vm.runtime);
+  if (!runtime.isOk()) {
+    state_ = "failed";
+    detail_ = runtime.status().message();
+    return;
+  }
+  runtime_ = *runtime;
+  auto pid = runtime_->running(paths_);
   if (pid && pid_ < 0) {
     // Adoption: a VM left running by a previous agent process.
     pid_ = *pid;
@@ -257,7 +258,7 @@ void VmSupervisor::reconcileVm(const model::VmSpec& vm) {
     if (!connected.isOk() && clock.now() - up_since_ > kHelloDeadline) {
       ++failures_;
       const int backoff = bootBackoffSeconds(failures_);
-      (void)context_.runtime.kill(paths_);
+      (void)runtime_->kill(paths_);
       setChannel(nullptr);
       pid_ = -1;
       state_ = "failed";
@@ -297,9 +298,8 @@ Status VmSupervisor::bootVm(const model::VmSpec& vm) {
   launch.machine = vm.machine;
   launch.kernel = context_.boot.kernel;
   launch.initramfs = context_.boot.initramfs;
-  launch.image_relay_command =
-      shellQuote(context_.boot.agent_binary) + " serve-image " + shellQuote(paths_.imagesDir());
-  BERTH_ASSIGN_OR_RETURN(pid_t pid, context_.runtime.start(launch, paths_));
+  launch.nics = context_.network.nicsFor(paths_);
+  BERTH_ASSIGN_OR_RETURN(pid_t pid, runtime_->launch(launch, paths_));
   pid_ = pid;
   up_since_ = context_.clock.now();
   forgetApps();
@@ -358,7 +358,7 @@ Status VmSupervisor::connectChannel() {
     }
     box->cv.notify_all();
   };
-  BERTH_ASSIGN_OR_RETURN(auto channel, context_.connect(paths_.channelSocket(), on_notification, on_closed));
+  BERTH_ASSIGN_OR_RETURN(auto channel, context_.connect(runtime_->channelEndpoint(paths_), on_notification, on_closed));
   auto hello = channel->call("hello", {{"version", guest::kProtocolVersion}}, kHelloTimeout);
   if (!hello.isOk()) return hello.status().withContext("waiting for the guest's hello");
   boot_id_ = hello->value("boot_id", std::string());
@@ -380,10 +380,10 @@ void VmSupervisor::stopVm() {
   publishSnapshot();
   bool asked = false;
   if (auto c = channel(); c && c->open()) asked = c->call("shutdown", {{"grace_ms", 10000}}, 15s).isOk();
-  if (!asked) (void)context_.runtime.powerdown(paths_);
+  if (!asked) (void)runtime_->stop(paths_);
   const auto deadline = context_.clock.now() + kShutdownGrace;
   bool gone = true;
-  while (context_.runtime.running(paths_)) {
+  while (runtime_->running(paths_)) {
     if (context_.clock.now() > deadline || !pause(100ms)) {
       gone = false;
       break;
@@ -391,7 +391,7 @@ void VmSupervisor::stopVm() {
   }
   if (!gone && !stopping()) {
     spdlog::warn("agent: VM {} did not power off in time; ending it", key_.toString());
-    (void)context_.runtime.kill(paths_);
+    (void)runtime_->kill(paths_);
   }
   setChannel(nullptr);
   pid_ = -1;
@@ -403,7 +403,19 @@ void VmSupervisor::destroy() {
   if (auto c = channel()) c->close();
   setChannel(nullptr);
   context_.router.setRoutes(key_, {});
-  (void)context_.runtime.kill(paths_);
+  if (!runtime_) {
+    // Retired before a pass: its driver is the one its last assignment named, if any.
+    std::optional<model::VmSpec> vm;
+    {
+      std::lock_guard lock(mailbox_->mu);
+      vm = mailbox_->vm;
+    }
+    if (vm) {
+      if (auto found = context_.runtimes.find(vm->runtime); found.isOk()) runtime_ = *found;
+    }
+  }
+  // Without a known driver the VM never ran under this agent's runtimes: only its files go.
+  if (runtime_) (void)runtime_->kill(paths_);
   (void)os::removeAll(paths_.dir);
   spdlog::info("agent: removed VM {}", key_.toString());
 }
@@ -494,7 +506,7 @@ Status VmSupervisor::deploy(const model::AppAssignment& app, const Instance& ins
 Status VmSupervisor::ensureForward(int guest_port) {
   if (forwards_.count(guest_port)) return Status::ok();
   BERTH_ASSIGN_OR_RETURN(int host_port, freeLoopbackPort());
-  BERTH_RETURN_IF_ERROR(context_.runtime.forwardPort(paths_, host_port, guest_port));
+  BERTH_RETURN_IF_ERROR(context_.network.forwardPort(paths_, host_port, guest_port));
   forwards_[guest_port] = host_port;
   return Status::ok();
 }

@@ -35,7 +35,8 @@
 #include "agent/node_reporter.h"
 #include "agent/paths.h"
 #include "agent/rollout.h"
-#include "agent/runtime/runtime.h"
+#include "agent/network/vm_network.h"
+#include "agent/runtime/runtime_registry.h"
 #include "agent/traffic_router.h"
 #include "agent/vm_key.h"
 #include "common/clock.h"
@@ -55,14 +56,14 @@ ChannelConnector guestConnector();
 struct VmBoot {
   std::string kernel;
   std::string initramfs;
-  std::string agent_binary;  // run by QEMU as the VM's image relay
 };
 
 // What a node's supervisors share. Everything referenced must outlive them, and the channels
 // they open (a session may hold one a little longer).
 struct SupervisorContext {
   Paths paths;
-  Runtime& runtime;  // called for different VMs at once
+  const RuntimeRegistry& runtimes;  // a VM's driver by its runtime name; called for different VMs at once
+  VmNetwork& network;               // the VMs' NICs and port forwards; called for different VMs at once
   TrafficRouter& router;
   NodeReporter& reporter;
   ImageDelivery& images;
@@ -148,6 +149,7 @@ class VmSupervisor {
   std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
 
   // The worker's own.
+  Runtime* runtime_ = nullptr;  // the driver of the VM's runtime (owned by the registry); null until known
   pid_t pid_ = -1;
   std::string state_ = "pending";
   std::string detail_;

@@ -1,8 +1,9 @@
 #include <ostream>
 
 #include "cli/app_flags.h"
+#include "cli/app_view.h"
 #include "cli/context.h"
-#include "cli/table.h"
+#include "cli/resource_commands.h"
 
 namespace berth::cli {
 
@@ -15,102 +16,36 @@ struct Options {
   HealthFlags health;
 };
 
-std::string appPath(const std::string& project, const std::string& name) {
-  return "/v1/projects/" + client::urlEncode(project) + "/apps" + (name.empty() ? "" : "/" + client::urlEncode(name));
-}
+std::string appPath(const ResourceArgs& args) { return projectObjectPath("apps", args); }
 
-std::string commandOf(const nlohmann::json& spec) {
-  std::string out;
-  for (const auto& a : spec["command"]) out += (out.empty() ? "" : " ") + str(a);
-  if (out.empty()) out = str(spec["image"]);
-  return out;
-}
-
-std::string portsOf(const nlohmann::json& spec) {
-  std::string out;
-  for (const auto& p : spec["ports"]) out += (out.empty() ? "" : ",") + str(p["port"]) + "/" + str(p["protocol"]);
-  return out.empty() ? "-" : out;
-}
-
-std::string healthOf(const nlohmann::json& h) {
-  std::string out = str(h["type"]);
-  if (out == "http") out += " GET " + str(h["path"]);
-  if (out == "exec") {
-    out += ":";
-    for (const auto& a : h["command"]) out += " " + str(a);
-  }
-  return out + " every " + str(h["interval_ms"]) + " ms, timeout " + str(h["timeout_ms"]) + " ms, grace " +
-         str(h["grace_ms"]) + " ms, " + str(h["retries"]) + " retries";
-}
-
-// A release's fate: "running", "failed: why", "rollback of 3 (automatic)".
-std::string outcomeOf(const nlohmann::json& r) {
-  std::string out = str(r["state"]);
-  if (r.contains("rollback_of")) {
-    out += ", rollback of " + str(r["rollback_of"]) + (r.value("automatic", false) ? " (automatic)" : "");
-  }
-  return out;
-}
-
-// What the VM's agent reports: "running r3", "deploying r4", "failed r4", "pending".
-std::string stateOf(const nlohmann::json& app) {
-  const auto& status = app["status"];
-  if (!status.is_object()) return "-";
-  std::string out = str(status["state"]);
-  if (status["release"].is_number_integer() && status["release"].get<int64_t>() > 0) {
-    out += " r" + str(status["release"]);
-  }
-  return out;
-}
-
-void printApp(Context& ctx, const nlohmann::json& a) {
-  ctx.print(a, [&] {
-    const auto& spec = a["spec"];
-    ctx.out() << "Name:      " << str(a["name"]) << "\n"
-              << "Project:   " << str(a["project"]) << "\n"
-              << "Release:   " << str(a["release"]) << "\n"
-              << "State:     " << stateOf(a);
-    if (a["status"].is_object() && !str(a["status"]["detail"]).empty() && str(a["status"]["detail"]) != "-") {
-      ctx.out() << " (" << str(a["status"]["detail"]) << ")";
-    }
-    ctx.out() << "\n";
-    for (const auto& i : a["status"].value("instances", nlohmann::json::array())) {
-      ctx.out() << "Instance:  VM " << str(i["vm"]) << ": " << str(i["state"]) << " r" << str(i["release"]);
-      const std::string detail = str(i["detail"]);
-      if (!detail.empty() && detail != "-") ctx.out() << " (" << detail.substr(0, detail.find('\n')) << ")";
-      ctx.out() << "\n";
-    }
-    ctx.out() << "Kind:      " << str(spec["kind"]) << "\n";
-    if (!str(spec["image"]).empty()) ctx.out() << "Image:     " << str(spec["image"]) << "\n";
-    ctx.out() << "Command:   " << commandOf(spec) << "\n"
-              << "Ports:     " << portsOf(spec) << "\n"
-              << "Replicas:  " << str(spec["replicas"]) << "\n"
-              << "VM:        " << str(spec["vm"]) << "\n";
-    for (const auto& [k, v] : spec["env"].items()) ctx.out() << "Env:       " << k << "=" << str(v) << "\n";
-    for (const auto& s : spec.value("secrets", nlohmann::json::array())) {
-      ctx.out() << "Secret:    " << str(s["name"]) << " v" << str(s["version"]) << " (" << str(s["as"]) << ")\n";
-    }
-    if (spec.contains("health")) ctx.out() << "Health:    " << healthOf(spec["health"]) << "\n";
-  });
-}
-
-// The spec fields the user gave, as a create or PATCH body.
+// The spec fields the user gave, as a create or PATCH body: berthd changes only the members a
+// body names. Those the model can say are built typed; resources, health and secrets keep the
+// request's own partial form (only the limits given, "none" to remove a check, secrets by name
+// without a version), which a stored spec cannot say.
 Result<nlohmann::json> specBody(const Options& o, const std::vector<std::string>& argv) {
-  nlohmann::json body = nlohmann::json::object();
   if (!o.cmd.empty() && !argv.empty()) return invalidArgument("give the command either with --cmd or after '--', not both");
-  if (!o.cmd.empty()) body["command"] = splitCommand(o.cmd);
-  if (!argv.empty()) body["command"] = argv;
-  if (!o.image.empty()) body["image"] = o.image;
-  if (!o.kind.empty()) body["kind"] = o.kind;
-  if (!o.restart.empty()) body["restart"] = o.restart;
-  if (!o.env.empty()) {
-    BERTH_ASSIGN_OR_RETURN(body["env"], parseEnvFlags(o.env));
-  }
-  if (!o.ports.empty()) {
-    BERTH_ASSIGN_OR_RETURN(body["ports"], parsePortFlags(o.ports));
-  }
-  if (o.replicas) body["replicas"] = *o.replicas;
-  if (!o.vm.empty()) body["vm"] = o.vm;
+  model::AppSpec spec;
+  std::vector<std::string> given;
+  auto give = [&given](const char* member, bool is_given) {
+    if (is_given) given.push_back(member);
+  };
+  spec.command = o.cmd.empty() ? argv : splitCommand(o.cmd);
+  give("command", !o.cmd.empty() || !argv.empty());
+  spec.image = o.image;
+  give("image", !o.image.empty());
+  spec.kind = o.kind;
+  give("kind", !o.kind.empty());
+  spec.restart = o.restart;
+  give("restart", !o.restart.empty());
+  BERTH_ASSIGN_OR_RETURN(spec.env, parseEnvFlags(o.env));
+  give("env", !o.env.empty());
+  BERTH_ASSIGN_OR_RETURN(spec.ports, parsePortFlags(o.ports));
+  give("ports", !o.ports.empty());
+  spec.replicas = o.replicas.value_or(spec.replicas);
+  give("replicas", o.replicas.has_value());
+  if (!o.vm.empty()) spec.vm = o.vm;
+  give("vm", !o.vm.empty());
+  nlohmann::json body = specMembers(spec, given);
   if (o.memory_mib || o.cpu_millis || o.pids) {
     body["resources"] = nlohmann::json::object();
     if (o.memory_mib) body["resources"]["memory_mib"] = *o.memory_mib;
@@ -166,9 +101,8 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
       body["name"] = o->name;
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath(o->project, ""), body));
-      printApp(ctx, r.body);
-      return Status::ok();
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath({.project = o->project}), body));
+      return printDetails(ctx, r.body, writeApp);
     };
   });
 
@@ -182,78 +116,22 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(nlohmann::json body, specBody(*o, ctx.trailing_args));
       if (body.empty()) return invalidArgument("nothing to change; give a command, --image, --env, --port, --replicas, --vm, --secret or a limit");
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->patch(appPath(o->project, o->name), body));
-      printApp(ctx, r.body);
-      return Status::ok();
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->patch(appPath({o->project, o->name}), body));
+      return printDetails(ctx, r.body, writeApp);
     };
   });
 
-  auto* ls = group->add_subcommand("ls", "List a project's apps");
-  ls->alias("list");
-  addProjectOption(ls, o->project);
-  ls->footer("EXAMPLES:\n  berth app ls --project demo");
-  ls->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, appPath(o->project, "")));
-      ctx.print(all, [&] {
-        Table t({"NAME", "RELEASE", "STATE", "KIND", "REPLICAS", "PORTS", "COMMAND"});
-        for (const auto& a : all["items"]) {
-          t.addRow({str(a["name"]), str(a["release"]), stateOf(a), str(a["spec"]["kind"]), str(a["spec"]["replicas"]),
-                    portsOf(a["spec"]), commandOf(a["spec"])});
-        }
-        ctx.out() << t.render();
-      });
-      return Status::ok();
-    };
-  });
+  ResourceCommands apps(group, ctx, action, {"name", "App name", true, appPath});
+  apps.list({"List a project's apps", "EXAMPLES:\n  berth app ls --project demo"},
+            {"NAME", "RELEASE", "STATE", "KIND", "REPLICAS", "PORTS", "COMMAND"}, appRow);
+  apps.show({"Show an app's current release", "EXAMPLES:\n  berth app show site --project demo"}, writeApp);
+  apps.remove({"Remove an app and its releases", "EXAMPLES:\n  berth app rm site --project demo"}, "delete", "Removed app ");
 
-  auto* show = group->add_subcommand("show", "Show an app's current release");
-  show->add_option("name", o->name, "App name")->required();
-  addProjectOption(show, o->project);
-  show->footer("EXAMPLES:\n  berth app show site --project demo");
-  show->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get(appPath(o->project, o->name)));
-      printApp(ctx, r.body);
-      return Status::ok();
-    };
-  });
-
-  auto* rm = group->add_subcommand("rm", "Remove an app and its releases");
-  rm->alias("delete");
-  rm->add_option("name", o->name, "App name")->required();
-  addProjectOption(rm, o->project);
-  rm->footer("EXAMPLES:\n  berth app rm site --project demo");
-  rm->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_RETURN_IF_ERROR(client->del(appPath(o->project, o->name)).status());
-      if (!ctx.json) ctx.out() << "Removed app " << o->name << "\n";
-      return Status::ok();
-    };
-  });
-
-  auto* releases = app.add_subcommand("releases", "List an app's releases, newest first");
-  releases->add_option("app", o->name, "App name")->required();
-  addProjectOption(releases, o->project);
-  releases->footer("EXAMPLES:\n  berth releases site --project demo");
-  releases->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, appPath(o->project, o->name) + "/releases"));
-      ctx.print(all, [&] {
-        Table t({"RELEASE", "CREATED", "BY", "STATE", "PORTS", "COMMAND"});
-        for (const auto& r : all["items"]) {
-          t.addRow({str(r["number"]), shortTime(r["created_at"]), str(r["created_by"]), outcomeOf(r),
-                    portsOf(r["spec"]), commandOf(r["spec"])});
-        }
-        ctx.out() << t.render();
-      });
-      return Status::ok();
-    };
-  });
+  ResourceCommands releases(&app, ctx, action, {"app", "App name", true, [](const ResourceArgs& args) {
+                                                  return appPath(args) + "/releases";
+                                                }});
+  releases.list({"List an app's releases, newest first", "EXAMPLES:\n  berth releases site --project demo"},
+                {"RELEASE", "CREATED", "BY", "STATE", "PORTS", "COMMAND"}, releaseRow, {.name = "releases", .alias = "", .of_object = true});
 
   auto* rollback = app.add_subcommand("rollback", "Make an earlier release current again (as a new release)");
   rollback->add_option("app", o->name, "App name")->required();
@@ -265,7 +143,7 @@ void addAppCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       nlohmann::json body = nlohmann::json::object();
       if (o->to) body["to"] = *o->to;
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath(o->project, o->name) + "/rollback", body));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(appPath({o->project, o->name}) + "/rollback", body));
       ctx.print(r.body, [&] {
         ctx.out() << "App " << o->name << " is now at release " << str(r.body["release"]) << "\n";
       });

@@ -5,8 +5,8 @@
 
 namespace berth::cli {
 
-Result<nlohmann::json> parseEnvFlags(const std::vector<std::string>& flags) {
-  nlohmann::json env = nlohmann::json::object();
+Result<std::map<std::string, std::string>> parseEnvFlags(const std::vector<std::string>& flags) {
+  std::map<std::string, std::string> env;
   for (const auto& f : flags) {
     size_t eq = f.find('=');
     if (eq == std::string::npos || eq == 0) return invalidArgument("--env must be KEY=VALUE, not '" + f + "'");
@@ -15,8 +15,8 @@ Result<nlohmann::json> parseEnvFlags(const std::vector<std::string>& flags) {
   return env;
 }
 
-Result<nlohmann::json> parsePortFlags(const std::vector<std::string>& flags) {
-  nlohmann::json ports = nlohmann::json::array();
+Result<std::vector<model::PortSpec>> parsePortFlags(const std::vector<std::string>& flags) {
+  std::vector<model::PortSpec> ports;
   for (const auto& f : flags) {
     size_t slash = f.find('/');
     std::string number = f.substr(0, slash);
@@ -27,9 +27,16 @@ Result<nlohmann::json> parsePortFlags(const std::vector<std::string>& flags) {
         (protocol != "tcp" && protocol != "udp")) {
       return invalidArgument("--port must be PORT or PORT/tcp or PORT/udp with PORT in 1..65535, not '" + f + "'");
     }
-    ports.push_back({{"port", port}, {"protocol", protocol}});
+    ports.push_back({.port = port, .protocol = protocol});
   }
   return ports;
+}
+
+nlohmann::json specMembers(const model::AppSpec& spec, const std::vector<std::string>& members) {
+  const nlohmann::json all = model::appSpecToJson(spec);
+  nlohmann::json out = nlohmann::json::object();
+  for (const std::string& member : members) out[member] = all.at(member);
+  return out;
 }
 
 std::vector<std::string> splitCommand(const std::string& cmd) {

@@ -12,7 +12,7 @@ Result<std::unique_ptr<client::ApiClient>> Context::client() {
   sources.env = env_;
   BERTH_ASSIGN_OR_RETURN(sources.file, loadConfig(configPath(env_)));
   BERTH_ASSIGN_OR_RETURN(Credentials c, resolveCredentials(sources));
-  return client::ApiClient::create(c.url, c.token);
+  return make_client_(c.url, c.token);
 }
 
 void Context::print(const nlohmann::json& body, const std::function<void()>& human) {
@@ -69,8 +69,8 @@ void allowGlobalFlagsAnywhere(CLI::App& app) {
 }  // namespace
 
 int runCli(int argc, const char* const* argv, std::map<std::string, std::string> env, std::ostream& out,
-           std::ostream& err) {
-  Context ctx(std::move(env), out);
+           std::ostream& err, ClientFactory make_client) {
+  Context ctx(std::move(env), out, std::move(make_client));
   ctx.setErr(err);
   CLI::App app{"berth: deploy and run apps in VMs on a Berth platform", "berth"};
   app.require_subcommand(1);

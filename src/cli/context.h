@@ -16,9 +16,16 @@
 
 namespace berth::cli {
 
+// Makes the API client for a resolved server URL and token: client::ApiClient::create, or a
+// fake in tests.
+using ClientFactory =
+    std::function<Result<std::unique_ptr<client::ApiClient>>(const std::string& url, std::string token)>;
+
 class Context {
  public:
-  Context(std::map<std::string, std::string> env, std::ostream& out) : env_(std::move(env)), out_(out) {}
+  Context(std::map<std::string, std::string> env, std::ostream& out,
+          ClientFactory make_client = client::ApiClient::create)
+      : env_(std::move(env)), out_(out), make_client_(std::move(make_client)) {}
 
   // Global flags, bound by registerGlobalFlags.
   bool json = false;
@@ -47,6 +54,7 @@ class Context {
   std::map<std::string, std::string> env_;
   std::ostream& out_;
   std::ostream* err_ = nullptr;
+  ClientFactory make_client_;
 };
 
 // The command to run once parsing succeeded.
@@ -76,6 +84,6 @@ std::string str(const nlohmann::json& v);  // strings unquoted, null as "-", oth
 // Runs the CLI: parses argv, runs the command, prints errors as one line on `err`.
 // Returns the exit code: 0 ok, 1 error, 2 usage.
 int runCli(int argc, const char* const* argv, std::map<std::string, std::string> env, std::ostream& out,
-           std::ostream& err);
+           std::ostream& err, ClientFactory make_client = client::ApiClient::create);
 
 }  // namespace berth::cli

@@ -182,16 +182,17 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
       }
       if (!opts.cmd.empty() && !ctx.trailing_args.empty()) return invalidArgument("give the command either with --cmd or after '--', not both");
       BERTH_ASSIGN_OR_RETURN(auto api, ctx.client());
-      json spec;
+      model::AppSpec spec;
       if (!opts.image.empty()) {
         std::string digest = opts.image;
         if (digest.rfind("sha256:", 0) != 0) {
-          BERTH_ASSIGN_OR_RETURN(json imported, importImage(ctx, *api, opts.project, opts.image));
+          BERTH_ASSIGN_OR_RETURN(json imported, importWithProgress(ctx, *api, opts.project, opts.image));
           digest = imported.value("digest", "");
           ctx.out() << (imported.value("cached", false) ? "Image already imported: " : "Imported image ") << digest
                     << std::endl;
         }
-        spec = {{"kind", "container"}, {"image", digest}};
+        spec.kind = "container";
+        spec.image = digest;
         if (opts.port == 0) {
           BERTH_ASSIGN_OR_RETURN(opts.port, exposedPort(*api, opts.project, digest));
           if (opts.port > 0) ctx.out() << "Port " << opts.port << " (the image's EXPOSE)" << std::endl;
@@ -203,27 +204,30 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
                                                                     "application/x-tar", bundle));
         const std::string digest = uploaded.body.value("digest", "");
         ctx.out() << "Uploaded bundle " << digest.substr(0, 19) << "…" << std::endl;
-        spec = {{"kind", "process"}, {"image", digest}};
+        spec.kind = "process";
+        spec.image = digest;
       }
       BERTH_ASSIGN_OR_RETURN(std::string vm, chooseVm(ctx, *api, opts));
-      spec["vm"] = vm;
+      spec.vm = vm;
       // A container app without a command runs its image's entrypoint.
-      spec["command"] = opts.cmd.empty() ? json(ctx.trailing_args) : json(splitCommand(opts.cmd));
-      if (!opts.env.empty()) {
-        BERTH_ASSIGN_OR_RETURN(spec["env"], parseEnvFlags(opts.env));
-      }
+      spec.command = opts.cmd.empty() ? ctx.trailing_args : splitCommand(opts.cmd);
+      BERTH_ASSIGN_OR_RETURN(spec.env, parseEnvFlags(opts.env));
+      std::vector<std::string> members = {"kind", "image", "vm", "command"};
+      if (!opts.env.empty()) members.push_back("env");
+      json body = specMembers(spec, members);
+      // The deploy's one port keeps the body's own form: berthd takes tcp where none is named.
       if (opts.host_port == 0) opts.host_port = opts.port;
-      spec["ports"] = json::array();
-      if (opts.port > 0) spec["ports"].push_back({{"port", opts.port}, {"host_port", opts.host_port}});
+      body["ports"] = json::array();
+      if (opts.port > 0) body["ports"].push_back({{"port", opts.port}, {"host_port", opts.host_port}});
       BERTH_ASSIGN_OR_RETURN(auto health, healthBody(opts.health));
-      if (health) spec["health"] = *health;
+      if (health) body["health"] = *health;
       const std::string apps = "/v1/projects/" + client::urlEncode(opts.project) + "/apps";
       auto existing = api->get(apps + "/" + client::urlEncode(opts.name));
-      Result<client::ApiResponse> written = existing.isOk() ? api->patch(apps + "/" + client::urlEncode(opts.name), spec)
+      Result<client::ApiResponse> written = existing.isOk() ? api->patch(apps + "/" + client::urlEncode(opts.name), body)
                                                     : api->post(apps, [&] {
-                                                        json body = spec;
-                                                        body["name"] = opts.name;
-                                                        return body;
+                                                        json named = body;
+                                                        named["name"] = opts.name;
+                                                        return named;
                                                       }());
       if (!existing.isOk() && existing.status().code() != StatusCode::kNotFound) return existing.status();
       if (!written.isOk()) return written.status();

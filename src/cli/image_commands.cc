@@ -7,12 +7,12 @@
 #include "cli/bundle.h"
 #include "cli/context.h"
 #include "cli/image_import.h"
-#include "cli/table.h"
+#include "cli/resource_commands.h"
 
 namespace berth::cli {
 
 namespace {
-std::string imagesPath(const std::string& project) { return "/v1/projects/" + client::urlEncode(project) + "/images"; }
+std::string imagesPath(const ResourceArgs& args) { return projectObjectPath("images", args); }
 
 std::string mib(std::uint64_t bytes) {
   char buf[32];
@@ -54,9 +54,9 @@ void printProgress(Context& ctx, const nlohmann::json& p) {
 }
 }  // namespace
 
-Result<nlohmann::json> importImage(Context& ctx, client::ApiClient& api, const std::string& project, const std::string& source) {
+Result<nlohmann::json> importWithProgress(Context& ctx, client::ApiClient& api, const std::string& project, const std::string& source) {
   BERTH_ASSIGN_OR_RETURN(std::string uploaded, uploadSource(api, ctx, project, source));
-  client::StreamRequest request{"POST", imagesPath(project), nlohmann::json{{"source", uploaded}}, ""};
+  client::StreamRequest request{"POST", imagesPath({.project = project}), nlohmann::json{{"source", uploaded}}, ""};
   std::optional<nlohmann::json> done;
   Status failed = Status::ok();
   BERTH_RETURN_IF_ERROR(api.stream(request, [&](const client::SseEvent& e) {
@@ -93,7 +93,7 @@ void addImageCommands(CLI::App& app, Context& ctx, Action& action) {
   import->callback([&, o] {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(auto imported, importImage(ctx, *client, o->project, o->source));
+      BERTH_ASSIGN_OR_RETURN(auto imported, importWithProgress(ctx, *client, o->project, o->source));
       ctx.print(imported, [&] {
         ctx.out() << (imported.value("cached", false) ? "Already imported (cached, no work): " : "Imported ")
                   << str(imported["digest"]) << "\n  root file system " << str(imported["rootfs_digest"]) << " ("
@@ -103,25 +103,14 @@ void addImageCommands(CLI::App& app, Context& ctx, Action& action) {
     };
   });
 
-  auto* ls = image->add_subcommand("ls", "List a project's images");
-  ls->alias("list");
-  addProjectOption(ls, o->project);
-  ls->footer("EXAMPLES:\n  berth image ls --project demo");
-  ls->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get(imagesPath(o->project)));
-      ctx.print(r.body, [&] {
-        Table t({"DIGEST", "SOURCE", "ROOTFS", "IMPORTED"});
-        for (const auto& i : r.body["items"]) {
-          t.addRow({str(i["digest"]).substr(0, 19), str(i["source"]).substr(0, 40),
-                    mib(i.value("rootfs_size", std::uint64_t{0})), shortTime(i["created_at"])});
-        }
-        ctx.out() << t.render();
-      });
-      return Status::ok();
-    };
-  });
+  ResourceCommands images(image, ctx, action, {.in_project = true, .path = imagesPath});
+  images.list({"List a project's images", "EXAMPLES:\n  berth image ls --project demo"},
+              {"DIGEST", "SOURCE", "ROOTFS", "IMPORTED"},
+              [](const nlohmann::json& i) -> Result<Row> {
+                return Row{str(i["digest"]).substr(0, 19), str(i["source"]).substr(0, 40),
+                           mib(i.value("rootfs_size", std::uint64_t{0})), shortTime(i["created_at"])};
+              },
+              {.paged = false});
 }
 
 }  // namespace berth::cli

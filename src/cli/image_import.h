@@ -12,6 +12,6 @@ namespace berth::cli {
 
 // The imported image as berthd describes it (`digest`, `cached`, …). `source` is an OCI layout
 // directory, an OCI or docker archive, or docker://REF.
-Result<nlohmann::json> importImage(Context& ctx, client::ApiClient& api, const std::string& project, const std::string& source);
+Result<nlohmann::json> importWithProgress(Context& ctx, client::ApiClient& api, const std::string& project, const std::string& source);
 
 }  // namespace berth::cli

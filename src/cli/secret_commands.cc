@@ -6,12 +6,12 @@
 #include <ostream>
 
 #include "cli/context.h"
-#include "cli/table.h"
+#include "cli/resource_commands.h"
 
 namespace berth::cli {
 
 namespace {
-std::string secretsPath(const std::string& project) { return "/v1/projects/" + client::urlEncode(project) + "/secrets"; }
+std::string secretPath(const ResourceArgs& args) { return projectObjectPath("secrets", args); }
 
 // The value from --file, else stdin. Never from argv: that would put it in shell history and ps.
 Result<std::string> readValue(const std::string& file) {
@@ -49,7 +49,7 @@ void addSecretCommands(CLI::App& app, Context& ctx, Action& action) {
     action = [&, o]() -> Status {
       BERTH_ASSIGN_OR_RETURN(std::string value, readValue(o->file));
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(secretsPath(o->project), {{"name", o->name}, {"value", value}}));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(secretPath({.project = o->project}), {{"name", o->name}, {"value", value}}));
       ctx.print(r.body, [&] {
         ctx.out() << "Set secret " << o->name << " version " << str(r.body["version"]) << "\n";
         for (const auto& a : r.body["apps_released"]) ctx.out() << "  app " << str(a) << ": new release\n";
@@ -58,37 +58,15 @@ void addSecretCommands(CLI::App& app, Context& ctx, Action& action) {
     };
   });
 
-  auto* ls = secret->add_subcommand("ls", "List a project's secrets: names and versions");
-  ls->alias("list");
-  addProjectOption(ls, o->project);
-  ls->footer("EXAMPLES:\n  berth secret ls --project demo");
-  ls->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get(secretsPath(o->project)));
-      ctx.print(r.body, [&] {
-        Table t({"NAME", "VERSION", "SET", "BY"});
-        for (const auto& s : r.body["items"]) {
-          t.addRow({str(s["name"]), str(s["version"]), shortTime(s["created_at"]), str(s["created_by"])});
-        }
-        ctx.out() << t.render();
-      });
-      return Status::ok();
-    };
-  });
-
-  auto* rm = secret->add_subcommand("rm", "Remove a secret (refused while an app uses it)");
-  rm->add_option("name", o->name, "Secret name")->required();
-  addProjectOption(rm, o->project);
-  rm->footer("EXAMPLES:\n  berth secret rm OLD_TOKEN --project demo");
-  rm->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_RETURN_IF_ERROR(client->del(secretsPath(o->project) + "/" + client::urlEncode(o->name)).status());
-      if (!ctx.json) ctx.out() << "Removed secret " << o->name << "\n";
-      return Status::ok();
-    };
-  });
+  ResourceCommands secrets(secret, ctx, action, {"name", "Secret name", true, secretPath});
+  secrets.list({"List a project's secrets: names and versions", "EXAMPLES:\n  berth secret ls --project demo"},
+               {"NAME", "VERSION", "SET", "BY"},
+               [](const nlohmann::json& s) -> Result<Row> {
+                 return Row{str(s["name"]), str(s["version"]), shortTime(s["created_at"]), str(s["created_by"])};
+               },
+               {.paged = false});
+  secrets.remove({"Remove a secret (refused while an app uses it)", "EXAMPLES:\n  berth secret rm OLD_TOKEN --project demo"},
+                 "", "Removed secret ");
 }
 
 }  // namespace berth::cli

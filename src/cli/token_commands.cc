@@ -1,15 +1,19 @@
 #include <ostream>
 
 #include "cli/context.h"
-#include "cli/table.h"
+#include "cli/resource_commands.h"
 
 namespace berth::cli {
+
+namespace {
+std::string tokenPath(const ResourceArgs& args) { return objectPath("/v1/tokens", args); }
+}  // namespace
 
 void addTokenCommands(CLI::App& app, Context& ctx, Action& action) {
   auto* token = app.add_subcommand("token", "Create, list and revoke API tokens");
   token->require_subcommand(1);
   struct Options {
-    std::string name, role, project, id;
+    std::string name, role, project;
   };
   auto o = std::make_shared<Options>();
 
@@ -25,7 +29,7 @@ void addTokenCommands(CLI::App& app, Context& ctx, Action& action) {
       BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
       nlohmann::json body = {{"name", o->name}, {"role", o->role}};
       if (!o->project.empty() && o->role != "admin" && o->role != "node") body["project"] = o->project;
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post("/v1/tokens", body));
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(tokenPath({}), body));
       ctx.print(r.body, [&] {
         ctx.out() << "Created token " << str(r.body["id"]) << " (" << str(r.body["role"]);
         if (r.body["project"].is_string()) ctx.out() << " of project " << str(r.body["project"]);
@@ -35,37 +39,13 @@ void addTokenCommands(CLI::App& app, Context& ctx, Action& action) {
     };
   });
 
-  auto* ls = token->add_subcommand("ls", "List tokens (never their secrets)");
-  ls->alias("list");
-  ls->footer("EXAMPLES:\n  berth token ls");
-  ls->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, "/v1/tokens"));
-      ctx.print(all, [&] {
-        Table t({"ID", "NAME", "ROLE", "PROJECT", "CREATED", "CREATED_BY"});
-        for (const auto& tk : all["items"]) {
-          t.addRow({str(tk["id"]), str(tk["name"]), str(tk["role"]), str(tk["project"]), shortTime(tk["created_at"]),
-                    str(tk["created_by"])});
-        }
-        ctx.out() << t.render();
-      });
-      return Status::ok();
-    };
-  });
-
-  auto* rm = token->add_subcommand("rm", "Revoke a token at once");
-  rm->alias("revoke");
-  rm->add_option("id", o->id, "Token id (tok_...)")->required();
-  rm->footer("EXAMPLES:\n  berth token rm tok_0123456789abcdef");
-  rm->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_RETURN_IF_ERROR(client->del("/v1/tokens/" + client::urlEncode(o->id)).status());
-      if (!ctx.json) ctx.out() << "Revoked token " << o->id << "\n";
-      return Status::ok();
-    };
-  });
+  ResourceCommands tokens(token, ctx, action, {"id", "Token id (tok_...)", false, tokenPath});
+  tokens.list({"List tokens (never their secrets)", "EXAMPLES:\n  berth token ls"},
+              {"ID", "NAME", "ROLE", "PROJECT", "CREATED", "CREATED_BY"}, [](const nlohmann::json& tk) -> Result<Row> {
+                return Row{str(tk["id"]),      str(tk["name"]),                str(tk["role"]),
+                           str(tk["project"]), shortTime(tk["created_at"]), str(tk["created_by"])};
+              });
+  tokens.remove({"Revoke a token at once", "EXAMPLES:\n  berth token rm tok_0123456789abcdef"}, "revoke", "Revoked token ");
 }
 
 }  // namespace berth::cli

@@ -1,33 +1,30 @@
 #include <ostream>
 
 #include "cli/context.h"
-#include "cli/table.h"
+#include "cli/resource_commands.h"
 
 namespace berth::cli {
 
 namespace {
 
-void printVm(Context& ctx, const nlohmann::json& vm) {
-  ctx.print(vm, [&] {
-    ctx.out() << "Name:     " << str(vm["name"]) << "\n"
-              << "Project:  " << str(vm["project"]) << "\n"
-              << "vCPUs:    " << str(vm["vcpus"]) << "\n"
-              << "Memory:   " << str(vm["memory_mib"]) << " MiB\n"
-              << "Disk:     " << str(vm["disk_gib"]) << " GiB\n"
-              << "Machine:  " << str(vm["runtime"]) << "/" << str(vm["machine"]) << "\n"
-              << "Node:     " << str(vm["node"]) << "\n"
-              << "Power:    " << str(vm["power"]) << " (desired)\n"
-              << "State:    " << str(vm["state"]);
-    if (vm["state_detail"].is_string() && !vm["state_detail"].get<std::string>().empty()) {
-      ctx.out() << " (" << str(vm["state_detail"]) << ")";
-    }
-    ctx.out() << "\nVersion:  " << str(vm["version"]) << "\n";
-  });
+Status writeVm(std::ostream& out, const nlohmann::json& vm) {
+  out << "Name:     " << str(vm["name"]) << "\n"
+      << "Project:  " << str(vm["project"]) << "\n"
+      << "vCPUs:    " << str(vm["vcpus"]) << "\n"
+      << "Memory:   " << str(vm["memory_mib"]) << " MiB\n"
+      << "Disk:     " << str(vm["disk_gib"]) << " GiB\n"
+      << "Machine:  " << str(vm["runtime"]) << "/" << str(vm["machine"]) << "\n"
+      << "Node:     " << str(vm["node"]) << "\n"
+      << "Power:    " << str(vm["power"]) << " (desired)\n"
+      << "State:    " << str(vm["state"]);
+  if (vm["state_detail"].is_string() && !vm["state_detail"].get<std::string>().empty()) {
+    out << " (" << str(vm["state_detail"]) << ")";
+  }
+  out << "\nVersion:  " << str(vm["version"]) << "\n";
+  return Status::ok();
 }
 
-std::string vmPath(const std::string& project, const std::string& name) {
-  return "/v1/projects/" + client::urlEncode(project) + "/vms" + (name.empty() ? "" : "/" + client::urlEncode(name));
-}
+std::string vmPath(const ResourceArgs& args) { return projectObjectPath("vms", args); }
 
 }  // namespace
 
@@ -59,44 +56,19 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action) {
       if (o->disk_gib) body["disk_gib"] = *o->disk_gib;
       if (!o->machine.empty()) body["machine"] = o->machine;
       if (o->stopped) body["power"] = "stopped";
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(vmPath(o->project, ""), body));
-      printVm(ctx, r.body);
-      return Status::ok();
+      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(vmPath({.project = o->project}), body));
+      return printDetails(ctx, r.body, writeVm);
     };
   });
 
-  auto* ls = vm->add_subcommand("ls", "List a project's VMs");
-  ls->alias("list");
-  addProjectOption(ls, o->project);
-  ls->footer("EXAMPLES:\n  berth vm ls --project demo");
-  ls->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(nlohmann::json all, listAll(*client, vmPath(o->project, "")));
-      ctx.print(all, [&] {
-        Table t({"NAME", "VCPUS", "MEMORY_MIB", "DISK_GIB", "MACHINE", "POWER", "STATE", "NODE"});
-        for (const auto& v : all["items"]) {
-          t.addRow({str(v["name"]), str(v["vcpus"]), str(v["memory_mib"]), str(v["disk_gib"]), str(v["machine"]),
-                    str(v["power"]), str(v["state"]), str(v["node"])});
-        }
-        ctx.out() << t.render();
-      });
-      return Status::ok();
-    };
-  });
-
-  auto* show = vm->add_subcommand("show", "Show a VM");
-  show->add_option("name", o->name, "VM name")->required();
-  addProjectOption(show, o->project);
-  show->footer("EXAMPLES:\n  berth vm show web --project demo");
-  show->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->get(vmPath(o->project, o->name)));
-      printVm(ctx, r.body);
-      return Status::ok();
-    };
-  });
+  ResourceCommands vms(vm, ctx, action, {"name", "VM name", true, vmPath});
+  vms.list({"List a project's VMs", "EXAMPLES:\n  berth vm ls --project demo"},
+           {"NAME", "VCPUS", "MEMORY_MIB", "DISK_GIB", "MACHINE", "POWER", "STATE", "NODE"},
+           [](const nlohmann::json& v) -> Result<Row> {
+             return Row{str(v["name"]),    str(v["vcpus"]), str(v["memory_mib"]), str(v["disk_gib"]),
+                        str(v["machine"]), str(v["power"]), str(v["state"]),      str(v["node"])};
+           });
+  vms.show({"Show a VM", "EXAMPLES:\n  berth vm show web --project demo"}, writeVm);
 
   for (const char* verb : {"start", "stop", "restart"}) {
     auto* power = vm->add_subcommand(verb, std::string("Ask for a VM to ") + verb + " (returns at once; watch with 'berth vm show')");
@@ -107,7 +79,7 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action) {
     power->callback([&, o, action_name] {
       action = [&, o, action_name]() -> Status {
         BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-        BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(vmPath(o->project, o->name) + "/" + action_name, nlohmann::json::object()));
+        BERTH_ASSIGN_OR_RETURN(client::ApiResponse r, client->post(vmPath({o->project, o->name}) + "/" + action_name, nlohmann::json::object()));
         ctx.print(r.body, [&] {
           ctx.out() << "VM " << o->name << ": power " << str(r.body["power"]) << " requested (state " << str(r.body["state"])
                     << ")\n";
@@ -117,19 +89,7 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action) {
     });
   }
 
-  auto* rm = vm->add_subcommand("rm", "Remove a VM");
-  rm->alias("delete");
-  rm->add_option("name", o->name, "VM name")->required();
-  addProjectOption(rm, o->project);
-  rm->footer("EXAMPLES:\n  berth vm rm web --project demo");
-  rm->callback([&, o] {
-    action = [&, o]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto client, ctx.client());
-      BERTH_RETURN_IF_ERROR(client->del(vmPath(o->project, o->name)).status());
-      if (!ctx.json) ctx.out() << "Removed VM " << o->name << "\n";
-      return Status::ok();
-    };
-  });
+  vms.remove({"Remove a VM", "EXAMPLES:\n  berth vm rm web --project demo"}, "delete", "Removed VM ");
 }
 
 }  // namespace berth::cli

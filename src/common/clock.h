@@ -1,5 +1,5 @@
 #pragma once
-// Time is injected (STYLE.md rule 3): backoff, rate limits, heartbeats and health checks take a
+// Time is injected: backoff, rate limits, heartbeats and health checks take a
 // Clock so tests advance a FakeClock instead of sleeping.
 
 #include <chrono>

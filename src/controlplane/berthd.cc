@@ -17,8 +17,8 @@
 #include "controlplane/http/http_server.h"
 #include "controlplane/local_image_importer.h"
 #include "controlplane/berthd_paths.h"
-#include "controlplane/service/control_plane.h"
 #include "controlplane/service/scheduler.h"
+#include "controlplane/service/services.h"
 #include "os/file_util.h"
 #include "os/unique_fd.h"
 #include "store/sqlite_store.h"
@@ -87,23 +87,23 @@ class RunningBerthd final : public Berthd {
  public:
   RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store)
       : options_(options), paths_(options.data_dir), lock_(std::move(lock)), store_(std::move(store)),
-        control_plane_(*store_, SystemClock::instance()),
+        services_(*store_, SystemClock::instance()),
         image_importer_(paths_.imageCache(), options.api.blob_dir),
-        api_(control_plane_, SystemClock::instance(), options.api),
+        api_(services_, SystemClock::instance(), options.api),
         scheduler_(*store_, SystemClock::instance()) {
-    control_plane_.useImageImporter(&image_importer_);
+    services_.images.useImporter(&image_importer_);
   }
 
   ~RunningBerthd() override { stop(); }
 
-  void useSecretBox(SecretBox box) { control_plane_.useSecretBox(std::move(box)); }
+  void useSecretBox(SecretBox box) { services_.secrets.useSecretBox(std::move(box)); }
 
   Status serve() {
-    BERTH_ASSIGN_OR_RETURN(auto bootstrap, control_plane_.bootstrapAdminToken());
+    BERTH_ASSIGN_OR_RETURN(auto bootstrap, services_.tokens.bootstrapAdminToken());
     if (bootstrap) {
       const std::string path = paths_.adminToken();
       BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, *bootstrap + "\n", 0600));
-      // Printed once, on the very first start, as DESIGN.md promises; the file keeps it for scripts.
+      // Printed once, on the very first start; the file keeps it for scripts.
       std::printf("berthd: created the first admin token (also in %s):\n%s\n", path.c_str(), bootstrap->c_str());
       std::fflush(stdout);
     }
@@ -122,8 +122,7 @@ class RunningBerthd final : public Berthd {
     const std::string token_path = paths_.nodeToken();
     if (auto saved = os::readFile(token_path); saved.isOk() && !saved->empty()) return *saved;
     Principal system{"system", "berthd", Role::kAdmin, std::nullopt};
-    BERTH_ASSIGN_OR_RETURN(CreatedToken created,
-                           control_plane_.createToken(system, node_name, Role::kNode, std::nullopt));
+    BERTH_ASSIGN_OR_RETURN(CreatedToken created, services_.tokens.create(system, node_name, Role::kNode, std::nullopt));
     BERTH_RETURN_IF_ERROR(os::writeFileAtomic(token_path, created.secret, 0600));
     return created.secret;
   }
@@ -160,7 +159,7 @@ class RunningBerthd final : public Berthd {
   const BerthdPaths paths_;
   os::UniqueFd lock_;
   std::unique_ptr<store::SqliteStore> store_;
-  ControlPlane control_plane_;
+  Services services_;
   LocalImageImporter image_importer_;
   Api api_;
   Scheduler scheduler_;

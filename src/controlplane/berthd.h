@@ -1,6 +1,7 @@
 #pragma once
-// A running control plane: store, API, scheduler and HTTP server over one data directory
-// (its layout: berthd_paths.h). It knows no agent: `berthd --dev` (src/dev/) starts one beside it.
+// A running control plane: store, services, API, scheduler and HTTP server over one data
+// directory (its layout: berthd_paths.h). It knows no agent: `berthd --dev` (src/dev/) starts
+// one beside it.
 
 #include <memory>
 #include <string>

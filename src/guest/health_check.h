@@ -1,33 +1,16 @@
 #pragma once
-// An app instance's health check as run_app describes it, and the rules that turn probe
-// results into a health state. The rules are Docker's HEALTHCHECK ones: failures inside the
-// grace period do not count (the app may still be starting) but a success ends it; after it,
-// `retries` failures in a row make the instance unhealthy, and one success makes it healthy again.
-// Time is passed in, so the rules are tested without sleeping.
+// The rules that turn the probe results of an app instance's health check (run_app's, see
+// common/guest_messages.h) into a health state. They are Docker's HEALTHCHECK ones: failures
+// inside the grace period do not count (the app may still be starting) but a success ends it;
+// after it, `retries` failures in a row make the instance unhealthy, and one success makes it
+// healthy again. Time is passed in, so the rules are tested without sleeping.
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "common/result.h"
+#include "common/guest_messages.h"
 
 namespace berth::guest {
-
-struct HealthCheck {
-  std::string type;  // http | tcp | exec
-  std::uint16_t port = 0;
-  std::string path = "/";         // http
-  std::vector<std::string> argv;  // exec: run in the app's namespaces; exit 0 is healthy
-  std::uint64_t interval_ms = 10'000;
-  std::uint64_t timeout_ms = 2'000;
-  std::uint64_t grace_ms = 5'000;
-  int retries = 3;
-};
-
-// Reads run_app's "health" object; a missing or malformed field is named in the error.
-Result<HealthCheck> parseHealthCheck(const nlohmann::json& health);
 
 enum class Health { kStarting, kHealthy, kUnhealthy };
 const char* healthName(Health health);

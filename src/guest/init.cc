@@ -11,28 +11,26 @@
 #include <cstdio>
 
 #include "guest/argv_expand.h"
+#include "guest/child_output.h"
 #include "guest/image_store.h"
-#include "guest/init_util.h"
+#include "guest/time_ms.h"
 #include "os/file_util.h"
 
 namespace berth::guest {
-
-using namespace init_util;
-
 namespace {
 
+constexpr int kMaxBackoffMs = 30'000;
+
 // run_app's files (config, certificates): absolute paths, parents created, written whole.
-Status writeFiles(const json& files) {
-  for (const json& file : files) {
-    const std::string path = file["path"].get<std::string>();
+Status writeFiles(const std::vector<RunAppRequest::File>& files) {
+  for (const RunAppRequest::File& file : files) {
+    const std::string& path = file.path;
     if (path.empty() || path[0] != '/' || path.find("/../") != std::string::npos ||
         (path.size() >= 3 && path.compare(path.size() - 3, 3, "/..") == 0)) {
       return invalidArgument("file path '" + path + "' must be absolute without '..'");
     }
     BERTH_RETURN_IF_ERROR(os::makeDirs(path.substr(0, path.rfind('/')), 0755));
-    const auto& data = file["data"].get_binary();
-    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, std::string(data.begin(), data.end()),
-                                              static_cast<mode_t>(file["mode"].get<std::uint64_t>() & 07777)));
+    BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, file.data, static_cast<mode_t>(file.mode & 07777)));
   }
   return Status::ok();
 }
@@ -52,30 +50,32 @@ Init::Init(BootConfig config, Channel channel, std::string boot_id, std::vector<
 }
 
 void Init::sendHello() {
-  Message hello{"hello", 0, json::object()};
-  hello.body["version"] = kProtocolVersion;
-  hello.body["boot_id"] = boot_id_;
-  hello.body["hostname"] = config_.hostname;
-  hello.body["capabilities"] = {"run_app", "stop_app", "app_status", "exec", "cancel_exec", "logs",
-                                "metrics", "shutdown", "image_fetch", "health", "instances"};
-  channel_.send(hello);
+  GuestHello hello;
+  hello.boot_id = boot_id_;
+  hello.hostname = config_.hostname;
+  hello.capabilities = {"run_app", "stop_app", "app_status", "exec",   "cancel_exec", "logs",
+                        "metrics", "shutdown", "image_fetch", "health", "instances"};
+  channel_.send(toMessage(hello));
 }
 
-json Init::appState(const App& app) const {
-  json state = {{"app", app.name}, {"instance", app.instance}, {"restarts", app.restarts}};
+AppState Init::appState(const App& app) const {
+  AppState state;
+  state.app = app.name;
+  state.instance = app.instance;
+  state.restarts = app.restarts;
   if (app.health) {
-    state["health"] = healthName(app.health->state());
-    if (!app.health->detail().empty()) state["health_detail"] = app.health->detail();
+    state.health = healthName(app.health->state());
+    state.health_detail = app.health->detail();
   }
   if (app.pid > 0) {
-    state["state"] = app.stopping ? "stopping" : "running";
-    state["pid"] = app.pid;
-    state["started_ms"] = app.started_ms;
+    state.state = app.stopping ? "stopping" : "running";
+    state.pid = static_cast<std::uint64_t>(app.pid);
+    state.started_ms = app.started_ms;
   } else {
-    state["state"] = app.stopping ? "stopped" : (app.restart_at_ms > 0 ? "restarting" : "exited");
+    state.state = app.stopping ? "stopped" : (app.restart_at_ms > 0 ? "restarting" : "exited");
   }
-  if (app.last_exit >= 0) state["last_exit"] = app.last_exit;
-  state["log_seq"] = app.ring.nextSeq();
+  if (app.last_exit >= 0) state.last_exit = app.last_exit;
+  state.log_seq = app.ring.nextSeq();
   return state;
 }
 
@@ -183,89 +183,87 @@ void Init::run() {
   channel_.flush();
 }
 
+template <typename Request>
+void Init::serve(const Message& message, void (Init::*handler)(std::uint64_t id, const Request& request)) {
+  Result<Request> request = Request::decode(message.body);
+  if (!request.isOk()) return channel_.send(makeErrorReply(message.id, request.status().message()));
+  (this->*handler)(message.id, *request);
+}
+
 void Init::handle(const Message& message) {
-  if (message.type == "hello") return onHello(message);
-  if (message.type == "ping") return channel_.send(makeReply(message.id, {{"boot_id", boot_id_}}));
-  if (message.type == "run_app") return onRunApp(message);
-  if (message.type == "stop_app") return onStopApp(message);
-  if (message.type == "app_status") return onAppStatus(message);
-  if (message.type == "exec") return onExec(message);
-  if (message.type == "cancel_exec") return onCancelExec(message);
-  if (message.type == "logs") return onLogs(message);
-  if (message.type == "metrics") return onMetrics(message);
-  if (message.type == "shutdown") {
-    return beginShutdown(message.body.value("grace_ms", kDefaultGraceMs), message.id);
+  if (message.type == HelloRequest::kType) return serve(message, &Init::onHello);
+  if (message.type == PingRequest::kType) return channel_.send(makeReply(message.id, PingReply{boot_id_}.encode()));
+  if (message.type == RunAppRequest::kType) {
+    if (shutting_down_) return channel_.send(makeErrorReply(message.id, "guest is shutting down"));
+    return serve(message, &Init::onRunApp);
   }
+  if (message.type == StopAppRequest::kType) return serve(message, &Init::onStopApp);
+  if (message.type == AppStatusRequest::kType) return serve(message, &Init::onAppStatus);
+  if (message.type == ExecRequest::kType) return serve(message, &Init::onExec);
+  if (message.type == CancelExecRequest::kType) return serve(message, &Init::onCancelExec);
+  if (message.type == LogsRequest::kType) return serve(message, &Init::onLogs);
+  if (message.type == MetricsRequest::kType) return serve(message, &Init::onMetrics);
+  if (message.type == ShutdownRequest::kType) return serve(message, &Init::onShutdown);
   // A host reply: the guest sends no requests, so there is nothing to match it to.
 }
 
-void Init::onHello(const Message& message) {
-  json result = {{"version", kProtocolVersion}, {"boot_id", boot_id_}, {"hostname", config_.hostname}};
-  result["apps"] = json::array();
-  for (const auto& [name, app] : apps_) result["apps"].push_back(appState(app));
-  if (message.body["version"].get<std::uint64_t>() != kProtocolVersion) {
-    return channel_.send(makeErrorReply(message.id, "guest speaks protocol version " +
-                                                        std::to_string(kProtocolVersion)));
+void Init::onShutdown(std::uint64_t id, const ShutdownRequest& request) { beginShutdown(request.grace_ms, id); }
+
+void Init::onHello(std::uint64_t id, const HelloRequest& request) {
+  if (request.version != kProtocolVersion) {
+    return channel_.send(makeErrorReply(id, "guest speaks protocol version " + std::to_string(kProtocolVersion)));
   }
-  channel_.send(makeReply(message.id, result));
+  HelloReply reply;
+  reply.boot_id = boot_id_;
+  reply.hostname = config_.hostname;
+  for (const auto& [name, app] : apps_) reply.apps.push_back(appState(app));
+  channel_.send(makeReply(id, reply.encode()));
 }
 
-void Init::onRunApp(const Message& message) {
-  if (shutting_down_) return channel_.send(makeErrorReply(message.id, "guest is shutting down"));
-  const json& body = message.body;
-  const std::string name = body["app"].get<std::string>();
-  const std::string instance = body.value("instance", name);
+void Init::onRunApp(std::uint64_t id, const RunAppRequest& request) {
+  const std::string& name = request.app;
+  const std::string instance = request.instance.empty() ? name : request.instance;
   ProcessSpec spec;
-  spec.env = envList(body);
-  spec.argv = expandArgv(body["argv"].get<std::vector<std::string>>(), spec.env);
-  spec.uid = static_cast<uid_t>(body.value("uid", std::uint64_t{0}));
-  spec.gid = static_cast<gid_t>(body.value("gid", std::uint64_t{0}));
-  std::optional<HealthCheck> health;
-  if (auto it = body.find("health"); it != body.end()) {
-    auto parsed = parseHealthCheck(*it);
-    if (!parsed.isOk()) return channel_.send(makeErrorReply(message.id, parsed.status().message()));
-    health = std::move(*parsed);
-  }
+  spec.env = envEntries(request.env);
+  spec.argv = expandArgv(request.argv, spec.env);
+  spec.uid = static_cast<uid_t>(request.uid);
+  spec.gid = static_cast<gid_t>(request.gid);
   std::string root = "/";
-  if (body.contains("image_digest")) {
-    auto mounted = ensureImage(body["image_digest"].get<std::string>(), body.value("image_size", std::uint64_t{0}),
-                               body.value("image_source", std::string()), kStoreDir);
-    if (!mounted.isOk()) return channel_.send(makeErrorReply(message.id, mounted.status().message()));
+  if (request.image) {
+    auto mounted = ensureImage(request.image->digest, request.image->size, request.image->source, kStoreDir);
+    if (!mounted.isOk()) return channel_.send(makeErrorReply(id, mounted.status().message()));
     root = *mounted;
   }
   // Start-first (replace false): the instances already running stay until the host stops them.
-  replaceInstances(name, instance, body.value("replace", true));
-  if (body.value("container", false)) {
-    if (root == "/") return channel_.send(makeErrorReply(message.id, "a container app needs an image"));
+  replaceInstances(name, instance, request.replace);
+  if (request.container) {
+    if (root == "/") return channel_.send(makeErrorReply(id, "a container app needs an image"));
     // A fresh writable layer per instance; restarts of the same instance keep theirs.
-    const std::string id = std::to_string(monotonicMs());
-    ContainerLimits limits{body.value("memory_max", std::uint64_t{0}), body.value("cpu_max_millis", std::uint64_t{0}),
-                           body.value("pids_max", std::uint64_t{0})};
-    auto cgroup = createCgroup(name + "-" + id, limits);
-    if (!cgroup.isOk()) return channel_.send(makeErrorReply(message.id, cgroup.status().message()));
-    spec.container = ContainerSpec{root, std::string(kStoreDir) + "/containers/" + name + "/" + id, name,
+    const std::string layer = std::to_string(monotonicMs());
+    const ContainerLimits limits{request.limits.memory_max, request.limits.cpu_max_millis, request.limits.pids_max};
+    auto cgroup = createCgroup(name + "-" + layer, limits);
+    if (!cgroup.isOk()) return channel_.send(makeErrorReply(id, cgroup.status().message()));
+    spec.container = ContainerSpec{root, std::string(kStoreDir) + "/containers/" + name + "/" + layer, name,
                                    "/run/secrets/" + name, *cgroup};
-    spec.cwd = body.value("cwd", std::string("/"));
+    spec.cwd = request.cwd.value_or("/");
   } else {
-    spec.cwd = body.value("cwd", root);
+    spec.cwd = request.cwd.value_or(root);
   }
-  if (auto files = body.find("files"); files != body.end()) {
-    Status written = writeFiles(*files);
-    if (!written.isOk()) return channel_.send(makeErrorReply(message.id, written.message()));
-  }
+  Status written = writeFiles(request.files);
+  if (!written.isOk()) return channel_.send(makeErrorReply(id, written.message()));
 
   App& app = apps_[instance];
   app.name = name;
   app.instance = instance;
   app.generation = ++generations_;
   app.spec = std::move(spec);
-  app.restart = body.value("restart", std::string("always"));
+  app.restart = request.restart;
   app.stopping = false;
   app.restart_at_ms = 0;
   app.stop_deadline_ms = 0;
   app.backoff_ms = 0;
   app.health.reset();
-  if (health) app.health.emplace(std::move(*health), monotonicMs());
+  if (request.health) app.health.emplace(*request.health, monotonicMs());
   Status started = startApp(app);
   if (!started.isOk()) {
     // Nothing runs in them: the container's layer and cgroup go with the instance.
@@ -274,9 +272,9 @@ void Init::onRunApp(const Message& message) {
       removeCgroup(app.spec.container->cgroup);
     }
     apps_.erase(instance);
-    return channel_.send(makeErrorReply(message.id, started.message()));
+    return channel_.send(makeErrorReply(id, started.message()));
   }
-  channel_.send(makeReply(message.id, appState(app)));
+  channel_.send(makeReply(id, appState(app).encode()));
 }
 
 // The instance being replaced (same key) always goes; with `others_too`, every other instance
@@ -306,7 +304,7 @@ void Init::replaceInstances(const std::string& name, const std::string& instance
       (void)os::removeAll(old.spec.container->state_dir);
       removeCgroup(old.spec.container->cgroup);
     }
-    for (std::uint64_t waiter : old.stop_waiters) channel_.send(makeReply(waiter, appState(old)));
+    for (std::uint64_t waiter : old.stop_waiters) channel_.send(makeReply(waiter, appState(old).encode()));
     it = apps_.erase(it);
   }
 }
@@ -335,8 +333,7 @@ Status Init::startApp(App& app) {
                app.instance.c_str());
   // Without a health check, a (re)start is all the host learns of an instance being back.
   if (!app.health) {
-    channel_.send(Message{"app_started", 0, {{"app", app.name}, {"instance", app.instance},
-                                             {"pid", static_cast<std::uint64_t>(app.pid)}}});
+    channel_.send(toMessage(AppStartedNotification{app.name, app.instance, static_cast<std::uint64_t>(app.pid)}));
   }
   return Status::ok();
 }
@@ -351,15 +348,15 @@ void Init::stopApp(App& app, int signal, std::uint64_t grace_ms) {
 }
 
 // Stops one instance, or with only `app` every instance of it; answered when all have exited.
-void Init::onStopApp(const Message& message) {
-  const std::string name = message.body["app"].get<std::string>();
-  const std::string instance = message.body.value("instance", std::string());
+void Init::onStopApp(std::uint64_t id, const StopAppRequest& request) {
+  const std::string& name = request.app;
+  const std::string& instance = request.instance;
   std::vector<std::string> matches;
   for (const auto& [key, app] : apps_) {
     if (instance.empty() ? (app.name == name || key == name) : key == instance) matches.push_back(key);
   }
   if (matches.empty()) {
-    return channel_.send(makeErrorReply(message.id, "no app " + name + (instance.empty() ? "" : " instance " + instance)));
+    return channel_.send(makeErrorReply(id, "no app " + name + (instance.empty() ? "" : " instance " + instance)));
   }
   App* waiter = nullptr;
   for (const std::string& key : matches) {
@@ -368,49 +365,45 @@ void Init::onStopApp(const Message& message) {
       apps_.erase(key);
       continue;
     }
-    stopApp(app, static_cast<int>(message.body.value("signal", std::uint64_t{SIGTERM})),
-            message.body.value("grace_ms", kDefaultGraceMs));
+    stopApp(app, static_cast<int>(request.signal), request.grace_ms);
     waiter = &app;
   }
   if (waiter) {
-    waiter->stop_waiters.push_back(message.id);
+    waiter->stop_waiters.push_back(id);
   } else {
-    channel_.send(makeReply(message.id, {{"app", name}, {"state", "stopped"}}));
+    AppState stopped;
+    stopped.app = name;
+    stopped.state = "stopped";
+    channel_.send(makeReply(id, stopped.encode()));
   }
 }
 
-void Init::onAppStatus(const Message& message) {
-  json apps = json::array();
-  const std::string only = message.body.value("app", std::string());
+void Init::onAppStatus(std::uint64_t id, const AppStatusRequest& request) {
+  AppStatusReply reply;
   for (const auto& [name, app] : apps_) {
-    if (only.empty() || only == name) apps.push_back(appState(app));
+    if (request.app.empty() || request.app == name) reply.apps.push_back(appState(app));
   }
-  channel_.send(makeReply(message.id, {{"apps", apps}}));
+  channel_.send(makeReply(id, reply.encode()));
 }
 
-void Init::onLogs(const Message& message) {
-  const std::string name = message.body["app"].get<std::string>();
-  auto it = apps_.find(message.body.value("instance", name));
+void Init::onLogs(std::uint64_t id, const LogsRequest& request) {
+  const std::string& name = request.app;
+  auto it = apps_.find(request.instance.empty() ? name : request.instance);
   App* app = it != apps_.end() ? &it->second : newestInstance(name);
-  if (!app) return channel_.send(makeErrorReply(message.id, "no app " + name));
-  for (const LogChunk& chunk : app->ring.since(message.body.value("since", std::uint64_t{0}))) {
-    Message log{"log", 0, {{"app", app->name}, {"instance", app->instance},
-                           {"stream", chunk.stderr_stream ? "stderr" : "stdout"}, {"seq", chunk.seq},
-                           {"ts_ms", chunk.ts_ms}}};
-    log.body["data"] = json::binary(std::vector<std::uint8_t>(chunk.data.begin(), chunk.data.end()));
-    channel_.send(log);
-  }
-  channel_.send(makeReply(message.id, {{"next", app->ring.nextSeq()}}));
+  if (!app) return channel_.send(makeErrorReply(id, "no app " + name));
+  for (const LogChunk& chunk : app->ring.since(request.since)) sendLog(*app, chunk);
+  channel_.send(makeReply(id, LogsReply{app->ring.nextSeq()}.encode()));
 }
 
 void Init::onChildOutput(App& app, bool stderr_stream) {
   std::optional<std::string> data = readChunk(stderr_stream ? app.err : app.out);
   if (!data) return;
-  const LogChunk& chunk = app.ring.append(wallMs(), stderr_stream, std::move(*data));
-  Message log{"log", 0, {{"app", app.name}, {"instance", app.instance},
-                         {"stream", stderr_stream ? "stderr" : "stdout"}, {"seq", chunk.seq}, {"ts_ms", chunk.ts_ms}}};
-  log.body["data"] = json::binary(std::vector<std::uint8_t>(chunk.data.begin(), chunk.data.end()));
-  channel_.send(log);
+  sendLog(app, app.ring.append(wallMs(), stderr_stream, std::move(*data)));
+}
+
+void Init::sendLog(const App& app, const LogChunk& chunk) {
+  channel_.send(toMessage(LogNotification{app.name, app.instance, chunk.stderr_stream ? "stderr" : "stdout", chunk.seq,
+                                          chunk.ts_ms, chunk.data}));
 }
 
 void Init::reapChildren() {
@@ -457,17 +450,16 @@ void Init::reapChildren() {
       app.stop_deadline_ms = 0;
       std::fprintf(stderr, "berth-init: app %s exited (%s %d, instance %s)\n", app.name.c_str(),
                    sig != 0 ? "signal" : "code", sig != 0 ? sig : code, app.instance.c_str());
-      Message exited{"app_exited", 0, {{"app", app.name}, {"instance", app.instance},
-                                       {"pid", static_cast<std::uint64_t>(pid)}}};
-      if (sig != 0) exited.body["signal"] = static_cast<std::uint64_t>(sig);
-      else exited.body["code"] = code;
-      channel_.send(exited);
+      AppExitedNotification exited{app.name, app.instance, static_cast<std::uint64_t>(pid), std::nullopt, std::nullopt};
+      if (sig != 0) exited.signal = static_cast<std::uint64_t>(sig);
+      else exited.code = code;
+      channel_.send(toMessage(exited));
       if (app.health && !app.stopping) {
         const Health before = app.health->state();
         if (app.health->processExited(monotonicMs())) sendHealth(app, before);
       }
       if (app.stopping) {
-        for (std::uint64_t waiter : app.stop_waiters) channel_.send(makeReply(waiter, appState(app)));
+        for (std::uint64_t waiter : app.stop_waiters) channel_.send(makeReply(waiter, appState(app).encode()));
         apps_.erase(it);
       } else if (app.restart == "never" || (app.restart == "on-failure" && sig == 0 && code == 0)) {
         app.restart_at_ms = 0;  // stays exited, as its policy says

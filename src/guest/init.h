@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/guest_messages.h"
 #include "common/guest_protocol.h"
 #include "guest/channel.h"
 #include "guest/health_check.h"
@@ -71,18 +72,24 @@ class Init {
   };
 
   void handle(const Message& message);
-  void onHello(const Message& message);
-  void onRunApp(const Message& message);
-  void onStopApp(const Message& message);
-  void onAppStatus(const Message& message);
-  void onExec(const Message& message);
-  void onCancelExec(const Message& message);
-  void onLogs(const Message& message);
-  void onMetrics(const Message& message);
+  // Decodes the request once and passes it to `handler`; a body that does not decode is
+  // answered with an error reply naming the field.
+  template <typename Request>
+  void serve(const Message& message, void (Init::*handler)(std::uint64_t id, const Request& request));
+  void onHello(std::uint64_t id, const HelloRequest& request);
+  void onRunApp(std::uint64_t id, const RunAppRequest& request);
+  void onStopApp(std::uint64_t id, const StopAppRequest& request);
+  void onAppStatus(std::uint64_t id, const AppStatusRequest& request);
+  void onExec(std::uint64_t id, const ExecRequest& request);
+  void onCancelExec(std::uint64_t id, const CancelExecRequest& request);
+  void onLogs(std::uint64_t id, const LogsRequest& request);
+  void onMetrics(std::uint64_t id, const MetricsRequest& request);
+  void onShutdown(std::uint64_t id, const ShutdownRequest& request);
 
   Status startApp(App& app);
   void stopApp(App& app, int signal, std::uint64_t grace_ms);
   void onChildOutput(App& app, bool stderr_stream);
+  void sendLog(const App& app, const LogChunk& chunk);
   void onExecOutput(Exec& exec, bool stderr_stream);
   void startProbe(App& app, std::uint64_t now);
   void finishProbe(App& app, bool ok, std::string detail);
@@ -94,7 +101,7 @@ class Init {
   void runTimers();
   void beginShutdown(std::uint64_t grace_ms, std::uint64_t request_id);
   void sendHello();
-  nlohmann::json appState(const App& app) const;
+  AppState appState(const App& app) const;
 
   BootConfig config_;
   Channel channel_;

@@ -4,32 +4,30 @@
 
 #include <algorithm>
 
+#include "guest/child_output.h"
 #include "guest/init.h"
-#include "guest/init_util.h"
+#include "guest/time_ms.h"
 
 namespace berth::guest {
 
-using namespace init_util;
-
-void Init::onExec(const Message& message) {
-  const json& body = message.body;
+void Init::onExec(std::uint64_t id, const ExecRequest& request) {
   ProcessSpec spec;
-  spec.argv = body["argv"].get<std::vector<std::string>>();
-  spec.env = envList(body);
+  spec.argv = request.argv;
+  spec.env = envEntries(request.env);
   spec.with_stdin = true;
-  spec.cwd = body.value("cwd", std::string("/"));
+  spec.cwd = request.cwd.value_or("/");
   App* app = nullptr;
-  if (auto instance = body.find("instance"); instance != body.end()) {
-    auto it = apps_.find(instance->get<std::string>());
-    if (it == apps_.end()) return channel_.send(makeErrorReply(message.id, "no instance " + instance->get<std::string>()));
+  if (request.instance) {
+    auto it = apps_.find(*request.instance);
+    if (it == apps_.end()) return channel_.send(makeErrorReply(id, "no instance " + *request.instance));
     app = &it->second;
-  } else if (body.contains("app")) {
-    app = newestInstance(body["app"].get<std::string>());
+  } else if (request.app) {
+    app = newestInstance(*request.app);
   }
   if (app) {
-    if (!body.contains("cwd")) spec.cwd = app->spec.cwd;
+    if (!request.cwd) spec.cwd = app->spec.cwd;
     if (app->spec.container) {
-      if (app->pid <= 0) return channel_.send(makeErrorReply(message.id, "the app is not running"));
+      if (app->pid <= 0) return channel_.send(makeErrorReply(id, "the app is not running"));
       spec.join_pid = app->pid;
     }
     // The app's environment, with the request's variables added or overriding.
@@ -42,26 +40,24 @@ void Init::onExec(const Message& message) {
     spec.env = std::move(env);
   }
   auto process = spawnProcess(spec);
-  if (!process.isOk()) return channel_.send(makeErrorReply(message.id, process.status().message()));
-  if (auto it = body.find("stdin"); it != body.end()) {
-    const auto& bytes = it->get_binary();
+  if (!process.isOk()) return channel_.send(makeErrorReply(id, process.status().message()));
+  if (request.stdin_data) {
+    const std::string& bytes = *request.stdin_data;
     // Small inputs only (a frame is at most 1 MiB); a pipe holds 64 KiB, so write from here
     // would block on more: the rest is dropped and documented as a limit of this first cut.
     (void)!::write(process->stdin_fd.get(), bytes.data(), std::min<std::size_t>(bytes.size(), 65536));
   }
   process->stdin_fd.reset();
   Exec& exec = execs_[process->pid];
-  exec.request_id = message.id;
+  exec.request_id = id;
   exec.pid = process->pid;
   exec.out = std::move(process->stdout_fd);
   exec.err = std::move(process->stderr_fd);
-  if (auto timeout = body.value("timeout_ms", std::uint64_t{0}); timeout > 0) {
-    exec.deadline_ms = monotonicMs() + timeout;
-  }
+  if (request.timeout_ms > 0) exec.deadline_ms = monotonicMs() + request.timeout_ms;
 }
 
-void Init::onCancelExec(const Message& message) {
-  const std::uint64_t request_id = message.body["exec"].get<std::uint64_t>();
+void Init::onCancelExec(std::uint64_t id, const CancelExecRequest& request) {
+  const std::uint64_t request_id = request.exec;
   bool found = false;
   for (auto& [pid, exec] : execs_) {
     if (exec.request_id != request_id || exec.exited) continue;
@@ -70,15 +66,13 @@ void Init::onCancelExec(const Message& message) {
     ::kill(-pid, SIGKILL);
     found = true;
   }
-  channel_.send(makeReply(message.id, {{"found", found}}));
+  channel_.send(makeReply(id, CancelExecReply{found}.encode()));
 }
 
 void Init::onExecOutput(Exec& exec, bool stderr_stream) {
   const std::optional<std::string> data = readChunk(stderr_stream ? exec.err : exec.out);
   if (!data) return;
-  Message output{"exec_output", 0, {{"exec", exec.request_id}, {"stream", stderr_stream ? "stderr" : "stdout"}}};
-  output.body["data"] = json::binary(std::vector<std::uint8_t>(data->begin(), data->end()));
-  channel_.send(output);
+  channel_.send(toMessage(ExecOutputNotification{exec.request_id, stderr_stream ? "stderr" : "stdout", *data}));
 }
 
 void Init::finishExecIfDone(pid_t pid) {
@@ -86,8 +80,7 @@ void Init::finishExecIfDone(pid_t pid) {
   if (it == execs_.end()) return;
   Exec& exec = it->second;
   if (!exec.exited || exec.out || exec.err) return;
-  channel_.send(makeReply(exec.request_id, {{"exit_code", exec.code}, {"signal", exec.signal},
-                                            {"timed_out", exec.timed_out}}));
+  channel_.send(makeReply(exec.request_id, ExecReply{exec.code, exec.signal, exec.timed_out}.encode()));
   execs_.erase(it);
 }
 

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "guest/image_store.h"
 #include "guest/init.h"
-#include "guest/init_util.h"
 
 namespace berth::guest {
 namespace {
@@ -42,32 +42,29 @@ std::pair<std::uint64_t, std::uint64_t> processUsage(pid_t pid) {
 
 }  // namespace
 
-using namespace init_util;
-
-void Init::onMetrics(const Message& message) {
+void Init::onMetrics(std::uint64_t id, const MetricsRequest&) {
   const std::string meminfo = readAll("/proc/meminfo");
   std::istringstream stat(readAll("/proc/stat"));
   std::string cpu;
   std::uint64_t user = 0, nice = 0, system = 0, idle = 0;
   stat >> cpu >> user >> nice >> system >> idle;
-  json result = {{"cpu_ticks_busy", user + nice + system}, {"cpu_ticks_idle", idle},
-                 {"ticks_per_second", ::sysconf(_SC_CLK_TCK)},
-                 {"memory_total_kib", meminfoKib(meminfo, "MemTotal")},
-                 {"memory_available_kib", meminfoKib(meminfo, "MemAvailable")}};
+  MetricsReply reply;
+  reply.cpu_ticks_busy = user + nice + system;
+  reply.cpu_ticks_idle = idle;
+  reply.ticks_per_second = static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+  reply.memory_total_kib = meminfoKib(meminfo, "MemTotal");
+  reply.memory_available_kib = meminfoKib(meminfo, "MemAvailable");
   struct statvfs disk{};
   if (::statvfs(kStoreDir, &disk) == 0) {
-    result["disk_total_kib"] = disk.f_blocks * disk.f_frsize / 1024;
-    result["disk_free_kib"] = disk.f_bavail * disk.f_frsize / 1024;
+    reply.disk = MetricsReply::Disk{disk.f_blocks * disk.f_frsize / 1024, disk.f_bavail * disk.f_frsize / 1024};
   }
-  auto [init_ticks, init_rss] = processUsage(::getpid());
-  result["init_rss_kib"] = init_rss;
-  result["apps"] = json::array();
+  reply.init_rss_kib = processUsage(::getpid()).second;
   for (const auto& [name, app] : apps_) {
     if (app.pid <= 0) continue;
     auto [ticks, rss] = processUsage(app.pid);
-    result["apps"].push_back({{"app", name}, {"cpu_ticks", ticks}, {"rss_kib", rss}});
+    reply.apps.push_back({name, ticks, rss});
   }
-  channel_.send(makeReply(message.id, result));
+  channel_.send(makeReply(id, reply.encode()));
 }
 
 }  // namespace berth::guest

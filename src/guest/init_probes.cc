@@ -9,11 +9,9 @@
 
 #include "guest/health_probe.h"
 #include "guest/init.h"
-#include "guest/init_util.h"
+#include "guest/time_ms.h"
 
 namespace berth::guest {
-
-using namespace init_util;
 
 // Network probes run in a forked child, so that a slow app never stalls this loop; the child
 // writes its reason for a failure to a pipe read when it is reaped.
@@ -62,10 +60,8 @@ void Init::finishProbe(App& app, bool ok, std::string detail) {
 void Init::sendHealth(const App& app, Health before) {
   std::fprintf(stderr, "berth-init: app %s is %s%s%s\n", app.instance.c_str(), healthName(app.health->state()),
                app.health->detail().empty() ? "" : ": ", app.health->detail().c_str());
-  Message changed{"app_health", 0, {{"app", app.name}, {"instance", app.instance},
-                                    {"health", healthName(app.health->state())}, {"from", healthName(before)}}};
-  if (!app.health->detail().empty()) changed.body["detail"] = app.health->detail();
-  channel_.send(changed);
+  channel_.send(toMessage(AppHealthNotification{app.name, app.instance, healthName(app.health->state()),
+                                                healthName(before), app.health->detail()}));
 }
 
 }  // namespace berth::guest

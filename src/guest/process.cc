@@ -25,6 +25,12 @@ Result<std::pair<os::UniqueFd, os::UniqueFd>> makePipe() {
 
 }  // namespace
 
+std::vector<std::string> envEntries(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> entries;
+  for (const auto& [key, value] : env) entries.push_back(key + "=" + value);
+  return entries;
+}
+
 Result<Process> spawnProcess(const ProcessSpec& spec) {
   if (spec.argv.empty()) return invalidArgument("argv is empty");
   BERTH_ASSIGN_OR_RETURN(auto out, makePipe());

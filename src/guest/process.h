@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ struct Process {
   os::UniqueFd stdout_fd;
   os::UniqueFd stderr_fd;
 };
+
+// A run_app or exec environment as ProcessSpec::env holds it: "KEY=value", in key order.
+std::vector<std::string> envEntries(const std::map<std::string, std::string>& env);
 
 // For a container or a join, `pid` is the container's reaper (guest/container.h), which passes
 // signals on and exits with the app's status.

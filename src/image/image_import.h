@@ -1,5 +1,5 @@
 #pragma once
-// Importing an OCI image into the image cache (DESIGN.md "Images and storage"):
+// Importing an OCI image into the image cache (docs/architecture.md, "A deploy, step by step"):
 //   fetch    the source becomes an OCI layout directory (image_source.h: skopeo for archives and
 //            registries);
 //   verify   index → manifest → config, each checked against its digest (oci_layout.h);

@@ -86,24 +86,14 @@ Result<AppSpec> appSpecFromJson(const json& j) {
   std::string vm;
   r.read("vm", vm);
   if (!vm.empty()) spec.vm = vm;
-  if (const json* ports = r.array("ports")) {
-    for (std::size_t i = 0; i < ports->size(); ++i) {
-      PortSpec port;
-      JsonReader pr((*ports)[i], r.at("ports[" + std::to_string(i) + "]."));
-      pr.read("port", port.port).read("protocol", port.protocol).read("host_port", port.host_port);
-      BERTH_RETURN_IF_ERROR(pr.status());
-      spec.ports.push_back(std::move(port));
-    }
-  }
-  if (const json* secrets = r.array("secrets")) {
-    for (std::size_t i = 0; i < secrets->size(); ++i) {
-      SecretRef ref;
-      JsonReader sr((*secrets)[i], r.at("secrets[" + std::to_string(i) + "]."));
-      sr.read("name", ref.name).read("as", ref.as).read("version", ref.version);
-      BERTH_RETURN_IF_ERROR(sr.status());
-      spec.secrets.push_back(std::move(ref));
-    }
-  }
+  r.each("ports", [&](JsonReader& item) {
+    PortSpec& port = spec.ports.emplace_back();
+    item.read("port", port.port).read("protocol", port.protocol).read("host_port", port.host_port);
+  });
+  r.each("secrets", [&](JsonReader& item) {
+    SecretRef& ref = spec.secrets.emplace_back();
+    item.read("name", ref.name).read("as", ref.as).read("version", ref.version);
+  });
   if (const json* resources = r.object("resources")) {
     JsonReader rr(*resources, r.at("resources."));
     rr.read("memory_mib", spec.resources.memory_mib).read("cpu_millis", spec.resources.cpu_millis);

@@ -17,20 +17,10 @@ const nlohmann::json* JsonReader::find(const char* key) {
   return it == object_.end() ? nullptr : &*it;
 }
 
-const nlohmann::json* JsonReader::object(const char* key) {
+const nlohmann::json* JsonReader::typed(const char* key, bool (nlohmann::json::*is)() const noexcept) {
   const nlohmann::json* member = find(key);
   if (member == nullptr || member->is_null()) return nullptr;
-  if (!member->is_object()) {
-    fail(key);
-    return nullptr;
-  }
-  return member;
-}
-
-const nlohmann::json* JsonReader::array(const char* key) {
-  const nlohmann::json* member = find(key);
-  if (member == nullptr || member->is_null()) return nullptr;
-  if (!member->is_array()) {
+  if (!(member->*is)()) {
     fail(key);
     return nullptr;
   }

@@ -29,16 +29,35 @@ class JsonReader {
   }
 
   // The member if it is an object (or an array), else nullptr; of another type it is an error.
-  const nlohmann::json* object(const char* key);
-  const nlohmann::json* array(const char* key);
+  const nlohmann::json* object(const char* key) { return typed(key, &nlohmann::json::is_object); }
+  const nlohmann::json* array(const char* key) { return typed(key, &nlohmann::json::is_array); }
+
+  // Reads each element of the array `key` with `read_item(JsonReader& item)`,
+  // the item's reader naming it "<where><key>[<index>].". Stops at the first error, which
+  // status() then holds.
+  template <typename ReadItem>
+  JsonReader& each(const char* key, ReadItem read_item) {
+    const nlohmann::json* items = array(key);
+    for (std::size_t i = 0; items != nullptr && i < items->size() && status_.isOk(); ++i) {
+      JsonReader item((*items)[i], where_ + key + "[" + std::to_string(i) + "].");
+      read_item(item);
+      fail(item.status());
+    }
+    return *this;
+  }
   // `where` of a member, for a nested reader: "spec." + "health" + suffix.
   std::string at(const std::string& key) const { return where_ + key; }
 
   void fail(const std::string& key);
+  // Records an error found by a nested reader (the first error is kept).
+  void fail(const Status& status) {
+    if (status_.isOk()) status_ = status;
+  }
   Status status() const { return status_; }
 
  private:
   const nlohmann::json* find(const char* key);
+  const nlohmann::json* typed(const char* key, bool (nlohmann::json::*is)() const noexcept);
 
   const nlohmann::json& object_;
   std::string where_;

@@ -8,24 +8,16 @@ using nlohmann::json;
 
 namespace {
 
-std::string item(const std::string& where, const char* array, std::size_t i) {
-  return where + array + "[" + std::to_string(i) + "].";
-}
-
 json vmSpecToJson(const VmSpec& vm) {
   return {{"project", vm.project},       {"name", vm.name},       {"vcpus", vm.vcpus},
           {"memory_mib", vm.memory_mib}, {"disk_gib", vm.disk_gib}, {"runtime", vm.runtime},
           {"machine", vm.machine},       {"power", vm.power},     {"restart_generation", vm.restart_generation}};
 }
 
-Result<VmSpec> vmSpecFromJson(const json& j, const std::string& where) {
-  VmSpec vm;
-  JsonReader r(j, where);
+void readVmSpec(JsonReader& r, VmSpec& vm) {
   r.read("project", vm.project).read("name", vm.name).read("vcpus", vm.vcpus).read("memory_mib", vm.memory_mib);
   r.read("disk_gib", vm.disk_gib).read("runtime", vm.runtime).read("machine", vm.machine).read("power", vm.power);
   r.read("restart_generation", vm.restart_generation);
-  BERTH_RETURN_IF_ERROR(r.status());
-  return vm;
 }
 
 json appAssignmentToJson(const AppAssignment& app) {
@@ -42,36 +34,28 @@ json appAssignmentToJson(const AppAssignment& app) {
   return out;
 }
 
-Result<AppAssignment> appAssignmentFromJson(const json& j, const std::string& where) {
-  AppAssignment app;
-  JsonReader r(j, where);
+void readAppAssignment(JsonReader& r, AppAssignment& app) {
   r.read("project", app.project).read("name", app.name).read("vm", app.vm).read("release", app.release);
   if (const json* spec = r.object("spec")) {
     auto parsed = appSpecFromJson(*spec);
-    if (!parsed.isOk()) return parsed.status().withContext(where + "spec");
-    app.spec = std::move(parsed).value();
+    if (parsed.isOk()) app.spec = std::move(parsed).value();
+    r.fail(parsed.status().withContext(r.at("spec")));
   }
-  if (const json* secrets = r.array("secrets")) {
-    for (std::size_t i = 0; i < secrets->size(); ++i) {
-      SecretValue s;
-      JsonReader sr((*secrets)[i], item(where, "secrets", i));
-      sr.read("name", s.name).read("as", s.as).read("value", s.value);
-      BERTH_RETURN_IF_ERROR(sr.status());
-      app.secrets.push_back(std::move(s));
-    }
-  }
+  r.each("secrets", [&](JsonReader& item) {
+    SecretValue& secret = app.secrets.emplace_back();
+    item.read("name", secret.name).read("as", secret.as).read("value", secret.value);
+  });
   if (const json* image = r.object("image")) {
-    ContainerImage ci;
+    ContainerImage& ci = app.image.emplace();
     JsonReader ir(*image, r.at("image."));
     ir.read("digest", ci.digest).read("rootfs_digest", ci.rootfs_digest).read("rootfs_size", ci.rootfs_size);
     if (const json* config = ir.object("config")) {
-      BERTH_ASSIGN_OR_RETURN(ci.config, imageConfigFromJson(*config));
+      auto parsed = imageConfigFromJson(*config);
+      if (parsed.isOk()) ci.config = std::move(parsed).value();
+      ir.fail(parsed.status());
     }
-    BERTH_RETURN_IF_ERROR(ir.status());
-    app.image = std::move(ci);
+    r.fail(ir.status());
   }
-  BERTH_RETURN_IF_ERROR(r.status());
-  return app;
 }
 
 }  // namespace
@@ -101,18 +85,8 @@ Result<NodeAssignment> nodeAssignmentFromJson(const json& j) {
   NodeAssignment out;
   JsonReader r(j, "");
   r.read("revision", out.revision);
-  if (const json* vms = r.array("vms")) {
-    for (std::size_t i = 0; i < vms->size(); ++i) {
-      BERTH_ASSIGN_OR_RETURN(VmSpec vm, vmSpecFromJson((*vms)[i], item("", "vms", i)));
-      out.vms.push_back(std::move(vm));
-    }
-  }
-  if (const json* apps = r.array("apps")) {
-    for (std::size_t i = 0; i < apps->size(); ++i) {
-      BERTH_ASSIGN_OR_RETURN(AppAssignment app, appAssignmentFromJson((*apps)[i], item("", "apps", i)));
-      out.apps.push_back(std::move(app));
-    }
-  }
+  r.each("vms", [&](JsonReader& item) { readVmSpec(item, out.vms.emplace_back()); });
+  r.each("apps", [&](JsonReader& item) { readAppAssignment(item, out.apps.emplace_back()); });
   BERTH_RETURN_IF_ERROR(r.status());
   return out;
 }

@@ -16,7 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/guest_channel/guest_channel.h"
+#include "agent/network/vm_network.h"
 #include "agent/runtime/runtime.h"
+#include "agent/runtime/runtime_registry.h"
 #include "agent/vm_supervisor.h"
 #include "client/api_client.h"
 #include "os/file_util.h"
@@ -25,7 +27,10 @@ namespace berth::agent {
 
 class FakeRuntime final : public Runtime {
  public:
-  Result<pid_t> start(const VmLaunch& launch, const Paths::Vm& paths) override {
+  const std::string& name() const override { return name_; }
+  RuntimeCapabilities capabilities() const override { return {}; }
+  std::string channelEndpoint(const Paths::Vm& paths) const override { return paths.channelSocket(); }
+  Result<pid_t> launch(const VmLaunch& launch, const Paths::Vm& paths) override {
     std::lock_guard lock(mu_);
     launches_.push_back(launch);
     if (!start_error_.empty()) return internalError(start_error_);
@@ -40,10 +45,10 @@ class FakeRuntime final : public Runtime {
     auto it = running_.find(paths.dir);
     return it == running_.end() ? std::nullopt : std::optional(it->second);
   }
-  Status powerdown(const Paths::Vm& paths) override {
+  Status stop(const Paths::Vm& paths) override {
     std::lock_guard lock(mu_);
-    ++powerdowns_;
-    if (!ignores_powerdown_) running_.erase(paths.dir);
+    ++stops_;
+    if (!ignores_stop_) running_.erase(paths.dir);
     return Status::ok();
   }
   Status kill(const Paths::Vm& paths) override {
@@ -52,12 +57,6 @@ class FakeRuntime final : public Runtime {
     running_.erase(paths.dir);
     return Status::ok();
   }
-  Status forwardPort(const Paths::Vm&, int host_port, int guest_port) override {
-    std::lock_guard lock(mu_);
-    forwards_.emplace_back(host_port, guest_port);
-    return Status::ok();
-  }
-
   // A QEMU left running by an earlier agent.
   void leaveRunning(const Paths::Vm& paths, pid_t pid) {
     std::lock_guard lock(mu_);
@@ -72,9 +71,13 @@ class FakeRuntime final : public Runtime {
     std::lock_guard lock(mu_);
     start_error_ = std::move(error);
   }
-  void ignorePowerdown() {
+  void ignoreStop() {
     std::lock_guard lock(mu_);
-    ignores_powerdown_ = true;
+    ignores_stop_ = true;
+  }
+  VmLaunch lastLaunch() const {
+    std::lock_guard lock(mu_);
+    return launches_.back();
   }
   std::size_t starts() const {
     std::lock_guard lock(mu_);
@@ -84,9 +87,37 @@ class FakeRuntime final : public Runtime {
     std::lock_guard lock(mu_);
     return kills_;
   }
-  int powerdowns() const {
+  int stops() const {
     std::lock_guard lock(mu_);
-    return powerdowns_;
+    return stops_;
+  }
+ private:
+  const std::string name_ = "qemu";
+  mutable std::mutex mu_;
+  std::map<std::string, pid_t> running_;  // by VM directory
+  std::vector<VmLaunch> launches_;
+  std::string start_error_;
+  bool ignores_stop_ = false;
+  int kills_ = 0, stops_ = 0;
+  pid_t next_pid_ = 1000;
+};
+
+// A registry holding `runtime` alone, as node "node-1".
+inline RuntimeRegistry registryWith(std::unique_ptr<Runtime> runtime) {
+  RuntimeRegistry registry("node-1");
+  (void)registry.add(std::move(runtime));
+  return registry;
+}
+
+// The node's network, recording the forwards it was asked for.
+class FakeNetwork final : public VmNetwork {
+ public:
+  std::vector<Nic> nicsFor(const Paths::Vm&) const override { return {Nic{}}; }
+  std::string imageRelayAddress() const override { return "10.0.2.100:80"; }
+  Status forwardPort(const Paths::Vm&, int node_port, int guest_port) override {
+    std::lock_guard lock(mu_);
+    forwards_.emplace_back(node_port, guest_port);
+    return Status::ok();
   }
   std::vector<std::pair<int, int>> forwards() const {
     std::lock_guard lock(mu_);
@@ -95,12 +126,6 @@ class FakeRuntime final : public Runtime {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, pid_t> running_;  // by VM directory
-  std::vector<VmLaunch> launches_;
-  std::string start_error_;
-  bool ignores_powerdown_ = false;
-  int kills_ = 0, powerdowns_ = 0;
-  pid_t next_pid_ = 1000;
   std::vector<std::pair<int, int>> forwards_;
 };
 

@@ -53,7 +53,7 @@ TEST(RunAppRequest, SecretsGoToTheEnvironmentOrToRootOnlyFiles) {
 }
 
 TEST(RunAppRequest, NamesTheOfferedImageAndTheRelay) {
-  auto request = runAppRequest(web(), instance(0), true, OfferedImage{"sha256:ab", 4096});
+  auto request = runAppRequest(web(), instance(0), true, OfferedImage{"sha256:ab", 4096, "10.0.2.100:80"});
   ASSERT_TRUE(request.isOk());
   EXPECT_EQ((*request)["image_digest"], "sha256:ab");
   EXPECT_EQ((*request)["image_size"], 4096);
@@ -90,7 +90,7 @@ TEST(RunAppRequest, AContainerTakesWhatItsSpecLeavesOutFromItsImage) {
   image.config.working_dir = "/srv";
   image.config.user = "101:102";
   app.image = image;
-  auto request = runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1});
+  auto request = runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1, "10.0.2.100:80"});
   ASSERT_TRUE(request.isOk()) << request.status().toString();
   EXPECT_EQ((*request)["argv"], (json{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"}));
   // The spec's environment wins over the image's.
@@ -104,7 +104,7 @@ TEST(RunAppRequest, AContainerTakesWhatItsSpecLeavesOutFromItsImage) {
   EXPECT_FALSE(request->contains("cpu_max_millis"));
 
   app.image->config.user = "www-data";
-  EXPECT_EQ(runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1}).status().message(),
+  EXPECT_EQ(runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1, "10.0.2.100:80"}).status().message(),
             "the image's USER 'www-data' is not numeric, so it cannot be run");
 }
 

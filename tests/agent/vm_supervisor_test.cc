@@ -56,8 +56,8 @@ bool eventually(Predicate p, std::chrono::milliseconds limit = 5s) {
 class VmSupervisorTest : public ::testing::Test {
  protected:
   SupervisorContext contextFor(const std::shared_ptr<FakeGuest>& guest) {
-    return SupervisorContext{paths_,  runtime_, router_, reporter_, images_, clock_, guest->connector(),
-                             VmBoot{"/k/vmlinuz", "/k/initramfs", "/bin/berth-agent"}, kAppLogBytes};
+    return SupervisorContext{paths_,  runtimes_, network_, router_, reporter_, images_, clock_, guest->connector(),
+                             VmBoot{"/k/vmlinuz", "/k/initramfs"}, kAppLogBytes};
   }
   std::unique_ptr<VmSupervisor> supervisor(const std::string& name = "vm") {
     return std::make_unique<VmSupervisor>(VmKey{"p", name}, context_);
@@ -75,11 +75,14 @@ class VmSupervisorTest : public ::testing::Test {
   os::TempDir dir_ = os::TempDir::create("vm-supervisor-").value();
   Paths paths_{dir_.path()};
   FakeClock clock_;
-  FakeRuntime runtime_;
+  // The registry owns the fake driver; runtime_ is how the tests steer it.
+  RuntimeRegistry runtimes_ = registryWith(std::make_unique<FakeRuntime>());
+  FakeRuntime& runtime_ = static_cast<FakeRuntime&>(*runtimes_.find("qemu").value());
+  FakeNetwork network_;
   FakeApiClient api_;
   TrafficRouter router_{PortPublisher("/nonexistent/berth-agent", paths_.proxiesDir())};
   NodeReporter reporter_{"node-1", api_};
-  ImageDelivery images_{api_, paths_};
+  ImageDelivery images_{api_, paths_, network_.imageRelayAddress()};
   std::shared_ptr<FakeGuest> guest_ = std::make_shared<FakeGuest>();
   SupervisorContext context_ = contextFor(guest_);
 };
@@ -104,6 +107,26 @@ TEST_F(VmSupervisorTest, NothingHappensBeforeAnAssignment) {
   EXPECT_FALSE(s->settled());
 }
 
+TEST_F(VmSupervisorTest, AVmNamingARuntimeTheNodeLacksFailsAndNothingBoots) {
+  auto s = supervisor();
+  model::VmSpec vm = vmSpec("vm");
+  vm.runtime = "firecracker";
+  s->assign(vm, {});
+  s->pass();
+  EXPECT_EQ(runtime_.starts(), 0u);
+  EXPECT_EQ(observed().state, "failed");
+  EXPECT_EQ(observed().detail, "runtime 'firecracker' is not available on node node-1; it has: qemu");
+}
+
+TEST_F(VmSupervisorTest, BootsWithTheNetworksNics) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {});
+  s->pass();
+  ASSERT_EQ(runtime_.starts(), 1u);
+  EXPECT_EQ(runtime_.lastLaunch().nics.size(), 1u);
+  EXPECT_EQ(runtime_.lastLaunch().kernel, "/k/vmlinuz");
+}
+
 TEST_F(VmSupervisorTest, AdoptsAVmWhoseQemuStillRunsWithWhatItServed) {
   ASSERT_TRUE(os::makeDirs(vmPaths().dir).isOk());
   ASSERT_TRUE(os::writeFileAtomic(vmPaths().dir + "/generation", "2").isOk());
@@ -123,7 +146,7 @@ TEST_F(VmSupervisorTest, AdoptsAVmWhoseQemuStillRunsWithWhatItServed) {
   // Release 3 already serves: nothing is deployed again, nothing stopped.
   EXPECT_TRUE(guest_->calls("run_app").empty());
   EXPECT_TRUE(guest_->calls("stop_app").empty());
-  EXPECT_TRUE(runtime_.forwards().empty());
+  EXPECT_TRUE(network_.forwards().empty());
 }
 
 TEST_F(VmSupervisorTest, AnAdoptedGuestThatLostAnAppGetsItAgainAndStopsWhatNobodyKnows) {
@@ -186,7 +209,7 @@ TEST_F(VmSupervisorTest, StopsAVmDesiredStoppedThroughItsGuest) {
   s->assign(vmSpec("vm", "stopped"), {});
   s->pass();
   EXPECT_EQ(guest_->calls("shutdown").size(), 1u);
-  EXPECT_EQ(runtime_.powerdowns(), 0);
+  EXPECT_EQ(runtime_.stops(), 0);
   EXPECT_EQ(runtime_.kills(), 0);
   EXPECT_EQ(observed().state, "stopped");
   EXPECT_FALSE(runtime_.running(vmPaths()));
@@ -202,7 +225,7 @@ TEST_F(VmSupervisorTest, WithoutAGuestAStopIsThePowerButton) {
   EXPECT_EQ(observed().state, "starting");
   s->assign(vmSpec("vm", "stopped"), {});
   s->pass();
-  EXPECT_EQ(runtime_.powerdowns(), 1);
+  EXPECT_EQ(runtime_.stops(), 1);
   EXPECT_EQ(observed().state, "stopped");
 }
 

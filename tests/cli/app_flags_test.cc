@@ -17,9 +17,18 @@ TEST(AppFlagsTest, EnvKeepsEqualsInValues) {
 TEST(AppFlagsTest, PortsWithProtocols) {
   auto ports = parsePortFlags({"8080", "53/udp"});
   ASSERT_TRUE(ports.isOk());
-  EXPECT_EQ((*ports)[0]["protocol"], "tcp");
-  EXPECT_EQ((*ports)[1]["port"], 53);
+  EXPECT_EQ(*ports, (std::vector<model::PortSpec>{{.port = 8080, .protocol = "tcp"}, {.port = 53, .protocol = "udp"}}));
   for (const char* bad : {"0", "65536", "80/sctp", "http", "80x"}) EXPECT_FALSE(parsePortFlags({bad}).isOk()) << bad;
+}
+
+TEST(AppFlagsTest, SpecMembersAreOnlyThoseNamedInTheModelsForm) {
+  model::AppSpec spec;
+  spec.command = {"busybox", "httpd"};
+  spec.ports = {{.port = 8080, .protocol = "tcp"}};
+  spec.replicas = 3;
+  EXPECT_EQ(specMembers(spec, {"command", "ports"}),
+            nlohmann::json::parse(R"({"command": ["busybox", "httpd"], "ports": [{"port": 8080, "protocol": "tcp"}]})"));
+  EXPECT_EQ(specMembers(spec, {}), nlohmann::json::object());
 }
 
 TEST(AppFlagsTest, SplitsCommandOnWhitespace) {

@@ -13,11 +13,11 @@ class ApiTest : public ::testing::Test {
   void SetUp() override {
     dir_.emplace(std::move(os::TempDir::create("berth-api-").value()));
     store_ = std::move(store::SqliteStore::open(dir_->path() + "/berth.db").value());
-    cp_ = std::make_unique<ControlPlane>(*store_, clock_);
-    secret_ = **cp_->bootstrapAdminToken();
+    services_ = std::make_unique<Services>(*store_, clock_);
+    secret_ = **services_->tokens.bootstrapAdminToken();
     ApiOptions options;
     options.auth_failures = RateLimit{0.2, 3};
-    api_ = std::make_unique<Api>(*cp_, clock_, options);
+    api_ = std::make_unique<Api>(*services_, clock_, options);
   }
 
   HttpResponse call(const std::string& method, const std::string& path, const std::string& body = "",
@@ -39,7 +39,7 @@ class ApiTest : public ::testing::Test {
   FakeClock clock_;
   std::optional<os::TempDir> dir_;
   std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<ControlPlane> cp_;
+  std::unique_ptr<Services> services_;
   std::unique_ptr<Api> api_;
   std::string secret_;
 };

@@ -105,57 +105,90 @@ std::string shellQuote(const std::string& s) {
 
 }  // namespace
 
-std::vector<std::string> qemuArgv(const std::string& qemu_binary, const VmLaunch& launch, const Paths::Vm& paths,
-                                  bool kvm, int64_t tsc_khz) {
+QemuFiles QemuFiles::of(const Paths::Vm& vm) {
+  return {vm.dir + "/qemu.pid", vm.dir + "/qmp.sock", vm.dir + "/qemu.log"};
+}
+
+QemuHost probeQemuHost(const std::string& binary) {
+  QemuHost host{binary, kvmUsable(binary), 0};
+  if (!host.kvm) host.tsc_khz = measureTscKhz();
+  spdlog::info("qemu: accelerator {}", host.kvm ? "kvm" : "tcg (no usable KVM); guests told the TSC runs at " +
+                                                             std::to_string(host.tsc_khz) + " kHz");
+  return host;
+}
+
+std::vector<std::string> qemuArgv(const QemuHost& host, const VmLaunch& launch, const Paths::Vm& vm) {
+  const QemuFiles files = QemuFiles::of(vm);
   const bool microvm = launch.machine != "q35";
-  const std::string accel = kvm ? "kvm" : "tcg";
+  const std::string accel = host.kvm ? "kvm" : "tcg";
   // Device names differ by bus: microvm has virtio-mmio only, q35 has PCI.
   const std::string serial_bus = microvm ? "virtio-serial-device" : "virtio-serial-pci";
   const std::string net_dev = microvm ? "virtio-net-device" : "virtio-net-pci";
   const std::string blk_dev = microvm ? "virtio-blk-device" : "virtio-blk-pci";
-  std::string cmdline = "console=ttyS0 quiet panic=-1 berth.hostname=" + launch.name +
-                        " berth.ip=10.0.2.15/24 berth.gw=10.0.2.2 berth.dns=10.0.2.3 berth.scratch=/dev/vda";
-  if (!kvm && tsc_khz > 0) cmdline += " tsc_early_khz=" + std::to_string(tsc_khz);
-  std::string netdev = "user,id=net0";
-  if (!launch.image_relay_command.empty()) {
-    // QEMU runs the command through /bin/sh for each guest connection to 10.0.2.100:80.
-    netdev += ",guestfwd=tcp:10.0.2.100:80-cmd:" + launch.image_relay_command;
+  std::string cmdline = "console=ttyS0 quiet panic=-1 berth.hostname=" + launch.name;
+  if (!launch.nics.empty()) {
+    const Nic& eth0 = launch.nics.front();
+    if (!eth0.guest_cidr.empty()) cmdline += " berth.ip=" + eth0.guest_cidr;
+    if (!eth0.gateway.empty()) cmdline += " berth.gw=" + eth0.gateway;
+    if (!eth0.dns.empty()) cmdline += " berth.dns=" + eth0.dns;
   }
+  cmdline += " berth.scratch=/dev/vda";
+  if (!host.kvm && host.tsc_khz > 0) cmdline += " tsc_early_khz=" + std::to_string(host.tsc_khz);
   std::vector<std::string> argv = {
-      qemu_binary,
+      host.binary,
       "-name", "berth-" + launch.project + "-" + launch.name,
       "-machine", (microvm ? "microvm,accel=" : "q35,accel=") + accel,
-      "-cpu", kvm ? "host" : "max",
+      "-cpu", host.kvm ? "host" : "max",
       "-smp", std::to_string(launch.vcpus),
       "-m", std::to_string(launch.memory_mib),
       "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
       "-kernel", launch.kernel,
       "-initrd", launch.initramfs,
       "-append", cmdline,
-      "-chardev", "socket,id=console,path=" + paths.consoleSocket() + ",server=on,wait=off,logfile=" +
-                      paths.serialLog() + ",logappend=on",
+      "-chardev", "socket,id=console,path=" + vm.consoleSocket() + ",server=on,wait=off,logfile=" +
+                      vm.serialLog() + ",logappend=on",
       "-serial", "chardev:console",
-      "-chardev", "socket,id=agent,path=" + paths.channelSocket() + ",server=on,wait=off",
+      "-chardev", "socket,id=agent,path=" + vm.channelSocket() + ",server=on,wait=off",
       "-device", serial_bus,
       "-device", "virtserialport,chardev=agent,name=org.berth.agent.0",
-      "-netdev", netdev,
-      "-device", net_dev + ",netdev=net0",
-      "-drive", "id=scratch,file=" + paths.scratchDisk() + ",format=raw,if=none,cache=writeback",
-      "-device", blk_dev + ",drive=scratch",
-      "-qmp", "unix:" + paths.qmpSocket() + ",server=on,wait=off",
-      "-pidfile", paths.pidfile(),
-      "-daemonize",
   };
+  for (std::size_t i = 0; i < launch.nics.size(); ++i) {
+    const std::string id = "net" + std::to_string(i);
+    std::string netdev = "user,id=" + id;
+    for (const GuestCommandForward& forward : launch.nics[i].guest_forwards) {
+      // QEMU runs the command through /bin/sh for each guest connection.
+      netdev += ",guestfwd=tcp:" + forward.address + ":" + std::to_string(forward.port) + "-cmd:" + forward.command;
+    }
+    argv.insert(argv.end(), {"-netdev", netdev, "-device", net_dev + ",netdev=" + id});
+  }
+  argv.insert(argv.end(), {
+      "-drive", "id=scratch,file=" + vm.scratchDisk() + ",format=raw,if=none,cache=writeback",
+      "-device", blk_dev + ",drive=scratch",
+      "-qmp", "unix:" + files.qmp_socket + ",server=on,wait=off",
+      "-pidfile", files.pidfile,
+      "-daemonize",
+  });
   return argv;
 }
 
-QemuRuntime::QemuRuntime(std::string qemu_binary) : qemu_binary_(std::move(qemu_binary)), kvm_(kvmUsable(qemu_binary_)) {
-  if (!kvm_) tsc_khz_ = measureTscKhz();
-  spdlog::info("qemu: accelerator {}", kvm_ ? "kvm" : "tcg (no usable KVM); guests told the TSC runs at " +
-                                                          std::to_string(tsc_khz_) + " kHz");
+QemuRuntime::QemuRuntime(QemuHost host) : host_(std::move(host)) {}
+
+const std::string& QemuRuntime::name() const {
+  static const std::string kName = "qemu";
+  return kName;
 }
 
-Result<pid_t> QemuRuntime::start(const VmLaunch& launch, const Paths::Vm& paths) {
+RuntimeCapabilities QemuRuntime::capabilities() const {
+  // microvm has no hot-plug bus, and pause and snapshot have no user yet.
+  RuntimeCapabilities capabilities;
+  capabilities.user_mode_nic = true;
+  return capabilities;
+}
+
+std::string QemuRuntime::channelEndpoint(const Paths::Vm& vm) const { return vm.channelSocket(); }
+
+Result<pid_t> QemuRuntime::launch(const VmLaunch& launch, const Paths::Vm& paths) {
+  const QemuFiles files = QemuFiles::of(paths);
   if (::access(launch.kernel.c_str(), R_OK) != 0) {
     return failedPrecondition("guest kernel " + launch.kernel +
                               " is missing (run scripts/fetch-guest-kernel or pass --kernel)");
@@ -165,7 +198,7 @@ Result<pid_t> QemuRuntime::start(const VmLaunch& launch, const Paths::Vm& paths)
   }
   BERTH_RETURN_IF_ERROR(os::makeDirs(paths.dir, 0700));
   BERTH_RETURN_IF_ERROR(os::makeDirs(paths.imagesDir(), 0700));
-  for (const std::string& stale : {paths.pidfile(), paths.qmpSocket(), paths.channelSocket(), paths.consoleSocket()}) {
+  for (const std::string& stale : {files.pidfile, files.qmp_socket, paths.channelSocket(), paths.consoleSocket()}) {
     ::unlink(stale.c_str());
   }
   if (::access(paths.scratchDisk().c_str(), F_OK) != 0) {
@@ -182,14 +215,14 @@ Result<pid_t> QemuRuntime::start(const VmLaunch& launch, const Paths::Vm& paths)
     if (::rename(tmp.c_str(), paths.scratchDisk().c_str()) != 0) return internalError("cannot place scratch disk");
   }
 
-  std::vector<std::string> argv = qemuArgv(qemu_binary_, launch, paths, kvm_, tsc_khz_);
+  std::vector<std::string> argv = qemuArgv(host_, launch, paths);
   std::vector<char*> cargv;
   for (auto& arg : argv) cargv.push_back(arg.data());
   cargv.push_back(nullptr);
   const pid_t child = ::fork();
   if (child < 0) return internalError(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
-    int log = ::open(paths.qemuLog().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int log = ::open(files.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int null_fd = ::open("/dev/null", O_RDWR);
     ::dup2(null_fd, 0);
     ::dup2(null_fd, 1);
@@ -207,51 +240,41 @@ Result<pid_t> QemuRuntime::start(const VmLaunch& launch, const Paths::Vm& paths)
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    auto log = os::readFile(paths.qemuLog());
+    auto log = os::readFile(files.log);
     std::string reason = log.isOk() ? *log : std::string();
     while (!reason.empty() && reason.back() == '\n') reason.pop_back();
     return internalError("QEMU failed to start: " + (reason.empty() ? std::string("no output") : reason));
   }
   auto pid = running(paths);
-  if (!pid) return internalError("QEMU started but left no live pid in " + paths.pidfile());
+  if (!pid) return internalError("QEMU started but left no live pid in " + files.pidfile);
   return *pid;
 }
 
 std::optional<pid_t> QemuRuntime::running(const Paths::Vm& paths) {
-  auto text = os::readFile(paths.pidfile());
+  const QemuFiles files = QemuFiles::of(paths);
+  auto text = os::readFile(files.pidfile);
   if (!text.isOk()) return std::nullopt;
   const pid_t pid = static_cast<pid_t>(std::atoi(text->c_str()));
   if (pid <= 0 || ::kill(pid, 0) != 0) return std::nullopt;
   // A recycled pid is not our VM: its command line must name this VM's QMP socket.
   auto cmdline = os::readFile("/proc/" + std::to_string(pid) + "/cmdline");
-  if (!cmdline.isOk() || cmdline->find(paths.qmpSocket()) == std::string::npos) return std::nullopt;
+  if (!cmdline.isOk() || cmdline->find(files.qmp_socket) == std::string::npos) return std::nullopt;
   return pid;
 }
 
-Status QemuRuntime::powerdown(const Paths::Vm& paths) {
-  BERTH_ASSIGN_OR_RETURN(auto qmp, QmpClient::connect(paths.qmpSocket(), kQmpTimeout));
+Status QemuRuntime::stop(const Paths::Vm& paths) {
+  BERTH_ASSIGN_OR_RETURN(auto qmp, QmpClient::connect(QemuFiles::of(paths).qmp_socket, kQmpTimeout));
   return qmp->execute("system_powerdown").status();
 }
 
 Status QemuRuntime::kill(const Paths::Vm& paths) {
   auto pid = running(paths);
   if (!pid) return Status::ok();
-  if (auto qmp = QmpClient::connect(paths.qmpSocket(), kQmpTimeout); qmp.isOk()) {
+  if (auto qmp = QmpClient::connect(QemuFiles::of(paths).qmp_socket, kQmpTimeout); qmp.isOk()) {
     (void)(*qmp)->execute("quit");
   }
   for (int i = 0; i < 100 && running(paths); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (auto still = running(paths)) ::kill(*still, SIGKILL);
-  return Status::ok();
-}
-
-Status QemuRuntime::forwardPort(const Paths::Vm& paths, int host_port, int guest_port) {
-  BERTH_ASSIGN_OR_RETURN(auto qmp, QmpClient::connect(paths.qmpSocket(), kQmpTimeout));
-  BERTH_ASSIGN_OR_RETURN(std::string output, qmp->human("hostfwd_add net0 tcp:127.0.0.1:" + std::to_string(host_port) +
-                                                         "-:" + std::to_string(guest_port)));
-  if (!output.empty()) {
-    return failedPrecondition("cannot publish port " + std::to_string(guest_port) + " on 127.0.0.1:" +
-                              std::to_string(host_port) + " (is it in use?): " + output);
-  }
   return Status::ok();
 }
 

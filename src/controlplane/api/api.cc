@@ -142,9 +142,9 @@ std::optional<std::string> bearerToken(const HttpRequest& r) {
 }  // namespace
 
 struct Api::Impl {
-  Impl(ControlPlane& cp, const Clock& clock, ApiOptions options)
-      : cp(cp), options(options), per_token(clock, options.per_token), per_address(clock, options.per_address),
-        auth_failures(clock, options.auth_failures) {}
+  Impl(Services& services, const Clock& clock, ApiOptions options)
+      : services(services), options(options), per_token(clock, options.per_token),
+        per_address(clock, options.per_address), auth_failures(clock, options.auth_failures) {}
 
   // Health, the API document and metrics: no token, no rate limit, GET only.
   std::optional<HttpResponse> publicEndpoint(const HttpRequest& req) {
@@ -158,7 +158,7 @@ struct Api::Impl {
     if (req.path == "/v1/openapi.json") return jsonResponse(200, openApiDocument());
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
-    r.body = metrics.render(cp.store().lastEventSeq(), sessions.openSessions());
+    r.body = metrics.render(services.events.lastSeq(), broker.openSessions());
     return r;
   }
 
@@ -174,7 +174,7 @@ struct Api::Impl {
     if (!secret) {
       return jsonError(401, "unauthenticated", "missing 'Authorization: Bearer <token>' header");
     }
-    auto who = cp.authenticate(*secret);
+    auto who = services.tokens.authenticate(*secret);
     if (!who.isOk()) {
       if (who.status().code() == StatusCode::kUnauthenticated) (void)auth_failures.acquire(req.remote_address);
       return errorResponse(who.status());
@@ -216,7 +216,7 @@ struct Api::Impl {
 
   HttpResponse run(const Route& r, const HttpRequest& req, const std::map<std::string, std::string>& params,
                    const Principal& who) {
-    RequestContext ctx{req, params, who, cp, options.event_keepalive, options.blob_dir, sessions};
+    RequestContext ctx{req, params, who, services, options.event_keepalive, options.blob_dir, broker};
     auto result = r.handler(ctx);
     return result.isOk() ? std::move(result).value() : errorResponse(result.status());
   }
@@ -226,23 +226,23 @@ struct Api::Impl {
                               const Principal& who) {
     std::string key = who.token_id + ' ' + req.path;
     for (const auto& [k, v] : req.query) key += '\n' + k + '=' + v;
-    const int64_t generation = cp.store().dataGeneration();
+    const int64_t generation = services.events.dataGeneration();
     if (auto hit = responses.find(key, generation)) return std::move(*hit);
     HttpResponse response = run(r, req, params, who);
     responses.put(key, generation, response);
     return response;
   }
 
-  ControlPlane& cp;
+  Services& services;
   ApiOptions options;
   RateLimiter per_token, per_address, auth_failures;
   Metrics metrics;
-  SessionBroker sessions;
+  SessionBroker broker;
   ResponseCache responses;
 };
 
-Api::Api(ControlPlane& cp, const Clock& clock, ApiOptions options)
-    : impl_(std::make_unique<Impl>(cp, clock, options)) {}
+Api::Api(Services& services, const Clock& clock, ApiOptions options)
+    : impl_(std::make_unique<Impl>(services, clock, options)) {}
 
 Api::~Api() = default;
 

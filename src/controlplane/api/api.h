@@ -1,7 +1,9 @@
 #pragma once
-// The v1 REST API: turns HttpRequests into ControlPlane commands and their results into
-// HttpResponses. Order of checks per request: source-address rate limit, the address's budget
-// of failed logins, authentication, the token's rate limit, routing, body parsing, the command.
+// The v1 REST API: turns HttpRequests into commands of the services (service/services.h) and
+// their results into HttpResponses; it reaches the store only through them. Order of checks per
+// request: source-address rate limit, the address's budget of failed logins, authentication,
+// the token's rate limit, routing, body parsing, the command. Owns the session broker that
+// relays exec, logs and console to agents.
 // Thread-safe.
 
 #include <chrono>
@@ -11,7 +13,7 @@
 #include "common/clock.h"
 #include "controlplane/auth/rate_limiter.h"
 #include "controlplane/http/http_types.h"
-#include "controlplane/service/control_plane.h"
+#include "controlplane/service/services.h"
 
 namespace berth::controlplane {
 
@@ -28,7 +30,8 @@ class Metrics;
 
 class Api {
  public:
-  Api(ControlPlane& control_plane, const Clock& clock, ApiOptions options);
+  // `services` must outlive this.
+  Api(Services& services, const Clock& clock, ApiOptions options);
   ~Api();
   HttpResponse handle(const HttpRequest& request);
   // True if handling the request never blocks: a GET that only reads the store. Anything that

@@ -3,7 +3,7 @@
 // render function appends one object to a JsonWriter.
 
 #include "controlplane/api/json_writer.h"
-#include "controlplane/service/control_plane.h"
+#include "controlplane/service/project_service.h"
 
 namespace berth::controlplane {
 

@@ -1,5 +1,7 @@
 #pragma once
-// What a route handler gets: the request, its path parameters, the caller, the executor.
+// What a route handler gets: the request, its path parameters, the caller, the services that
+// carry out its command, and the broker that relays sessions to agents. Handlers parse and
+// render; every rule and every store access is the services'.
 
 #include <map>
 #include <optional>
@@ -8,7 +10,7 @@
 #include "common/result.h"
 #include "controlplane/auth/principal.h"
 #include "controlplane/http/http_types.h"
-#include "controlplane/service/control_plane.h"
+#include "controlplane/service/services.h"
 #include "controlplane/service/session_broker.h"
 
 namespace berth::controlplane {
@@ -17,10 +19,10 @@ struct RequestContext {
   const HttpRequest& request;
   std::map<std::string, std::string> params;  // from ":name" path segments
   Principal who;
-  ControlPlane& cp;
+  Services& services;
   std::chrono::seconds event_keepalive;
   const std::string& blob_dir;  // uploaded app bundles, by sha256
-  SessionBroker& sessions;      // exec, logs and console relayed to node agents
+  SessionBroker& broker;        // exec, logs and console relayed to node agents
 
   const std::string& param(const std::string& name) const { return params.at(name); }
 };

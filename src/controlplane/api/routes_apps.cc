@@ -112,18 +112,18 @@ Result<HttpResponse> handleCreateApp(RequestContext& c) {
   auto name = f.name("name", true);
   BERTH_ASSIGN_OR_RETURN(AppSpecPatch spec, readSpec(f));
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.createApp(c.who, c.param("project"), *name, spec));
+  BERTH_ASSIGN_OR_RETURN(store::App app, c.services.apps.create(c.who, c.param("project"), *name, spec));
   return objectResponse(201, renderOne(renderApp, app), app.version);
 }
 
 Result<HttpResponse> handleListApps(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(Paging p, parsePaging(c.request));
-  BERTH_ASSIGN_OR_RETURN(auto page, c.cp.listApps(c.who, c.param("project"), p.after, p.limit));
+  BERTH_ASSIGN_OR_RETURN(auto page, c.services.apps.list(c.who, c.param("project"), p.after, p.limit));
   return jsonResponse(200, renderPage(page, renderApp));
 }
 
 Result<HttpResponse> handleGetApp(RequestContext& c) {
-  BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.getApp(c.who, c.param("project"), c.param("app")));
+  BERTH_ASSIGN_OR_RETURN(store::App app, c.services.apps.get(c.who, c.param("project"), c.param("app")));
   return objectResponse(200, renderOne(renderApp, app), app.version);
 }
 
@@ -133,13 +133,14 @@ Result<HttpResponse> handlePatchApp(RequestContext& c) {
   FieldReader f(body);
   BERTH_ASSIGN_OR_RETURN(AppSpecPatch spec, readSpec(f));
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.updateApp(c.who, c.param("project"), c.param("app"), spec, if_match));
+  BERTH_ASSIGN_OR_RETURN(store::App app,
+                         c.services.apps.update(c.who, c.param("project"), c.param("app"), spec, if_match));
   return objectResponse(200, renderOne(renderApp, app), app.version);
 }
 
 Result<HttpResponse> handleDeleteApp(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(auto if_match, parseIfMatch(c.request));
-  BERTH_RETURN_IF_ERROR(c.cp.deleteApp(c.who, c.param("project"), c.param("app"), if_match));
+  BERTH_RETURN_IF_ERROR(c.services.apps.remove(c.who, c.param("project"), c.param("app"), if_match));
   return noContent();
 }
 
@@ -153,7 +154,8 @@ Result<HttpResponse> handleListReleases(RequestContext& c) {
       return invalidArgument("query parameter after must be a release number");
     }
   }
-  BERTH_ASSIGN_OR_RETURN(auto page, c.cp.listReleases(c.who, c.param("project"), c.param("app"), before, p.limit));
+  BERTH_ASSIGN_OR_RETURN(auto page,
+                         c.services.apps.listReleases(c.who, c.param("project"), c.param("app"), before, p.limit));
   return jsonResponse(200, renderPage(page, renderRelease));
 }
 
@@ -163,7 +165,8 @@ Result<HttpResponse> handleRollbackApp(RequestContext& c) {
   FieldReader f(body);
   auto to = f.integer("to", 1, INT64_MAX);
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(store::App app, c.cp.rollbackApp(c.who, c.param("project"), c.param("app"), to, if_match));
+  BERTH_ASSIGN_OR_RETURN(store::App app,
+                         c.services.apps.rollback(c.who, c.param("project"), c.param("app"), to, if_match));
   return objectResponse(200, renderOne(renderApp, app), app.version);
 }
 

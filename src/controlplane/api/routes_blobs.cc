@@ -12,7 +12,7 @@ namespace berth::controlplane {
 
 Result<HttpResponse> handleUploadBlob(RequestContext& c) {
   const std::string& project = c.param("project");
-  BERTH_RETURN_IF_ERROR(c.cp.getProject(c.who, project).status());
+  BERTH_RETURN_IF_ERROR(c.services.projects.get(c.who, project).status());
   BERTH_RETURN_IF_ERROR(authorize(c.who, project, Access::kDeploy, "project '" + project + "'"));
   const auto type = c.request.header("content-type").value_or("");
   const std::string media = type.substr(0, type.find(';'));

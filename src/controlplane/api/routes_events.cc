@@ -38,7 +38,7 @@ Result<HttpResponse> handleEvents(RequestContext& c) {
 
   if (!follow) {
     // One more than asked tells whether another page exists, as the other lists do.
-    auto events = c.cp.listEvents(c.who, after, project, paging.limit + 1);
+    auto events = c.services.events.list(c.who, after, project, paging.limit + 1);
     if (!events.isOk()) return events.status();
     store::Page<store::Event> page{std::move(events).value(), ""};
     if (page.items.size() > static_cast<size_t>(paging.limit)) {
@@ -49,21 +49,21 @@ Result<HttpResponse> handleEvents(RequestContext& c) {
   }
 
   // Check access before the 200 goes out; the stream itself re-reads with the same scope.
-  BERTH_ASSIGN_OR_RETURN(auto scope, c.cp.eventScope(c.who, project));
+  BERTH_ASSIGN_OR_RETURN(auto scope, c.services.events.scope(c.who, project));
   HttpResponse r;
   r.content_type = "text/event-stream";
-  ControlPlane& cp = c.cp;
+  EventService& event_log = c.services.events;
   Principal who = c.who;
   auto keepalive = c.event_keepalive;
-  r.stream = [&cp, who, scope, after, keepalive](StreamWriter& w) {
+  r.stream = [&event_log, who, scope, after, keepalive](StreamWriter& w) {
     int64_t cursor = after;
     // Events of other projects advance the global sequence too; wait past what was already seen.
     int64_t seen_global = after;
     auto last_write = std::chrono::steady_clock::now();
     if (!w.write(": berth event stream\n\n")) return;
     while (!w.stopping()) {
-      int64_t global = cp.store().lastEventSeq();
-      auto events = cp.listEvents(who, cursor, scope, kStreamBatch);
+      int64_t global = event_log.lastSeq();
+      auto events = event_log.list(who, cursor, scope, kStreamBatch);
       if (!events.isOk()) return;  // the store failed: end the stream; the client reconnects
       for (const auto& e : *events) {
         if (!w.write(sseFrame(e))) return;
@@ -72,7 +72,7 @@ Result<HttpResponse> handleEvents(RequestContext& c) {
       }
       if (events->size() == static_cast<size_t>(kStreamBatch)) continue;
       seen_global = std::max({seen_global, global, cursor});
-      cp.store().waitForEvents(seen_global, kStreamTick);
+      event_log.waitForEvents(seen_global, kStreamTick);
       if (std::chrono::steady_clock::now() - last_write >= keepalive) {
         if (!w.write(": keepalive\n\n")) return;
         last_write = std::chrono::steady_clock::now();

@@ -51,11 +51,11 @@ Result<HttpResponse> handleImportImage(RequestContext& c) {
     return invalidArgument("source must be docker://REF or the sha256: digest of an uploaded OCI or docker archive");
   }
   const std::string project = c.param("project");
-  BERTH_RETURN_IF_ERROR(c.cp.authorizeImageImport(c.who, project));
+  BERTH_RETURN_IF_ERROR(c.services.images.authorizeImport(c.who, project));
   HttpResponse r;
   r.content_type = "text/event-stream";
-  r.stream = [&cp = c.cp, who = c.who, project, path, label = *source](StreamWriter& w) {
-    auto imported = cp.importImage(who, project, path, label, [&w](const ImportStep& s) {
+  r.stream = [&images = c.services.images, who = c.who, project, path, label = *source](StreamWriter& w) {
+    auto imported = images.import(who, project, path, label, [&w](const ImportStep& s) {
       w.write(sseFrame("progress", {{"phase", s.phase},
                                     {"layer", s.layer},
                                     {"layers", s.layers},
@@ -76,7 +76,7 @@ Result<HttpResponse> handleImportImage(RequestContext& c) {
 }
 
 Result<HttpResponse> handleListImages(RequestContext& c) {
-  BERTH_ASSIGN_OR_RETURN(auto images, c.cp.listImages(c.who, c.param("project")));
+  BERTH_ASSIGN_OR_RETURN(auto images, c.services.images.list(c.who, c.param("project")));
   nlohmann::json items = nlohmann::json::array();
   for (const auto& i : images) items.push_back(imageJson(i));
   return jsonResponse(200, {{"items", items}, {"next", nullptr}});

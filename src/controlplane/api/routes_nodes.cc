@@ -26,12 +26,12 @@ Result<HttpResponse> handleRegisterNode(RequestContext& c) {
   }
   BERTH_RETURN_IF_ERROR(f.finish());
   node.name = *name;
-  BERTH_ASSIGN_OR_RETURN(store::Node stored, c.cp.registerNode(c.who, node));
+  BERTH_ASSIGN_OR_RETURN(store::Node stored, c.services.nodes.registerNode(c.who, node));
   return objectResponse(200, renderOne(renderNode, stored), stored.version);
 }
 
 Result<HttpResponse> handleListNodes(RequestContext& c) {
-  BERTH_ASSIGN_OR_RETURN(auto nodes, c.cp.listNodes(c.who));
+  BERTH_ASSIGN_OR_RETURN(auto nodes, c.services.nodes.list(c.who));
   JsonWriter w;
   w.beginObject().key("items").beginArray();
   for (const auto& n : nodes) renderNode(w, n);
@@ -40,7 +40,7 @@ Result<HttpResponse> handleListNodes(RequestContext& c) {
 }
 
 Result<HttpResponse> handleDrainNode(RequestContext& c) {
-  BERTH_ASSIGN_OR_RETURN(store::Node node, c.cp.drainNode(c.who, c.param("node")));
+  BERTH_ASSIGN_OR_RETURN(store::Node node, c.services.nodes.drain(c.who, c.param("node")));
   return objectResponse(202, renderOne(renderNode, node), node.version);
 }
 
@@ -48,12 +48,12 @@ Result<HttpResponse> handleNodeAssignment(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(int64_t since, queryInteger(c.request, "since", 0, 0, INT64_MAX));
   BERTH_ASSIGN_OR_RETURN(int64_t wait, queryInteger(c.request, "wait", 0, 0, kMaxWaitSeconds));
   // Authorize before waiting, so a bad token cannot park a connection.
-  BERTH_ASSIGN_OR_RETURN(model::NodeAssignment assignment, c.cp.nodeAssignment(c.who, c.param("node")));
+  BERTH_ASSIGN_OR_RETURN(model::NodeAssignment assignment, c.services.nodes.assignment(c.who, c.param("node")));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
   while (assignment.revision <= since && std::chrono::steady_clock::now() < deadline &&
          !c.request.server_stopping()) {
-    c.cp.store().waitForEvents(since, std::chrono::seconds(1));
-    BERTH_ASSIGN_OR_RETURN(assignment, c.cp.nodeAssignment(c.who, c.param("node")));
+    c.services.events.waitForEvents(since, std::chrono::seconds(1));
+    BERTH_ASSIGN_OR_RETURN(assignment, c.services.nodes.assignment(c.who, c.param("node")));
   }
   // The only place a secret's value leaves berthd: to the agent of the node that runs the app.
   return jsonResponse(200, model::nodeAssignmentToJson(assignment));
@@ -95,7 +95,7 @@ Result<HttpResponse> handleNodeStatus(RequestContext& c) {
     }
   }
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_RETURN_IF_ERROR(c.cp.reportNodeStatus(c.who, c.param("node"), observations, app_observations));
+  BERTH_RETURN_IF_ERROR(c.services.nodes.report(c.who, c.param("node"), observations, app_observations));
   return noContent();
 }
 

@@ -26,18 +26,18 @@ Result<HttpResponse> handleCreateProject(RequestContext& c) {
   auto name = f.name("name", true);
   BERTH_ASSIGN_OR_RETURN(QuotaPatch quotas, readQuotas(f));
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.cp.createProject(c.who, *name, quotas));
+  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.services.projects.create(c.who, *name, quotas));
   return objectResponse(201, renderOne(renderProject, view), view.project.version);
 }
 
 Result<HttpResponse> handleListProjects(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(Paging p, parsePaging(c.request));
-  BERTH_ASSIGN_OR_RETURN(auto page, c.cp.listProjects(c.who, p.after, p.limit));
+  BERTH_ASSIGN_OR_RETURN(auto page, c.services.projects.list(c.who, p.after, p.limit));
   return jsonResponse(200, renderPage(page, renderProject));
 }
 
 Result<HttpResponse> handleGetProject(RequestContext& c) {
-  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.cp.getProject(c.who, c.param("project")));
+  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.services.projects.get(c.who, c.param("project")));
   return objectResponse(200, renderOne(renderProject, view), view.project.version);
 }
 
@@ -47,13 +47,13 @@ Result<HttpResponse> handlePatchProject(RequestContext& c) {
   FieldReader f(body);
   BERTH_ASSIGN_OR_RETURN(QuotaPatch quotas, readQuotas(f));
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.cp.updateProject(c.who, c.param("project"), quotas, if_match));
+  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.services.projects.update(c.who, c.param("project"), quotas, if_match));
   return objectResponse(200, renderOne(renderProject, view), view.project.version);
 }
 
 Result<HttpResponse> handleDeleteProject(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(auto if_match, parseIfMatch(c.request));
-  BERTH_RETURN_IF_ERROR(c.cp.deleteProject(c.who, c.param("project"), if_match));
+  BERTH_RETURN_IF_ERROR(c.services.projects.remove(c.who, c.param("project"), if_match));
   return noContent();
 }
 

@@ -22,21 +22,21 @@ Result<HttpResponse> handleSetSecret(RequestContext& c) {
   auto value = f.string("value", true);
   BERTH_RETURN_IF_ERROR(f.finish());
   BERTH_RETURN_IF_ERROR(checkSecretName(*name, "name"));
-  BERTH_ASSIGN_OR_RETURN(SecretSet set, c.cp.setSecret(c.who, c.param("project"), *name, *value));
+  BERTH_ASSIGN_OR_RETURN(SecretSet set, c.services.secrets.set(c.who, c.param("project"), *name, *value));
   nlohmann::json out = secretJson(set.secret);
   out["apps_released"] = set.apps_released;
   return objectResponse(set.secret.version == 1 ? 201 : 200, out.dump(), set.secret.version);
 }
 
 Result<HttpResponse> handleListSecrets(RequestContext& c) {
-  BERTH_ASSIGN_OR_RETURN(auto secrets, c.cp.listSecrets(c.who, c.param("project")));
+  BERTH_ASSIGN_OR_RETURN(auto secrets, c.services.secrets.list(c.who, c.param("project")));
   nlohmann::json items = nlohmann::json::array();
   for (const auto& s : secrets) items.push_back(secretJson(s));
   return jsonResponse(200, {{"items", items}, {"next", nullptr}});
 }
 
 Result<HttpResponse> handleDeleteSecret(RequestContext& c) {
-  BERTH_RETURN_IF_ERROR(c.cp.deleteSecret(c.who, c.param("project"), c.param("secret")));
+  BERTH_RETURN_IF_ERROR(c.services.secrets.remove(c.who, c.param("project"), c.param("secret")));
   return noContent();
 }
 

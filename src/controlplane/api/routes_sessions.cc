@@ -35,7 +35,7 @@ std::string sseFrame(const nlohmann::json& frame) {
 // Queues the session, waits for the agent to take it (so refusals are proper 4xx/5xx answers),
 // then streams its frames until the agent ends it, the caller leaves, or berthd stops.
 Result<HttpResponse> relay(RequestContext& c, const std::string& node, SessionSpec spec) {
-  SessionBroker& broker = c.sessions;
+  SessionBroker& broker = c.broker;
   BERTH_ASSIGN_OR_RETURN(auto session, broker.open(node, std::move(spec)));
   BERTH_RETURN_IF_ERROR(broker.waitStarted(*session, kClaimTimeout));
   HttpResponse r;
@@ -88,7 +88,8 @@ Result<HttpResponse> handleAppExec(RequestContext& c) {
   if (timeout) params["timeout_ms"] = *timeout * 1000;
   const std::string& project = c.param("project");
   const std::string& app = c.param("app");
-  BERTH_ASSIGN_OR_RETURN(SessionTarget target, c.cp.execTarget(c.who, project, app, *command, instance.value_or("")));
+  BERTH_ASSIGN_OR_RETURN(SessionTarget target,
+                         c.services.sessions.execTarget(c.who, project, app, *command, instance.value_or("")));
   return relay(c, target.node, SessionSpec{"exec", project, target.vm, app, std::move(params)});
 }
 
@@ -97,9 +98,9 @@ Result<HttpResponse> handleAppLogs(RequestContext& c) {
   const bool follow = followRequested(c.request);
   const std::string& project = c.param("project");
   const std::string& app = c.param("app");
-  const auto instance = c.request.query.find("instance");
-  BERTH_ASSIGN_OR_RETURN(SessionTarget target,
-                         c.cp.logsTarget(c.who, project, app, instance == c.request.query.end() ? "" : instance->second));
+  const auto query = c.request.query.find("instance");
+  const std::string instance = query == c.request.query.end() ? "" : query->second;
+  BERTH_ASSIGN_OR_RETURN(SessionTarget target, c.services.sessions.logsTarget(c.who, project, app, instance));
   return relay(c, target.node, SessionSpec{"logs", project, target.vm, app, {{"tail", tail}, {"follow", follow}}});
 }
 
@@ -107,7 +108,7 @@ Result<HttpResponse> handleVmConsole(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(int64_t tail, queryInteger(c.request, "tail", kDefaultTailLines, 0, kMaxTailLines));
   const bool follow = followRequested(c.request);
   const std::string& project = c.param("project");
-  BERTH_ASSIGN_OR_RETURN(SessionTarget target, c.cp.consoleTarget(c.who, project, c.param("vm")));
+  BERTH_ASSIGN_OR_RETURN(SessionTarget target, c.services.sessions.consoleTarget(c.who, project, c.param("vm")));
   return relay(c, target.node, SessionSpec{"console", project, target.vm, "", {{"tail", tail}, {"follow", follow}}});
 }
 
@@ -115,7 +116,7 @@ Result<HttpResponse> handleNodeSessions(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(int64_t wait, queryInteger(c.request, "wait", 0, 0, kMaxClaimWaitSeconds));
   const std::string& node = c.param("node");
   BERTH_RETURN_IF_ERROR(authorizeNode(c.who, node));
-  auto claimed = c.sessions.claim(node, std::chrono::seconds(wait), c.request.server_stopping);
+  auto claimed = c.broker.claim(node, std::chrono::seconds(wait), c.request.server_stopping);
   nlohmann::json items = nlohmann::json::array();
   for (const auto& s : claimed) {
     nlohmann::json item = {{"id", s.id},      {"kind", s.spec.kind}, {"project", s.spec.project},
@@ -142,7 +143,7 @@ Result<HttpResponse> handleNodeSessionOutput(RequestContext& c) {
   auto error = f.string("error");
   auto done = f.boolean("done");
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_RETURN_IF_ERROR(c.sessions.deliver(node, c.param("session"), std::move(frames), error, done.value_or(false)));
+  BERTH_RETURN_IF_ERROR(c.broker.deliver(node, c.param("session"), std::move(frames), error, done.value_or(false)));
   return noContent();
 }
 

@@ -18,7 +18,7 @@ Result<HttpResponse> handleCreateToken(RequestContext& c) {
   auto role = f.oneOf("role", {"admin", "owner", "deployer", "viewer", "node"}, true);
   auto project = f.name("project");
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(CreatedToken created, c.cp.createToken(c.who, *name, *parseRole(*role), project));
+  BERTH_ASSIGN_OR_RETURN(CreatedToken created, c.services.tokens.create(c.who, *name, *parseRole(*role), project));
   // The token object plus the secret, which is shown only here.
   std::string out = renderOne(renderToken, created.token);
   out.pop_back();
@@ -30,12 +30,12 @@ Result<HttpResponse> handleCreateToken(RequestContext& c) {
 
 Result<HttpResponse> handleListTokens(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(Paging p, parsePaging(c.request));
-  BERTH_ASSIGN_OR_RETURN(auto page, c.cp.listTokens(c.who, p.after, p.limit));
+  BERTH_ASSIGN_OR_RETURN(auto page, c.services.tokens.list(c.who, p.after, p.limit));
   return jsonResponse(200, renderPage(page, renderToken));
 }
 
 Result<HttpResponse> handleDeleteToken(RequestContext& c) {
-  BERTH_RETURN_IF_ERROR(c.cp.deleteToken(c.who, c.param("token")));
+  BERTH_RETURN_IF_ERROR(c.services.tokens.remove(c.who, c.param("token")));
   return noContent();
 }
 

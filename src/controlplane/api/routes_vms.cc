@@ -14,7 +14,8 @@ Result<HttpResponse> power(RequestContext& c, PowerAction action) {
   BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request, /*empty_ok=*/true));
   FieldReader f(body);
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(store::Vm vm, c.cp.powerVm(c.who, c.param("project"), c.param("vm"), action, if_match));
+  BERTH_ASSIGN_OR_RETURN(store::Vm vm,
+                         c.services.vms.power(c.who, c.param("project"), c.param("vm"), action, if_match));
   return objectResponse(202, renderOne(renderVm, vm), vm.version);
 }
 }  // namespace
@@ -28,7 +29,8 @@ Result<HttpResponse> handleCreateVm(RequestContext& c) {
   auto vcpus = f.integer("vcpus", 1, kMaxVcpus);
   auto memory = f.integer("memory_mib", kMinMemoryMib, kMaxMemoryMib);
   auto disk = f.integer("disk_gib", 1, kMaxDiskGib);
-  // The other runtimes of DESIGN.md need KVM and land with their drivers.
+  // The other runtimes (libvirt, firecracker, cloud-hypervisor) need KVM and land with their drivers
+  // (docs/architecture.md, "A runtime").
   auto runtime = f.oneOf("runtime", {"qemu"});
   auto machine = f.oneOf("machine", {"microvm", "q35"});
   auto node = f.name("node");
@@ -42,18 +44,18 @@ Result<HttpResponse> handleCreateVm(RequestContext& c) {
   if (machine) vm.machine = *machine;
   vm.node = node;
   if (power) vm.power = *power;
-  BERTH_ASSIGN_OR_RETURN(store::Vm created, c.cp.createVm(c.who, vm));
+  BERTH_ASSIGN_OR_RETURN(store::Vm created, c.services.vms.create(c.who, vm));
   return objectResponse(201, renderOne(renderVm, created), created.version);
 }
 
 Result<HttpResponse> handleListVms(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(Paging p, parsePaging(c.request));
-  BERTH_ASSIGN_OR_RETURN(auto page, c.cp.listVms(c.who, c.param("project"), p.after, p.limit));
+  BERTH_ASSIGN_OR_RETURN(auto page, c.services.vms.list(c.who, c.param("project"), p.after, p.limit));
   return jsonResponse(200, renderPage(page, renderVm));
 }
 
 Result<HttpResponse> handleGetVm(RequestContext& c) {
-  BERTH_ASSIGN_OR_RETURN(store::Vm vm, c.cp.getVm(c.who, c.param("project"), c.param("vm")));
+  BERTH_ASSIGN_OR_RETURN(store::Vm vm, c.services.vms.get(c.who, c.param("project"), c.param("vm")));
   return objectResponse(200, renderOne(renderVm, vm), vm.version);
 }
 
@@ -68,13 +70,14 @@ Result<HttpResponse> handlePatchVm(RequestContext& c) {
   patch.machine = f.oneOf("machine", {"microvm", "q35"});
   patch.power = f.oneOf("power", {"running", "stopped"});
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(store::Vm vm, c.cp.updateVm(c.who, c.param("project"), c.param("vm"), patch, if_match));
+  BERTH_ASSIGN_OR_RETURN(store::Vm vm,
+                         c.services.vms.update(c.who, c.param("project"), c.param("vm"), patch, if_match));
   return objectResponse(200, renderOne(renderVm, vm), vm.version);
 }
 
 Result<HttpResponse> handleDeleteVm(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(auto if_match, parseIfMatch(c.request));
-  BERTH_RETURN_IF_ERROR(c.cp.deleteVm(c.who, c.param("project"), c.param("vm"), if_match));
+  BERTH_RETURN_IF_ERROR(c.services.vms.remove(c.who, c.param("project"), c.param("vm"), if_match));
   return noContent();
 }
 

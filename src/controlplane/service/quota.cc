@@ -15,6 +15,13 @@ std::array<std::pair<const char*, std::pair<int64_t, int64_t>>, 4> pairs(const s
 }
 }  // namespace
 
+void addToUsage(store::Usage& usage, const store::Vm& vm) {
+  usage.vcpus += vm.vcpus;
+  usage.memory_mib += vm.memory_mib;
+  usage.disk_gib += vm.disk_gib;
+  usage.vms += 1;
+}
+
 Status checkUsageWithinQuota(const std::string& project, const store::Quotas& quotas, const store::Usage& usage) {
   for (const auto& [name, uq] : pairs(quotas, usage)) {
     auto [used, limit] = uq;

@@ -1,7 +1,7 @@
-#include <set>
+#include "controlplane/service/secret_service.h"
 
 #include "common/base64.h"
-#include "controlplane/service/control_plane.h"
+#include "controlplane/service/project_apps.h"
 #include "controlplane/service/releases.h"
 
 namespace berth::controlplane {
@@ -19,7 +19,7 @@ std::string secretPath(const std::string& project, const std::string& name) {
 }
 }  // namespace
 
-Status ControlPlane::resolveSecretVersions(store::Tx& tx, const std::string& project, model::AppSpec& spec) const {
+Status resolveSecretVersions(store::Tx& tx, const std::string& project, model::AppSpec& spec) {
   for (auto& ref : spec.secrets) {
     if (ref.version > 0) continue;
     auto secret = tx.getSecret(project, ref.name, 0);
@@ -33,7 +33,7 @@ Status ControlPlane::resolveSecretVersions(store::Tx& tx, const std::string& pro
   return Status::ok();
 }
 
-Result<std::vector<model::SecretValue>> ControlPlane::openSecrets(store::Tx& tx, const std::string& project,
+Result<std::vector<model::SecretValue>> SecretService::open(store::Tx& tx, const std::string& project,
                                                            const model::AppSpec& spec) const {
   std::vector<model::SecretValue> out;
   if (spec.secrets.empty()) return out;
@@ -49,16 +49,16 @@ Result<std::vector<model::SecretValue>> ControlPlane::openSecrets(store::Tx& tx,
   return out;
 }
 
-Result<SecretSet> ControlPlane::setSecret(const Principal& who, const std::string& project, const std::string& name,
-                                          const std::string& value) {
+Result<SecretSet> SecretService::set(const Principal& who, const std::string& project, const std::string& name,
+                                     const std::string& value) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, "project '" + project + "'"));
   if (value.size() > kMaxSecretBytes) {
     return invalidArgument("a secret's value may be at most 64 KiB, not " + std::to_string(value.size()) + " bytes");
   }
   if (!secret_box_) return unavailable("berthd has no master key, so it cannot store secrets");
   SecretSet out;
-  const int64_t now = clock_.wallMillis();
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  const int64_t now = ctx_.clock.wallMillis();
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     out.apps_released.clear();
     BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
     auto latest = tx.getSecret(project, name, 0);
@@ -67,8 +67,9 @@ Result<SecretSet> ControlPlane::setSecret(const Principal& who, const std::strin
     BERTH_ASSIGN_OR_RETURN(std::string sealed, secret_box_->seal(value, sealContext(project, name, version)));
     out.secret = {project, name, version, base64Encode(sealed), now, who.token_id};
     BERTH_RETURN_IF_ERROR(tx.insertSecret(out.secret));
-    BERTH_RETURN_IF_ERROR(
-        tx.appendEvent(event(who, "secret.set", project, secretPath(project, name), {{"version", version}})).status());
+    BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "secret.set", project, secretPath(project, name),
+                                                    {{"version", version}}))
+                              .status());
     // The apps that use it get a release carrying the new version: the change is deployed,
     // recorded and reversible like any other.
     BERTH_ASSIGN_OR_RETURN(auto apps, allApps(tx, project));
@@ -83,8 +84,9 @@ Result<SecretSet> ControlPlane::setSecret(const Principal& who, const std::strin
       }
       if (!uses) continue;
       BERTH_RETURN_IF_ERROR(activateRelease(tx, app, model::appSpecToJson(spec).dump(), who.token_id, now));
-      BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "app.update", project, "projects/" + project + "/apps/" + app.name,
-                                                 {{"release", app.release}, {"secret", name}}))
+      BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "app.update", project,
+                                                      "projects/" + project + "/apps/" + app.name,
+                                                      {{"release", app.release}, {"secret", name}}))
                                 .status());
       out.apps_released.push_back(app.name);
     }
@@ -93,10 +95,10 @@ Result<SecretSet> ControlPlane::setSecret(const Principal& who, const std::strin
   return out;
 }
 
-Result<std::vector<store::Secret>> ControlPlane::listSecrets(const Principal& who, const std::string& project) {
+Result<std::vector<store::Secret>> SecretService::list(const Principal& who, const std::string& project) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));
   std::vector<store::Secret> out;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
     BERTH_ASSIGN_OR_RETURN(out, tx.listSecrets(project));
     return Status::ok();
@@ -105,9 +107,9 @@ Result<std::vector<store::Secret>> ControlPlane::listSecrets(const Principal& wh
   return out;
 }
 
-Status ControlPlane::deleteSecret(const Principal& who, const std::string& project, const std::string& name) {
+Status SecretService::remove(const Principal& who, const std::string& project, const std::string& name) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, "project '" + project + "'"));
-  return store_.write([&](store::Tx& tx) {
+  return ctx_.store.write([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
     BERTH_ASSIGN_OR_RETURN(auto apps, allApps(tx, project));
     std::string users;
@@ -122,7 +124,7 @@ Status ControlPlane::deleteSecret(const Principal& who, const std::string& proje
                                 "; remove it from their secrets first");
     }
     BERTH_RETURN_IF_ERROR(tx.deleteSecret(project, name));
-    return tx.appendEvent(event(who, "secret.delete", project, secretPath(project, name))).status();
+    return tx.appendEvent(ctx_.event(who, "secret.delete", project, secretPath(project, name))).status();
   });
 }
 

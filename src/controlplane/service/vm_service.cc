@@ -1,4 +1,5 @@
-#include "controlplane/service/control_plane.h"
+#include "controlplane/service/vm_service.h"
+
 #include "controlplane/service/quota.h"
 
 namespace berth::controlplane {
@@ -16,30 +17,28 @@ nlohmann::json vmDetails(const store::Vm& vm) {
 }
 }  // namespace
 
-Result<store::Vm> ControlPlane::createVm(const Principal& who, store::Vm vm) {
+Result<store::Vm> VmService::create(const Principal& who, store::Vm vm) {
   BERTH_RETURN_IF_ERROR(authorize(who, vm.project, Access::kDeploy, "project '" + vm.project + "'"));
   vm.version = 1;
   vm.state = "pending";
-  vm.created_at = vm.updated_at = clock_.wallMillis();
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  vm.created_at = vm.updated_at = ctx_.clock.wallMillis();
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Project p, tx.getProject(vm.project));
     BERTH_ASSIGN_OR_RETURN(store::Usage usage, tx.projectUsage(vm.project));
-    usage.vcpus += vm.vcpus;
-    usage.memory_mib += vm.memory_mib;
-    usage.disk_gib += vm.disk_gib;
-    usage.vms += 1;
+    addToUsage(usage, vm);
     BERTH_RETURN_IF_ERROR(checkUsageWithinQuota(vm.project, p.quotas, usage));
     BERTH_RETURN_IF_ERROR(tx.insertVm(vm));
-    return tx.appendEvent(event(who, "vm.create", vm.project, vmPath(vm.project, vm.name), vmDetails(vm))).status();
+    return tx.appendEvent(ctx_.event(who, "vm.create", vm.project, vmPath(vm.project, vm.name), vmDetails(vm)))
+        .status();
   }));
   return vm;
 }
 
-Result<store::Page<store::Vm>> ControlPlane::listVms(const Principal& who, const std::string& project,
-                                                     const std::string& after, int limit) {
+Result<store::Page<store::Vm>> VmService::list(const Principal& who, const std::string& project,
+                                                const std::string& after, int limit) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));
   store::Page<store::Vm> page;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
     BERTH_ASSIGN_OR_RETURN(page, tx.listVms(project, after, limit));
     return Status::ok();
@@ -47,21 +46,21 @@ Result<store::Page<store::Vm>> ControlPlane::listVms(const Principal& who, const
   return page;
 }
 
-Result<store::Vm> ControlPlane::getVm(const Principal& who, const std::string& project, const std::string& name) {
+Result<store::Vm> VmService::get(const Principal& who, const std::string& project, const std::string& name) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, vmObject(project, name)));
   store::Vm vm;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(vm, tx.getVm(project, name));
     return Status::ok();
   }));
   return vm;
 }
 
-Result<store::Vm> ControlPlane::updateVm(const Principal& who, const std::string& project, const std::string& name,
-                                         const VmPatch& patch, std::optional<int64_t> if_match) {
+Result<store::Vm> VmService::update(const Principal& who, const std::string& project, const std::string& name,
+                                    const VmPatch& patch, std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, vmObject(project, name)));
   store::Vm vm;
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(vm, tx.getVm(project, name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, vm.version, vmObject(project, name)));
     BERTH_ASSIGN_OR_RETURN(store::Project p, tx.getProject(project));
@@ -80,42 +79,42 @@ Result<store::Vm> ControlPlane::updateVm(const Principal& who, const std::string
     usage.memory_mib += next.memory_mib - vm.memory_mib;
     usage.disk_gib += next.disk_gib - vm.disk_gib;
     BERTH_RETURN_IF_ERROR(checkUsageWithinQuota(project, p.quotas, usage));
-    next.updated_at = clock_.wallMillis();
+    next.updated_at = ctx_.clock.wallMillis();
     BERTH_RETURN_IF_ERROR(tx.updateVm(next, vm.version));
     next.version = vm.version + 1;
     vm = next;
-    return tx.appendEvent(event(who, "vm.update", project, vmPath(project, name), vmDetails(vm))).status();
+    return tx.appendEvent(ctx_.event(who, "vm.update", project, vmPath(project, name), vmDetails(vm))).status();
   }));
   return vm;
 }
 
-Result<store::Vm> ControlPlane::powerVm(const Principal& who, const std::string& project, const std::string& name,
-                                        PowerAction action, std::optional<int64_t> if_match) {
+Result<store::Vm> VmService::power(const Principal& who, const std::string& project, const std::string& name,
+                                   PowerAction action, std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, vmObject(project, name)));
   static const char* kActions[] = {"vm.start", "vm.stop", "vm.restart"};
   store::Vm vm;
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(vm, tx.getVm(project, name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, vm.version, vmObject(project, name)));
     int64_t version = vm.version;
     vm.power = action == PowerAction::kStop ? "stopped" : "running";
     if (action == PowerAction::kRestart) vm.restart_generation += 1;
-    vm.updated_at = clock_.wallMillis();
+    vm.updated_at = ctx_.clock.wallMillis();
     BERTH_RETURN_IF_ERROR(tx.updateVm(vm, version));
     vm.version = version + 1;
-    return tx.appendEvent(event(who, kActions[static_cast<int>(action)], project, vmPath(project, name))).status();
+    return tx.appendEvent(ctx_.event(who, kActions[static_cast<int>(action)], project, vmPath(project, name))).status();
   }));
   return vm;
 }
 
-Status ControlPlane::deleteVm(const Principal& who, const std::string& project, const std::string& name,
-                              std::optional<int64_t> if_match) {
+Status VmService::remove(const Principal& who, const std::string& project, const std::string& name,
+                         std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, vmObject(project, name)));
-  return store_.write([&](store::Tx& tx) {
+  return ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Vm vm, tx.getVm(project, name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, vm.version, vmObject(project, name)));
     BERTH_RETURN_IF_ERROR(tx.deleteVm(project, name));
-    return tx.appendEvent(event(who, "vm.delete", project, vmPath(project, name))).status();
+    return tx.appendEvent(ctx_.event(who, "vm.delete", project, vmPath(project, name))).status();
   });
 }
 

@@ -1,9 +1,11 @@
+#include "controlplane/service/app_service.h"
+
 #include <set>
 
-#include "controlplane/service/control_plane.h"
-#include "controlplane/service/placement.h"
+#include "controlplane/service/image_service.h"
 #include "controlplane/service/quota.h"
 #include "controlplane/service/releases.h"
+#include "controlplane/service/secret_service.h"
 
 namespace berth::controlplane {
 
@@ -16,8 +18,8 @@ std::string appPath(const std::string& project, const std::string& name) {
 }
 }  // namespace
 
-Result<store::App> ControlPlane::createApp(const Principal& who, const std::string& project,
-                                           const std::string& name, const AppSpecPatch& patch) {
+Result<store::App> AppService::create(const Principal& who, const std::string& project, const std::string& name,
+                                      const AppSpecPatch& patch) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, "project '" + project + "'"));
   model::AppSpec spec = applyPatch(model::AppSpec{}, patch);
   BERTH_RETURN_IF_ERROR(model::validateAppSpec(spec));
@@ -26,17 +28,17 @@ Result<store::App> ControlPlane::createApp(const Principal& who, const std::stri
   app.name = name;
   app.release = 1;
   app.version = 1;
-  app.created_at = app.updated_at = clock_.wallMillis();
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  app.created_at = app.updated_at = ctx_.clock.wallMillis();
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
     if (spec.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *spec.vm).status());
     BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, spec));
-    BERTH_RETURN_IF_ERROR(checkImage(tx, project, spec));
+    BERTH_RETURN_IF_ERROR(checkImageImported(tx, project, spec));
     BERTH_RETURN_IF_ERROR(addReplicaVms(tx, who, project, name, spec));
     app.spec_json = model::appSpecToJson(spec).dump();
     BERTH_RETURN_IF_ERROR(tx.insertApp(app));
     BERTH_RETURN_IF_ERROR(tx.insertRelease({project, name, 1, app.spec_json, app.created_at, who.token_id, 0, false, "", ""}));
-    return tx.appendEvent(event(who, "app.create", project, appPath(project, name), {{"release", 1}})).status();
+    return tx.appendEvent(ctx_.event(who, "app.create", project, appPath(project, name), {{"release", 1}})).status();
   }));
   return app;
 }
@@ -44,8 +46,8 @@ Result<store::App> ControlPlane::createApp(const Principal& who, const std::stri
 // An unpinned app runs one instance in each of its `replicas` VMs; a project with fewer VMs gets
 // new ones, sized like its oldest (or the defaults), within its quota: past it the change is
 // refused and nothing is written.
-Status ControlPlane::addReplicaVms(store::Tx& tx, const Principal& who, const std::string& project,
-                                   const std::string& app, const model::AppSpec& spec) {
+Status AppService::addReplicaVms(store::Tx& tx, const Principal& who, const std::string& project,
+                                 const std::string& app, const model::AppSpec& spec) {
   if (spec.vm) return Status::ok();
   BERTH_ASSIGN_OR_RETURN(std::vector<store::Vm> vms, tx.listVmsByAge(project));
   if (static_cast<int64_t>(vms.size()) >= spec.replicas) return Status::ok();
@@ -54,7 +56,7 @@ Status ControlPlane::addReplicaVms(store::Tx& tx, const Principal& who, const st
   std::set<std::string> taken;
   for (const auto& vm : vms) taken.insert(vm.name);
   const std::string stem = app.substr(0, std::min<std::size_t>(app.size(), 58));
-  const int64_t now = clock_.wallMillis();
+  const int64_t now = ctx_.clock.wallMillis();
   int suffix = 0;
   for (int64_t missing = spec.replicas - static_cast<int64_t>(vms.size()); missing > 0; --missing) {
     store::Vm vm;
@@ -71,40 +73,27 @@ Status ControlPlane::addReplicaVms(store::Tx& tx, const Principal& who, const st
     vm.restart_generation = 0;
     vm.version = 1;
     vm.created_at = vm.updated_at = now;
-    usage.vcpus += vm.vcpus;
-    usage.memory_mib += vm.memory_mib;
-    usage.disk_gib += vm.disk_gib;
-    usage.vms += 1;
+    addToUsage(usage, vm);
     Status fits = checkUsageWithinQuota(project, p.quotas, usage);
     if (!fits.isOk()) {
       return fits.withContext("app '" + app + "' needs " + std::to_string(spec.replicas) + " VMs for its replicas and " +
                               "the project has " + std::to_string(vms.size()));
     }
     BERTH_RETURN_IF_ERROR(tx.insertVm(vm));
-    BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "vm.create", project, "projects/" + project + "/vms/" + vm.name,
-                                               {{"vcpus", vm.vcpus}, {"memory_mib", vm.memory_mib},
-                                                {"disk_gib", vm.disk_gib}, {"for_app", app}}))
+    BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "vm.create", project,
+                                                    "projects/" + project + "/vms/" + vm.name,
+                                                    {{"vcpus", vm.vcpus}, {"memory_mib", vm.memory_mib},
+                                                     {"disk_gib", vm.disk_gib}, {"for_app", app}}))
                               .status());
   }
   return Status::ok();
 }
 
-Result<std::vector<store::App>> ControlPlane::allApps(store::Tx& tx, const std::string& project) {
-  std::vector<store::App> out;
-  std::string after;
-  do {
-    BERTH_ASSIGN_OR_RETURN(auto page, tx.listApps(project, after, 1000));
-    for (auto& app : page.items) out.push_back(std::move(app));
-    after = page.next;
-  } while (!after.empty());
-  return out;
-}
-
-Result<store::Page<store::App>> ControlPlane::listApps(const Principal& who, const std::string& project,
-                                                       const std::string& after, int limit) {
+Result<store::Page<store::App>> AppService::list(const Principal& who, const std::string& project,
+                                                 const std::string& after, int limit) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));
   store::Page<store::App> page;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
     BERTH_ASSIGN_OR_RETURN(page, tx.listApps(project, after, limit));
     return Status::ok();
@@ -112,10 +101,10 @@ Result<store::Page<store::App>> ControlPlane::listApps(const Principal& who, con
   return page;
 }
 
-Result<store::App> ControlPlane::getApp(const Principal& who, const std::string& project, const std::string& name) {
+Result<store::App> AppService::get(const Principal& who, const std::string& project, const std::string& name) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, appObject(project, name)));
   store::App app;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(app, tx.getApp(project, name));
     BERTH_ASSIGN_OR_RETURN(app.instances, tx.listAppInstances(project, name));
     return Status::ok();
@@ -123,24 +112,11 @@ Result<store::App> ControlPlane::getApp(const Principal& who, const std::string&
   return app;
 }
 
-Status activateRelease(store::Tx& tx, store::App& app, const std::string& spec_json, const std::string& actor,
-                       int64_t now, int64_t rollback_of, bool automatic) {
-  int64_t version = app.version;
-  app.release += 1;
-  app.spec_json = spec_json;
-  app.updated_at = now;
-  BERTH_RETURN_IF_ERROR(
-      tx.insertRelease({app.project, app.name, app.release, spec_json, now, actor, rollback_of, automatic, "", ""}));
-  BERTH_RETURN_IF_ERROR(tx.updateApp(app, version));
-  app.version = version + 1;
-  return Status::ok();
-}
-
-Result<store::App> ControlPlane::updateApp(const Principal& who, const std::string& project, const std::string& name,
-                                           const AppSpecPatch& patch, std::optional<int64_t> if_match) {
+Result<store::App> AppService::update(const Principal& who, const std::string& project, const std::string& name,
+                                      const AppSpecPatch& patch, std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, appObject(project, name)));
   store::App app;
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(app, tx.getApp(project, name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, app.version, appObject(project, name)));
     BERTH_ASSIGN_OR_RETURN(model::AppSpec current, model::appSpecFromJson(app.spec_json));
@@ -148,33 +124,34 @@ Result<store::App> ControlPlane::updateApp(const Principal& who, const std::stri
     BERTH_RETURN_IF_ERROR(model::validateAppSpec(next));
     if (next.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *next.vm).status());
     BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, next));
-    BERTH_RETURN_IF_ERROR(checkImage(tx, project, next));
+    BERTH_RETURN_IF_ERROR(checkImageImported(tx, project, next));
     // Releases are immutable and numbered: a change that changes nothing makes none.
     if (next == current) return Status::ok();
     BERTH_RETURN_IF_ERROR(addReplicaVms(tx, who, project, name, next));
-    BERTH_RETURN_IF_ERROR(activateRelease(tx, app, model::appSpecToJson(next).dump(), who.token_id, clock_.wallMillis()));
-    return tx.appendEvent(event(who, "app.update", project, appPath(project, name), {{"release", app.release}}))
+    BERTH_RETURN_IF_ERROR(
+        activateRelease(tx, app, model::appSpecToJson(next).dump(), who.token_id, ctx_.clock.wallMillis()));
+    return tx.appendEvent(ctx_.event(who, "app.update", project, appPath(project, name), {{"release", app.release}}))
         .status();
   }));
   return app;
 }
 
-Status ControlPlane::deleteApp(const Principal& who, const std::string& project, const std::string& name,
-                               std::optional<int64_t> if_match) {
+Status AppService::remove(const Principal& who, const std::string& project, const std::string& name,
+                          std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, appObject(project, name)));
-  return store_.write([&](store::Tx& tx) {
+  return ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::App app, tx.getApp(project, name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, app.version, appObject(project, name)));
     BERTH_RETURN_IF_ERROR(tx.deleteApp(project, name));
-    return tx.appendEvent(event(who, "app.delete", project, appPath(project, name))).status();
+    return tx.appendEvent(ctx_.event(who, "app.delete", project, appPath(project, name))).status();
   });
 }
 
-Result<store::Page<store::Release>> ControlPlane::listReleases(const Principal& who, const std::string& project,
-                                                               const std::string& app, int64_t before, int limit) {
+Result<store::Page<store::Release>> AppService::listReleases(const Principal& who, const std::string& project,
+                                                             const std::string& app, int64_t before, int limit) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, appObject(project, app)));
   store::Page<store::Release> page;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.getApp(project, app).status());
     BERTH_ASSIGN_OR_RETURN(page, tx.listReleases(project, app, before, limit));
     return Status::ok();
@@ -182,12 +159,11 @@ Result<store::Page<store::Release>> ControlPlane::listReleases(const Principal& 
   return page;
 }
 
-Result<store::App> ControlPlane::rollbackApp(const Principal& who, const std::string& project,
-                                             const std::string& name, std::optional<int64_t> to,
-                                             std::optional<int64_t> if_match) {
+Result<store::App> AppService::rollback(const Principal& who, const std::string& project, const std::string& name,
+                                        std::optional<int64_t> to, std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, appObject(project, name)));
   store::App app;
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(app, tx.getApp(project, name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, app.version, appObject(project, name)));
     int64_t target = to.value_or(app.release - 1);
@@ -197,15 +173,13 @@ Result<store::App> ControlPlane::rollbackApp(const Principal& who, const std::st
     }
     BERTH_ASSIGN_OR_RETURN(store::Release old, tx.getRelease(project, name, target));
     BERTH_ASSIGN_OR_RETURN(model::AppSpec old_spec, model::appSpecFromJson(old.spec_json));
-    for (const auto& ref : old_spec.secrets) {
-      if (!tx.getSecret(project, ref.name, ref.version).isOk()) {
-        return failedPrecondition("release " + std::to_string(target) + " uses secret '" + ref.name + "' version " +
-                                  std::to_string(ref.version) + ", which was deleted; set it again and deploy instead");
-      }
+    if (auto ref = deletedSecret(tx, project, old_spec)) {
+      return failedPrecondition("release " + std::to_string(target) + " uses secret '" + ref->name + "' version " +
+                                std::to_string(ref->version) + ", which was deleted; set it again and deploy instead");
     }
-    BERTH_RETURN_IF_ERROR(activateRelease(tx, app, old.spec_json, who.token_id, clock_.wallMillis(), target));
-    return tx.appendEvent(event(who, "app.rollback", project, appPath(project, name),
-                                {{"release", app.release}, {"from_release", target}}))
+    BERTH_RETURN_IF_ERROR(activateRelease(tx, app, old.spec_json, who.token_id, ctx_.clock.wallMillis(), target));
+    return tx.appendEvent(ctx_.event(who, "app.rollback", project, appPath(project, name),
+                                     {{"release", app.release}, {"from_release", target}}))
         .status();
   }));
   return app;

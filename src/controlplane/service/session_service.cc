@@ -1,4 +1,5 @@
-#include "controlplane/service/control_plane.h"
+#include "controlplane/service/session_service.h"
+
 #include "controlplane/service/placement.h"
 
 namespace berth::controlplane {
@@ -39,30 +40,30 @@ Result<SessionTarget> placed(const store::Vm& vm) {
 
 }  // namespace
 
-Result<SessionTarget> ControlPlane::execTarget(const Principal& who, const std::string& project,
-                                               const std::string& app, const std::vector<std::string>& command,
-                                               const std::string& instance) {
+Result<SessionTarget> SessionService::execTarget(const Principal& who, const std::string& project,
+                                                 const std::string& app, const std::vector<std::string>& command,
+                                                 const std::string& instance) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, "app '" + app + "' in project '" + project + "'"));
   SessionTarget target;
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Vm vm, appVm(tx, project, app, instance));
     BERTH_ASSIGN_OR_RETURN(target, placed(vm));
     if (vm.state != "running") {
       return failedPrecondition("VM '" + vm.name + "' of app '" + app + "' is " + vm.state +
                                 (vm.power == "stopped" ? "; start it with 'berth vm start " + vm.name + "'" : ""));
     }
-    return tx.appendEvent(event(who, "app.exec", project, "projects/" + project + "/apps/" + app,
-                                {{"command", command}, {"vm", vm.name}}))
+    return tx.appendEvent(ctx_.event(who, "app.exec", project, "projects/" + project + "/apps/" + app,
+                                     {{"command", command}, {"vm", vm.name}}))
         .status();
   }));
   return target;
 }
 
-Result<SessionTarget> ControlPlane::logsTarget(const Principal& who, const std::string& project,
-                                               const std::string& app, const std::string& instance) {
+Result<SessionTarget> SessionService::logsTarget(const Principal& who, const std::string& project,
+                                                 const std::string& app, const std::string& instance) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "app '" + app + "' in project '" + project + "'"));
   SessionTarget target;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Vm vm, appVm(tx, project, app, instance));
     BERTH_ASSIGN_OR_RETURN(target, placed(vm));
     return Status::ok();
@@ -70,11 +71,11 @@ Result<SessionTarget> ControlPlane::logsTarget(const Principal& who, const std::
   return target;
 }
 
-Result<SessionTarget> ControlPlane::consoleTarget(const Principal& who, const std::string& project,
-                                                  const std::string& vm_name) {
+Result<SessionTarget> SessionService::consoleTarget(const Principal& who, const std::string& project,
+                                                    const std::string& vm_name) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, "VM '" + vm_name + "' in project '" + project + "'"));
   SessionTarget target;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Vm vm, tx.getVm(project, vm_name));
     BERTH_ASSIGN_OR_RETURN(target, placed(vm));
     return Status::ok();

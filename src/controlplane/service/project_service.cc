@@ -1,4 +1,5 @@
-#include "controlplane/service/control_plane.h"
+#include "controlplane/service/project_service.h"
+
 #include "controlplane/service/quota.h"
 
 namespace berth::controlplane {
@@ -19,26 +20,25 @@ store::Quotas applyQuotaPatch(store::Quotas q, const QuotaPatch& p) {
 std::string projectObject(const std::string& name) { return "project '" + name + "'"; }
 }  // namespace
 
-Result<ProjectView> ControlPlane::createProject(const Principal& who, const std::string& name,
-                                                const QuotaPatch& quotas) {
+Result<ProjectView> ProjectService::create(const Principal& who, const std::string& name, const QuotaPatch& quotas) {
   BERTH_RETURN_IF_ERROR(authorize(who, std::nullopt, Access::kAdminOnly, projectObject(name)));
   store::Project p;
   p.name = name;
   p.quotas = applyQuotaPatch(store::Quotas{}, quotas);
   p.version = 1;
-  p.created_at = p.updated_at = clock_.wallMillis();
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  p.created_at = p.updated_at = ctx_.clock.wallMillis();
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.insertProject(p));
-    return tx.appendEvent(event(who, "project.create", name, "projects/" + name, {{"quotas", quotasJson(p.quotas)}}))
+    return tx.appendEvent(ctx_.event(who, "project.create", name, "projects/" + name,
+                                     {{"quotas", quotasJson(p.quotas)}}))
         .status();
   }));
   return ProjectView{p, {}};
 }
 
-Result<store::Page<ProjectView>> ControlPlane::listProjects(const Principal& who, const std::string& after,
-                                                            int limit) {
+Result<store::Page<ProjectView>> ProjectService::list(const Principal& who, const std::string& after, int limit) {
   store::Page<ProjectView> out;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     store::Page<store::Project> page;
     if (who.role == Role::kAdmin) {
       BERTH_ASSIGN_OR_RETURN(page, tx.listProjects(after, limit));
@@ -58,10 +58,10 @@ Result<store::Page<ProjectView>> ControlPlane::listProjects(const Principal& who
   return out;
 }
 
-Result<ProjectView> ControlPlane::getProject(const Principal& who, const std::string& name) {
+Result<ProjectView> ProjectService::get(const Principal& who, const std::string& name) {
   BERTH_RETURN_IF_ERROR(authorize(who, name, Access::kRead, projectObject(name)));
   ProjectView view;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(view.project, tx.getProject(name));
     BERTH_ASSIGN_OR_RETURN(view.usage, tx.projectUsage(name));
     return Status::ok();
@@ -69,31 +69,32 @@ Result<ProjectView> ControlPlane::getProject(const Principal& who, const std::st
   return view;
 }
 
-Result<ProjectView> ControlPlane::updateProject(const Principal& who, const std::string& name,
-                                                const QuotaPatch& quotas, std::optional<int64_t> if_match) {
+Result<ProjectView> ProjectService::update(const Principal& who, const std::string& name, const QuotaPatch& quotas,
+                                           std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, name, Access::kRead, projectObject(name)));
   BERTH_RETURN_IF_ERROR(authorize(who, std::nullopt, Access::kAdminOnly, projectObject(name)));
   ProjectView view;
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Project p, tx.getProject(name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, p.version, projectObject(name)));
     BERTH_ASSIGN_OR_RETURN(view.usage, tx.projectUsage(name));
     p.quotas = applyQuotaPatch(p.quotas, quotas);
     BERTH_RETURN_IF_ERROR(checkQuotaNotBelowUsage(name, p.quotas, view.usage));
-    p.updated_at = clock_.wallMillis();
+    p.updated_at = ctx_.clock.wallMillis();
     BERTH_RETURN_IF_ERROR(tx.updateProject(p, p.version));
     p.version += 1;
     view.project = p;
-    return tx.appendEvent(event(who, "project.update", name, "projects/" + name, {{"quotas", quotasJson(p.quotas)}}))
+    return tx.appendEvent(ctx_.event(who, "project.update", name, "projects/" + name,
+                                     {{"quotas", quotasJson(p.quotas)}}))
         .status();
   }));
   return view;
 }
 
-Status ControlPlane::deleteProject(const Principal& who, const std::string& name, std::optional<int64_t> if_match) {
+Status ProjectService::remove(const Principal& who, const std::string& name, std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, name, Access::kRead, projectObject(name)));
   BERTH_RETURN_IF_ERROR(authorize(who, std::nullopt, Access::kAdminOnly, projectObject(name)));
-  Status s = store_.write([&](store::Tx& tx) {
+  Status s = ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Project p, tx.getProject(name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, p.version, projectObject(name)));
     BERTH_ASSIGN_OR_RETURN(store::Usage usage, tx.projectUsage(name));
@@ -103,10 +104,10 @@ Status ControlPlane::deleteProject(const Principal& who, const std::string& name
                                 std::to_string(apps) + " app(s); delete them first");
     }
     BERTH_RETURN_IF_ERROR(tx.deleteProject(name));
-    return tx.appendEvent(event(who, "project.delete", name, "projects/" + name)).status();
+    return tx.appendEvent(ctx_.event(who, "project.delete", name, "projects/" + name)).status();
   });
   // The project's tokens went with it.
-  if (s.isOk()) forgetPrincipals();
+  if (s.isOk()) tokens_.forgetPrincipals();
   return s;
 }
 

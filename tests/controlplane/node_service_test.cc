@@ -1,29 +1,23 @@
+#include "controlplane/service/node_service.h"
+
 #include <gtest/gtest.h>
 
-#include "controlplane/service/control_plane.h"
 #include "controlplane/service/scheduler.h"
-#include "os/temp_dir.h"
-#include "store/sqlite_store.h"
+#include "services_fixture.h"
 
 namespace berth::controlplane {
 namespace {
 
-class NodesTest : public ::testing::Test {
+// Project "a" with the default quotas, and a scheduler to place its VMs.
+class NodesTest : public ServicesTest {
  protected:
   void SetUp() override {
-    dir_.emplace(std::move(os::TempDir::create("berth-nodes-").value()));
-    store_ = std::move(store::SqliteStore::open(dir_->path() + "/berth.db").value());
-    cp_ = std::make_unique<ControlPlane>(*store_, clock_);
-    admin_ = cp_->authenticate(**cp_->bootstrapAdminToken()).value();
+    ServicesTest::SetUp();
     scheduler_ = std::make_unique<Scheduler>(*store_, clock_, SchedulerOptions{std::chrono::seconds(30)});
-    ASSERT_TRUE(cp_->createProject(admin_, "a", {}).isOk());
+    ASSERT_TRUE(services_->projects.create(admin_, "a", {}).isOk());
   }
 
-  Principal nodeToken(const std::string& name) {
-    auto t = cp_->createToken(admin_, name, Role::kNode, std::nullopt);
-    EXPECT_TRUE(t.isOk()) << t.status().toString();
-    return cp_->authenticate(t->secret).value();
-  }
+  Principal nodeToken(const std::string& name) { return principal(name, Role::kNode, std::nullopt); }
 
   Status registerNode(const Principal& who, const std::string& name, int64_t memory_mib) {
     store::Node n;
@@ -31,7 +25,7 @@ class NodesTest : public ::testing::Test {
     n.vcpus = 4;
     n.memory_mib = memory_mib;
     n.disk_gib = 20;
-    return cp_->registerNode(who, n).status();
+    return services_->nodes.registerNode(who, n).status();
   }
 
   store::Vm vm(const std::string& name, int64_t memory_mib) {
@@ -40,25 +34,20 @@ class NodesTest : public ::testing::Test {
     v.name = name;
     v.memory_mib = memory_mib;
     v.disk_gib = 1;
-    EXPECT_TRUE(cp_->createVm(admin_, v).isOk());
-    return cp_->getVm(admin_, "a", name).value();
+    EXPECT_TRUE(services_->vms.create(admin_, v).isOk());
+    return services_->vms.get(admin_, "a", name).value();
   }
 
-  FakeClock clock_;
-  std::optional<os::TempDir> dir_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<ControlPlane> cp_;
   std::unique_ptr<Scheduler> scheduler_;
-  Principal admin_;
 };
 
 TEST_F(NodesTest, NodeTokensActOnlyForTheirNode) {
   Principal n1 = nodeToken("n1");
   EXPECT_TRUE(registerNode(n1, "n1", 4096).isOk());
   EXPECT_EQ(registerNode(n1, "n2", 4096).code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(cp_->listNodes(n1).status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(cp_->getProject(n1, "a").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(cp_->nodeAssignment(n1, "n2").status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(services_->nodes.list(n1).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(services_->projects.get(n1, "a").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(services_->nodes.assignment(n1, "n2").status().code(), StatusCode::kPermissionDenied);
 }
 
 TEST_F(NodesTest, SchedulerPlacesOnTheNodeWithMostFreeMemoryThatFits) {
@@ -71,9 +60,9 @@ TEST_F(NodesTest, SchedulerPlacesOnTheNodeWithMostFreeMemoryThatFits) {
   clock_.advance(std::chrono::milliseconds(1));
   vm("huge", 3000);
   ASSERT_TRUE(scheduler_->runOnce().isOk());
-  EXPECT_EQ(cp_->getVm(admin_, "a", "one")->node, "big");
-  EXPECT_EQ(cp_->getVm(admin_, "a", "two")->node, "big");
-  auto huge = cp_->getVm(admin_, "a", "huge").value();
+  EXPECT_EQ(services_->vms.get(admin_, "a", "one")->node, "big");
+  EXPECT_EQ(services_->vms.get(admin_, "a", "two")->node, "big");
+  auto huge = services_->vms.get(admin_, "a", "huge").value();
   EXPECT_FALSE(huge.node.has_value());
   EXPECT_EQ(huge.state_detail, "no ready node has room for 1 vCPUs, 3000 MiB and 1 GiB");
   // Running it again changes nothing: idempotent.
@@ -85,31 +74,31 @@ TEST_F(NodesTest, SchedulerPlacesOnTheNodeWithMostFreeMemoryThatFits) {
 TEST_F(NodesTest, DrainingAndLostNodesGetNoNewVms) {
   ASSERT_TRUE(registerNode(admin_, "n1", 4096).isOk());
   ASSERT_TRUE(registerNode(admin_, "n2", 4096).isOk());
-  ASSERT_TRUE(cp_->drainNode(admin_, "n1").isOk());
+  ASSERT_TRUE(services_->nodes.drain(admin_, "n1").isOk());
   clock_.advance(std::chrono::seconds(31));
-  ASSERT_TRUE(cp_->reportNodeStatus(admin_, "n1", {}).isOk());  // n1 heartbeats, n2 is silent
+  ASSERT_TRUE(services_->nodes.report(admin_, "n1", {}).isOk());  // n1 heartbeats, n2 is silent
   vm("one", 512);
   ASSERT_TRUE(scheduler_->runOnce().isOk());
-  auto nodes = cp_->listNodes(admin_).value();
+  auto nodes = services_->nodes.list(admin_).value();
   EXPECT_EQ(nodes[0].state, "draining");
   EXPECT_EQ(nodes[1].state, "lost");
-  EXPECT_FALSE(cp_->getVm(admin_, "a", "one")->node.has_value());
+  EXPECT_FALSE(services_->vms.get(admin_, "a", "one")->node.has_value());
   // A lost node that registers again is ready and gets the VM.
   ASSERT_TRUE(registerNode(admin_, "n2", 4096).isOk());
   ASSERT_TRUE(scheduler_->runOnce().isOk());
-  EXPECT_EQ(cp_->getVm(admin_, "a", "one")->node, "n2");
+  EXPECT_EQ(services_->vms.get(admin_, "a", "one")->node, "n2");
 }
 
 TEST_F(NodesTest, ALostNodeThatReportsAgainIsReadyOnceWithOneEvent) {
   ASSERT_TRUE(registerNode(admin_, "n1", 4096).isOk());
   clock_.advance(std::chrono::seconds(31));
   ASSERT_TRUE(scheduler_->runOnce().isOk());
-  ASSERT_EQ(cp_->listNodes(admin_).value()[0].state, "lost");
+  ASSERT_EQ(services_->nodes.list(admin_).value()[0].state, "lost");
   const int64_t seq = store_->lastEventSeq();
-  ASSERT_TRUE(cp_->reportNodeStatus(admin_, "n1", {}).isOk());
-  ASSERT_TRUE(cp_->reportNodeStatus(admin_, "n1", {}).isOk());
-  EXPECT_EQ(cp_->listNodes(admin_).value()[0].state, "ready");
-  auto events = cp_->listEvents(admin_, seq, std::nullopt, 100).value();
+  ASSERT_TRUE(services_->nodes.report(admin_, "n1", {}).isOk());
+  ASSERT_TRUE(services_->nodes.report(admin_, "n1", {}).isOk());
+  EXPECT_EQ(services_->nodes.list(admin_).value()[0].state, "ready");
+  auto events = services_->events.list(admin_, seq, std::nullopt, 100).value();
   ASSERT_EQ(events.size(), 1u) << "a heartbeat of a ready node is not an event";
   EXPECT_EQ(events[0].action, "node.ready");
 }
@@ -123,11 +112,11 @@ TEST_F(NodesTest, AssignmentCarriesVmsAndTheirAppsAndReportsUpdateState) {
   unpinned.command = std::vector<std::string>{"httpd"};
   pinned.command = std::vector<std::string>{"work"};
   pinned.vm = "worker";
-  ASSERT_TRUE(cp_->createApp(admin_, "a", "site", unpinned).isOk());
-  ASSERT_TRUE(cp_->createApp(admin_, "a", "job", pinned).isOk());
+  ASSERT_TRUE(services_->apps.create(admin_, "a", "site", unpinned).isOk());
+  ASSERT_TRUE(services_->apps.create(admin_, "a", "job", pinned).isOk());
   ASSERT_TRUE(scheduler_->runOnce().isOk());
 
-  auto assignment = cp_->nodeAssignment(n1, "n1");
+  auto assignment = services_->nodes.assignment(n1, "n1");
   ASSERT_TRUE(assignment.isOk());
   ASSERT_EQ(assignment->vms.size(), 2u);
   ASSERT_EQ(assignment->apps.size(), 2u);
@@ -137,14 +126,14 @@ TEST_F(NodesTest, AssignmentCarriesVmsAndTheirAppsAndReportsUpdateState) {
   EXPECT_EQ(assignment->apps[1].spec.vm, "web");
   EXPECT_EQ(assignment->revision, store_->lastEventSeq());
 
-  int64_t version = cp_->getVm(admin_, "a", "web")->version;
-  ASSERT_TRUE(cp_->reportNodeStatus(n1, "n1", {{"a", "web", "running", ""}}).isOk());
-  auto web = cp_->getVm(admin_, "a", "web").value();
+  int64_t version = services_->vms.get(admin_, "a", "web")->version;
+  ASSERT_TRUE(services_->nodes.report(n1, "n1", {{"a", "web", "running", ""}}).isOk());
+  auto web = services_->vms.get(admin_, "a", "web").value();
   EXPECT_EQ(web.state, "running");
   EXPECT_EQ(web.version, version);  // observed state is not a desired-state change
-  auto events = cp_->listEvents(admin_, 0, std::nullopt, 1000).value();
+  auto events = services_->events.list(admin_, 0, std::nullopt, 1000).value();
   EXPECT_EQ(events.back().action, "vm.state");
-  EXPECT_EQ(cp_->reportNodeStatus(n1, "n1", {{"a", "web", "exploded", ""}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(services_->nodes.report(n1, "n1", {{"a", "web", "exploded", ""}}).code(), StatusCode::kInvalidArgument);
 }
 
 // One VM, one app with two releases: r1 ran; the agent then reports on `release`.
@@ -160,17 +149,17 @@ class RolloutOutcomeTest : public NodesTest {
     v1.command = std::vector<std::string>{"httpd", "-p", "$(PORT)"};
     v1.ports = std::vector<model::PortSpec>{{8080, "tcp", 0}};
     v1.health = model::HealthSpec{"http", "/", {}, 1000, 1000, 1000, 2};
-    ASSERT_TRUE(cp_->createApp(admin_, "a", "site", v1).isOk());
+    ASSERT_TRUE(services_->apps.create(admin_, "a", "site", v1).isOk());
     ASSERT_TRUE(report(1, "running").isOk());
   }
 
   Status report(int64_t release, const std::string& state, int64_t serving = 0) {
     model::AppObservation o{"a", "site", release, state, state == "failed" ? "health check failed: HTTP 500" : "", serving, "web"};
-    return cp_->reportNodeStatus(n1_, "n1", {}, {o});
+    return services_->nodes.report(n1_, "n1", {}, {o});
   }
 
   store::Release release(int64_t number) {
-    auto page = cp_->listReleases(admin_, "a", "site", number + 1, 1).value();
+    auto page = services_->apps.listReleases(admin_, "a", "site", number + 1, 1).value();
     EXPECT_EQ(page.items.size(), 1u);
     return page.items.at(0);
   }
@@ -178,7 +167,7 @@ class RolloutOutcomeTest : public NodesTest {
   void deploy(const std::string& env) {
     AppSpecPatch change;
     change.env = std::map<std::string, std::string>{{"V", env}};
-    ASSERT_TRUE(cp_->updateApp(admin_, "a", "site", change, std::nullopt).isOk());
+    ASSERT_TRUE(services_->apps.update(admin_, "a", "site", change, std::nullopt).isOk());
   }
 
   Principal n1_;
@@ -188,7 +177,7 @@ TEST_F(RolloutOutcomeTest, AFailedReleaseIsRecordedAndRolledBackToTheOneStillSer
   EXPECT_EQ(release(1).state, "running");
   deploy("2");
   ASSERT_TRUE(report(2, "failed", 1).isOk());
-  auto app = cp_->getApp(admin_, "a", "site").value();
+  auto app = services_->apps.get(admin_, "a", "site").value();
   EXPECT_EQ(app.release, 3);
   EXPECT_EQ(release(2).state, "failed");
   EXPECT_EQ(release(2).detail, "health check failed: HTTP 500");
@@ -196,13 +185,13 @@ TEST_F(RolloutOutcomeTest, AFailedReleaseIsRecordedAndRolledBackToTheOneStillSer
   EXPECT_EQ(rollback.rollback_of, 1);
   EXPECT_TRUE(rollback.automatic);
   EXPECT_EQ(rollback.spec_json, release(1).spec_json);
-  auto events = cp_->listEvents(admin_, 0, std::nullopt, 1000).value();
+  auto events = services_->events.list(admin_, 0, std::nullopt, 1000).value();
   EXPECT_EQ(events.back().action, "app.rollback");
   EXPECT_NE(events.back().details_json.find("\"automatic\":true"), std::string::npos) << events.back().details_json;
   EXPECT_NE(events.back().details_json.find("\"failed_release\":2"), std::string::npos) << events.back().details_json;
   // The same report again changes nothing: one rollback only.
   ASSERT_TRUE(report(2, "failed", 1).isOk());
-  EXPECT_EQ(cp_->getApp(admin_, "a", "site")->release, 3);
+  EXPECT_EQ(services_->apps.get(admin_, "a", "site")->release, 3);
 }
 
 TEST_F(RolloutOutcomeTest, WithoutAServingReleaseTheNewestThatRanIsRestored) {
@@ -216,9 +205,9 @@ TEST_F(RolloutOutcomeTest, WithoutAServingReleaseTheNewestThatRanIsRestored) {
 TEST_F(RolloutOutcomeTest, AFailedAutomaticRollbackIsNotRolledBackAgain) {
   deploy("2");
   ASSERT_TRUE(report(2, "failed").isOk());
-  ASSERT_EQ(cp_->getApp(admin_, "a", "site")->release, 3);
+  ASSERT_EQ(services_->apps.get(admin_, "a", "site")->release, 3);
   ASSERT_TRUE(report(3, "failed").isOk());
-  EXPECT_EQ(cp_->getApp(admin_, "a", "site")->release, 3);
+  EXPECT_EQ(services_->apps.get(admin_, "a", "site")->release, 3);
   EXPECT_EQ(release(3).state, "failed");
 }
 
@@ -226,35 +215,15 @@ TEST_F(RolloutOutcomeTest, AnOlderReleaseFailingOrAFirstReleaseFailingMakesNoRol
   deploy("2");
   deploy("3");
   ASSERT_TRUE(report(2, "failed", 1).isOk());  // superseded by 3 already
-  EXPECT_EQ(cp_->getApp(admin_, "a", "site")->release, 3);
+  EXPECT_EQ(services_->apps.get(admin_, "a", "site")->release, 3);
   EXPECT_EQ(release(2).state, "failed");
 
   AppSpecPatch fresh;
   fresh.command = std::vector<std::string>{"x"};
-  ASSERT_TRUE(cp_->createApp(admin_, "a", "fresh", fresh).isOk());
+  ASSERT_TRUE(services_->apps.create(admin_, "a", "fresh", fresh).isOk());
   model::AppObservation o{"a", "fresh", 1, "failed", "cannot start 'x'", 0, "web"};
-  ASSERT_TRUE(cp_->reportNodeStatus(n1_, "n1", {}, {o}).isOk());
-  EXPECT_EQ(cp_->getApp(admin_, "a", "fresh")->release, 1);
-}
-
-TEST_F(NodesTest, RestartBumpsTheGeneration) {
-  vm("web", 512);
-  auto restarted = cp_->powerVm(admin_, "a", "web", PowerAction::kRestart, std::nullopt);
-  ASSERT_TRUE(restarted.isOk());
-  EXPECT_EQ(restarted->restart_generation, 1);
-  EXPECT_EQ(restarted->power, "running");
-}
-
-}  // namespace
-}  // namespace berth::controlplane
-
-namespace berth::controlplane {
-namespace {
-
-TEST_F(NodesTest, NodeTokensReadNoEvents) {
-  Principal n1 = nodeToken("n1");
-  EXPECT_EQ(cp_->listEvents(n1, 0, std::nullopt, 10).status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(cp_->eventScope(n1, std::nullopt).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(services_->nodes.report(n1_, "n1", {}, {o}).isOk());
+  EXPECT_EQ(services_->apps.get(admin_, "a", "fresh")->release, 1);
 }
 
 }  // namespace

@@ -1,69 +1,17 @@
-#include "controlplane/service/control_plane.h"
-#include "controlplane/service/placement.h"
-#include "controlplane/service/releases.h"
+#include "controlplane/service/node_service.h"
 
 #include <algorithm>
 #include <set>
+
+#include "controlplane/service/placement.h"
+#include "controlplane/service/project_apps.h"
+#include "controlplane/service/releases.h"
 
 namespace berth::controlplane {
 
 namespace {
 const std::set<std::string> kObservedStates = {"pending", "starting", "running", "stopping", "stopped", "failed"};
 const std::set<std::string> kObservedAppStates = {"pending", "deploying", "running", "unhealthy", "failed"};
-}
-
-Result<store::Node> ControlPlane::registerNode(const Principal& who, store::Node node) {
-  BERTH_RETURN_IF_ERROR(authorizeNode(who, node.name));
-  int64_t now = clock_.wallMillis();
-  node.heartbeat_at = now;
-  store::Node stored;
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
-    auto existing = tx.getNode(node.name);
-    node.state = "ready";
-    node.version = 1;
-    node.created_at = node.updated_at = now;
-    BERTH_RETURN_IF_ERROR(tx.upsertNode(node));
-    BERTH_ASSIGN_OR_RETURN(stored, tx.getNode(node.name));
-    // A node that was lost and came back is ready again; a draining one stays draining.
-    if (stored.state == "lost") {
-      stored.state = "ready";
-      BERTH_RETURN_IF_ERROR(tx.updateNode(stored, stored.version));
-      stored.version += 1;
-    }
-    return tx.appendEvent(event(who, existing.isOk() ? "node.reregister" : "node.register", std::nullopt,
-                                "nodes/" + node.name,
-                                {{"vcpus", node.vcpus}, {"memory_mib", node.memory_mib}, {"disk_gib", node.disk_gib}}))
-        .status();
-  }));
-  return stored;
-}
-
-Result<std::vector<store::Node>> ControlPlane::listNodes(const Principal& who) {
-  if (who.role != Role::kAdmin) return permissionDenied("the fleet is visible to admin tokens only");
-  std::vector<store::Node> nodes;
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
-    BERTH_ASSIGN_OR_RETURN(nodes, tx.listNodes());
-    return Status::ok();
-  }));
-  return nodes;
-}
-
-Result<store::Node> ControlPlane::drainNode(const Principal& who, const std::string& name) {
-  if (who.role != Role::kAdmin) return permissionDenied("draining a node needs an admin token");
-  store::Node node;
-  BERTH_RETURN_IF_ERROR(store_.write([&](store::Tx& tx) {
-    BERTH_ASSIGN_OR_RETURN(node, tx.getNode(name));
-    if (node.state == "draining") return Status::ok();
-    node.state = "draining";
-    node.updated_at = clock_.wallMillis();
-    BERTH_RETURN_IF_ERROR(tx.updateNode(node, node.version));
-    node.version += 1;
-    return tx.appendEvent(event(who, "node.drain", std::nullopt, "nodes/" + name)).status();
-  }));
-  return node;
-}
-
-namespace {
 
 model::VmSpec vmSpec(const store::Vm& vm) {
   return {vm.project, vm.name,    vm.vcpus, vm.memory_mib, vm.disk_gib, vm.runtime,
@@ -79,11 +27,64 @@ Result<model::ContainerImage> containerImage(const store::Image& image) {
 
 }  // namespace
 
-Result<model::NodeAssignment> ControlPlane::nodeAssignment(const Principal& who, const std::string& node) {
+Result<store::Node> NodeService::registerNode(const Principal& who, store::Node node) {
+  BERTH_RETURN_IF_ERROR(authorizeNode(who, node.name));
+  int64_t now = ctx_.clock.wallMillis();
+  node.heartbeat_at = now;
+  store::Node stored;
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
+    auto existing = tx.getNode(node.name);
+    node.state = "ready";
+    node.version = 1;
+    node.created_at = node.updated_at = now;
+    BERTH_RETURN_IF_ERROR(tx.upsertNode(node));
+    BERTH_ASSIGN_OR_RETURN(stored, tx.getNode(node.name));
+    // A node that was lost and came back is ready again; a draining one stays draining.
+    if (stored.state == "lost") {
+      stored.state = "ready";
+      BERTH_RETURN_IF_ERROR(tx.updateNode(stored, stored.version));
+      stored.version += 1;
+    }
+    return tx.appendEvent(ctx_.event(who, existing.isOk() ? "node.reregister" : "node.register", std::nullopt,
+                                     "nodes/" + node.name,
+                                     {{"vcpus", node.vcpus},
+                                      {"memory_mib", node.memory_mib},
+                                      {"disk_gib", node.disk_gib}}))
+        .status();
+  }));
+  return stored;
+}
+
+Result<std::vector<store::Node>> NodeService::list(const Principal& who) {
+  if (who.role != Role::kAdmin) return permissionDenied("the fleet is visible to admin tokens only");
+  std::vector<store::Node> nodes;
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(nodes, tx.listNodes());
+    return Status::ok();
+  }));
+  return nodes;
+}
+
+Result<store::Node> NodeService::drain(const Principal& who, const std::string& name) {
+  if (who.role != Role::kAdmin) return permissionDenied("draining a node needs an admin token");
+  store::Node node;
+  BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(node, tx.getNode(name));
+    if (node.state == "draining") return Status::ok();
+    node.state = "draining";
+    node.updated_at = ctx_.clock.wallMillis();
+    BERTH_RETURN_IF_ERROR(tx.updateNode(node, node.version));
+    node.version += 1;
+    return tx.appendEvent(ctx_.event(who, "node.drain", std::nullopt, "nodes/" + name)).status();
+  }));
+  return node;
+}
+
+Result<model::NodeAssignment> NodeService::assignment(const Principal& who, const std::string& node) {
   BERTH_RETURN_IF_ERROR(authorizeNode(who, node));
   model::NodeAssignment out;
-  out.revision = store_.lastEventSeq();
-  BERTH_RETURN_IF_ERROR(store_.read([&](store::Tx& tx) {
+  out.revision = ctx_.store.lastEventSeq();
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_RETURN_IF_ERROR(tx.getNode(node).status());
     BERTH_ASSIGN_OR_RETURN(auto vms, tx.listVmsOnNode(node));
     std::set<std::string> projects;
@@ -99,7 +100,7 @@ Result<model::NodeAssignment> ControlPlane::nodeAssignment(const Principal& who,
         bool here = false;
         for (const auto& vm : placement) here = here || vm.node == node;
         if (!here) continue;
-        BERTH_ASSIGN_OR_RETURN(auto secrets, openSecrets(tx, project, spec));
+        BERTH_ASSIGN_OR_RETURN(auto secrets, secrets_.open(tx, project, spec));
         std::optional<model::ContainerImage> image;
         if (spec.isContainer()) {
           BERTH_ASSIGN_OR_RETURN(store::Image stored, tx.getImage(project, spec.image));
@@ -119,8 +120,8 @@ Result<model::NodeAssignment> ControlPlane::nodeAssignment(const Principal& who,
   return out;
 }
 
-Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& node,
-                                      const std::vector<model::VmObservation>& vms, const std::vector<model::AppObservation>& apps) {
+Status NodeService::report(const Principal& who, const std::string& node, const std::vector<model::VmObservation>& vms,
+                          const std::vector<model::AppObservation>& apps) {
   BERTH_RETURN_IF_ERROR(authorizeNode(who, node));
   for (const auto& o : vms) {
     if (!kObservedStates.count(o.state)) {
@@ -134,16 +135,16 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
                              o.state + "'");
     }
   }
-  return store_.write([&](store::Tx& tx) {
+  return ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Node n, tx.getNode(node));
-    n.heartbeat_at = clock_.wallMillis();
+    n.heartbeat_at = ctx_.clock.wallMillis();
     n.updated_at = n.heartbeat_at;
     // A node marked lost that reports again is back (a draining one stays draining).
     if (n.state == "lost") {
       // A state change: updateNode (the heartbeat-only upsert below keeps the stored state).
       n.state = "ready";
       BERTH_RETURN_IF_ERROR(tx.updateNode(n, n.version));
-      BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "node.ready", std::nullopt, "nodes/" + node)).status());
+      BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "node.ready", std::nullopt, "nodes/" + node)).status());
     } else {
       BERTH_RETURN_IF_ERROR(tx.upsertNode(n));
     }
@@ -153,9 +154,9 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
       if (!vm.isOk() || vm->node != node) continue;
       if (vm->state == o.state && vm->state_detail == o.detail) continue;
       BERTH_RETURN_IF_ERROR(tx.setVmObserved(o.project, o.name, o.state, o.detail));
-      BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "vm.state", o.project,
-                                                 "projects/" + o.project + "/vms/" + o.name,
-                                                 {{"from", vm->state}, {"to", o.state}, {"detail", o.detail}}))
+      BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "vm.state", o.project,
+                                                      "projects/" + o.project + "/vms/" + o.name,
+                                                      {{"from", vm->state}, {"to", o.state}, {"detail", o.detail}}))
                                 .status());
     }
     for (const auto& o : apps) {
@@ -167,8 +168,8 @@ Status ControlPlane::reportNodeStatus(const Principal& who, const std::string& n
 
 // One instance's report: stored, then summed up with the app's other instances into the app's
 // status (the agent of each VM speaks only for the instance in it).
-Status ControlPlane::recordInstance(store::Tx& tx, const Principal& who, const std::string& node,
-                                    const model::AppObservation& o) {
+Status NodeService::recordInstance(store::Tx& tx, const Principal& who, const std::string& node,
+                                   const model::AppObservation& o) {
   auto app = tx.getApp(o.project, o.name);
   if (!app.isOk()) return Status::ok();  // deleted since the agent looked
   BERTH_ASSIGN_OR_RETURN(model::AppSpec spec, model::appSpecFromJson(app->spec_json));
@@ -181,7 +182,7 @@ Status ControlPlane::recordInstance(store::Tx& tx, const Principal& who, const s
   BERTH_ASSIGN_OR_RETURN(auto instances, tx.listAppInstances(o.project, o.name));
   auto mine = std::find_if(instances.begin(), instances.end(), [&](const auto& i) { return i.vm == vm; });
   if (mine == instances.end() || mine->release != o.release || mine->state != o.state || mine->detail != o.detail) {
-    store::AppInstance updated{o.project, o.name, vm, o.release, o.state, o.detail, clock_.wallMillis()};
+    store::AppInstance updated{o.project, o.name, vm, o.release, o.state, o.detail, ctx_.clock.wallMillis()};
     BERTH_RETURN_IF_ERROR(tx.upsertAppInstance(updated));
     if (mine == instances.end()) {
       instances.push_back(updated);
@@ -199,46 +200,13 @@ Status ControlPlane::recordInstance(store::Tx& tx, const Principal& who, const s
     return Status::ok();
   }
   BERTH_RETURN_IF_ERROR(tx.setAppObserved(o.project, o.name, sum.release, sum.state, sum.detail));
-  BERTH_RETURN_IF_ERROR(tx.appendEvent(event(who, "app.state", o.project, "projects/" + o.project + "/apps/" + o.name,
-                                             {{"release", sum.release}, {"from", app->state}, {"to", sum.state},
-                                              {"detail", sum.detail}, {"vm", vm}}))
+  BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "app.state", o.project,
+                                                  "projects/" + o.project + "/apps/" + o.name,
+                                                  {{"release", sum.release}, {"from", app->state}, {"to", sum.state},
+                                                   {"detail", sum.detail}, {"vm", vm}}))
                             .status());
   model::AppObservation summed{o.project, o.name, sum.release, sum.state, sum.detail, o.serving_release, vm};
-  return recordAppOutcome(tx, who, *app, summed);
-}
-
-Status ControlPlane::recordAppOutcome(store::Tx& tx, const Principal& who, store::App app, const model::AppObservation& o) {
-  if (o.state != "running" && o.state != "failed") return Status::ok();
-  auto failed = tx.getRelease(o.project, o.name, o.release);
-  if (!failed.isOk()) return Status::ok();  // deleted with its app since the agent looked
-  if (failed->state != o.state || failed->detail != o.detail) {
-    BERTH_RETURN_IF_ERROR(tx.setReleaseOutcome(o.project, o.name, o.release, o.state, o.state == "failed" ? o.detail : ""));
-  }
-  // Only the current release is rolled back: an older one failing was already superseded.
-  if (o.state != "failed" || o.release != app.release || failed->automatic) return Status::ok();
-  int64_t target = o.serving_release > 0 && o.serving_release < o.release ? o.serving_release : 0;
-  for (int64_t before = o.release; target == 0 && before > 1;) {
-    BERTH_ASSIGN_OR_RETURN(auto page, tx.listReleases(o.project, o.name, before, 100));
-    for (const auto& r : page.items) {
-      if (r.state == "running") {
-        target = r.number;
-        break;
-      }
-    }
-    if (page.next.empty()) break;
-    before = std::atoll(page.next.c_str());
-  }
-  if (target == 0) return Status::ok();  // nothing ever ran: nothing to go back to
-  BERTH_ASSIGN_OR_RETURN(store::Release good, tx.getRelease(o.project, o.name, target));
-  BERTH_ASSIGN_OR_RETURN(model::AppSpec good_spec, model::appSpecFromJson(good.spec_json));
-  for (const auto& ref : good_spec.secrets) {
-    if (!tx.getSecret(o.project, ref.name, ref.version).isOk()) return Status::ok();  // its secret is gone
-  }
-  BERTH_RETURN_IF_ERROR(activateRelease(tx, app, good.spec_json, who.token_id, clock_.wallMillis(), target, true));
-  return tx.appendEvent(event(who, "app.rollback", o.project, "projects/" + o.project + "/apps/" + o.name,
-                              {{"release", app.release}, {"from_release", target}, {"automatic", true},
-                               {"failed_release", o.release}, {"reason", o.detail}}))
-      .status();
+  return recordRolloutOutcome(ctx_, tx, who, *app, summed);
 }
 
 }  // namespace berth::controlplane

@@ -1,0 +1,51 @@
+#pragma once
+// What a runtime is asked to boot, in terms no hypervisor owns: the VM's size, its guest kernel
+// and initramfs, and its NICs as the node's network (network/vm_network.h) describes them.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace berth::agent {
+
+// A guest connection to `address`:`port` that the host answers by running `command` through
+// /bin/sh, with the connection as its stdin and stdout (the per-VM image relay).
+struct GuestCommandForward {
+  std::string address;
+  int port = 0;
+  std::string command;
+};
+
+// A NIC the VM boots with. The guest learns its addressing from the runtime at boot (berth-init
+// reads it from the kernel command line and configures eth0, so only the first NIC's is used).
+struct Nic {
+  // User mode: the hypervisor itself is the guest's router (QEMU's slirp); nothing on the host
+  // is configured and the VM is reachable only through forwards.
+  enum class Mode { kUserMode };
+  Mode mode = Mode::kUserMode;
+  std::string guest_cidr;  // "10.0.2.15/24"
+  std::string gateway;     // "10.0.2.2"
+  std::string dns;         // "10.0.2.3"
+  std::vector<GuestCommandForward> guest_forwards;
+};
+
+struct VmLaunch {
+  std::string project;
+  std::string name;
+  int64_t vcpus = 1;
+  int64_t memory_mib = 512;
+  int64_t disk_gib = 2;
+  std::string machine = "microvm";  // microvm | q35
+  std::string kernel;
+  std::string initramfs;
+  std::vector<Nic> nics;
+};
+
+// A disk for Runtime::attachDisk.
+struct DiskAttachment {
+  std::string id;
+  std::string path;
+  bool read_only = false;
+};
+
+}  // namespace berth::agent

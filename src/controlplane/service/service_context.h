@@ -1,0 +1,34 @@
+#pragma once
+// What every resource service shares: the store that holds all state, the injected clock, and
+// the one way a change is recorded (its audit event, written in the change's transaction).
+//
+// Thread-safe: holds only references; the Store serializes what goes through it. Not owned
+// here: the store and the clock must outlive the context and every service built on it.
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "controlplane/auth/principal.h"
+#include "store/store.h"
+
+namespace berth::controlplane {
+
+struct ServiceContext {
+  store::Store& store;
+  const Clock& clock;
+
+  // The audit event of `who` doing `action` on `object`, stamped now; append it in the
+  // transaction that makes the change, so a change and its event commit together.
+  store::Event event(const Principal& who, std::string action, std::optional<std::string> project,
+                     std::string object, nlohmann::json details = nlohmann::json::object()) const;
+};
+
+// `if_match` arguments of the services: the version the caller last saw; nullopt skips the
+// check. VersionMismatch naming the object when it moved on.
+Status checkVersion(std::optional<int64_t> if_match, int64_t current, const std::string& object);
+
+}  // namespace berth::controlplane

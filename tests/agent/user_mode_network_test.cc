@@ -1,0 +1,145 @@
+// User-mode networking: the NIC a VM boots with (its addressing and image relay) and port
+// forwards sent as hostfwd_add to a fake QMP server on the VM's socket.
+
+#include "agent/network/user_mode_network.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/runtime/qemu_runtime.h"
+#include "os/temp_dir.h"
+#include "os/unique_fd.h"
+
+namespace berth::agent {
+namespace {
+
+using nlohmann::json;
+
+// A QMP server for one connection: greets, accepts capabilities, answers every
+// human-monitor-command with `hmp_output` (after an unrelated event, which clients skip) and
+// records the command lines.
+class FakeQmp {
+ public:
+  FakeQmp(const std::string& socket_path, std::string hmp_output) : hmp_output_(std::move(hmp_output)) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
+    listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(listener_.get(), 1), 0);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeQmp() {
+    ::shutdown(listener_.get(), SHUT_RDWR);
+    thread_.join();
+  }
+  std::vector<std::string> commandLines() {
+    std::lock_guard lock(mu_);
+    return command_lines_;
+  }
+
+ private:
+  void serve() {
+    os::UniqueFd conn(::accept(listener_.get(), nullptr, nullptr));
+    if (!conn) return;
+    send(conn, json{{"QMP", {{"version", json::object()}, {"capabilities", json::array()}}}});
+    std::string buffer;
+    char chunk[1024];
+    for (;;) {
+      const ssize_t n = ::read(conn.get(), chunk, sizeof chunk);
+      if (n <= 0) return;
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      for (auto newline = buffer.find('\n'); newline != std::string::npos; newline = buffer.find('\n')) {
+        const json request = json::parse(buffer.substr(0, newline));
+        buffer.erase(0, newline + 1);
+        if (request["execute"] == "human-monitor-command") {
+          {
+            std::lock_guard lock(mu_);
+            command_lines_.push_back(request["arguments"]["command-line"].get<std::string>());
+          }
+          send(conn, json{{"event", "NIC_RX_FILTER_CHANGED"}});
+          send(conn, json{{"return", hmp_output_}});
+        } else {
+          send(conn, json{{"return", json::object()}});
+        }
+      }
+    }
+  }
+  static void send(const os::UniqueFd& conn, const json& message) {
+    const std::string line = message.dump() + "\n";
+    (void)!::write(conn.get(), line.data(), line.size());
+  }
+
+  std::string hmp_output_;
+  os::UniqueFd listener_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> command_lines_;
+};
+
+TEST(UserModeNetwork, AVmBootsOneUserModeNicWithItsOwnImageRelay) {
+  UserModeNetwork network("/opt/berth agent/berth-agent");
+  const std::vector<Nic> nics = network.nicsFor(Paths::Vm{"/d/vms/shop/web"});
+  ASSERT_EQ(nics.size(), 1u);
+  const Nic& nic = nics.front();
+  EXPECT_EQ(nic.mode, Nic::Mode::kUserMode);
+  EXPECT_EQ(nic.guest_cidr, "10.0.2.15/24");
+  EXPECT_EQ(nic.gateway, "10.0.2.2");
+  EXPECT_EQ(nic.dns, "10.0.2.3");
+  ASSERT_EQ(nic.guest_forwards.size(), 1u);
+  EXPECT_EQ(nic.guest_forwards[0].address + ":" + std::to_string(nic.guest_forwards[0].port),
+            network.imageRelayAddress());
+  EXPECT_EQ(network.imageRelayAddress(), "10.0.2.100:80");
+  EXPECT_EQ(nic.guest_forwards[0].command, "'/opt/berth agent/berth-agent' serve-image '/d/vms/shop/web/images'");
+}
+
+TEST(UserModeNetwork, TheRelayCommandQuotesQuotesForTheShell) {
+  UserModeNetwork network("/bin/berth-agent");
+  const auto nics = network.nicsFor(Paths::Vm{"/d/vms/o'brien/web"});
+  EXPECT_EQ(nics.front().guest_forwards.front().command,
+            "'/bin/berth-agent' serve-image '/d/vms/o'\\''brien/web/images'");
+}
+
+TEST(UserModeNetwork, AForwardIsAHostfwdOnTheVmsFirstNic) {
+  auto dir = os::TempDir::create("berth-net-");
+  ASSERT_TRUE(dir.isOk());
+  const Paths::Vm vm{dir->path()};
+  FakeQmp qmp(QemuFiles::of(vm).qmp_socket, "");
+  UserModeNetwork network("/bin/berth-agent");
+  ASSERT_TRUE(network.forwardPort(vm, 41234, 8080).isOk());
+  EXPECT_EQ(qmp.commandLines(), std::vector<std::string>{"hostfwd_add net0 tcp:127.0.0.1:41234-:8080"});
+}
+
+TEST(UserModeNetwork, AForwardQemuRefusesFailsWithItsReason) {
+  auto dir = os::TempDir::create("berth-net-");
+  ASSERT_TRUE(dir.isOk());
+  const Paths::Vm vm{dir->path()};
+  FakeQmp qmp(QemuFiles::of(vm).qmp_socket, "Could not set up host forwarding rule 'tcp:127.0.0.1:41234-:8080'");
+  UserModeNetwork network("/bin/berth-agent");
+  const Status forwarded = network.forwardPort(vm, 41234, 8080);
+  EXPECT_EQ(forwarded.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(forwarded.message(),
+            "cannot publish port 8080 on 127.0.0.1:41234 (is it in use?): Could not set up host forwarding rule "
+            "'tcp:127.0.0.1:41234-:8080'");
+}
+
+TEST(UserModeNetwork, AForwardToAVmThatIsNotRunningIsUnavailable) {
+  auto dir = os::TempDir::create("berth-net-");
+  ASSERT_TRUE(dir.isOk());
+  UserModeNetwork network("/bin/berth-agent");
+  EXPECT_EQ(network.forwardPort(Paths::Vm{dir->path()}, 41234, 8080).code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace berth::agent
