@@ -111,17 +111,5 @@ class HostileGuestTest(vms.VmTestBase):
         print(f"done after {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
-def main():
-    # --init PATH: the hostile init every guest of this berthd boots with.
-    args = sys.argv[1:]
-    if "--init" not in args or args.index("--init") + 1 >= len(args):
-        sys.exit("usage: test_hostile_guest.py --berthd BERTHD --berth BERTH --init BERTH_HOSTILE_INIT")
-    i = args.index("--init")
-    init = os.path.abspath(args[i + 1])
-    del sys.argv[i + 1:i + 3]
-    HostileGuestTest.berthd_args = h.NO_LIMITS + ["--dev", "--init", init]
-    h.main()
-
-
 if __name__ == "__main__":
-    main()
+    vms.main_with_init(HostileGuestTest, "test_hostile_guest.py")

@@ -62,6 +62,19 @@ class Poller:
         self._thread.join()
 
 
+def main_with_init(test_case, script):
+    """Runs `test_case` against a berthd --dev whose guests boot the init given as --init PATH
+    (tests/e2e/hostile_init.cc), taken out of the arguments the harness reads."""
+    args = sys.argv[1:]
+    if "--init" not in args or args.index("--init") + 1 >= len(args):
+        sys.exit(f"usage: {script} --berthd BERTHD --berth BERTH --init BERTH_HOSTILE_INIT")
+    i = args.index("--init")
+    init = os.path.abspath(args[i + 1])
+    del sys.argv[i + 1:i + 3]
+    test_case.berthd_args = h.NO_LIMITS + ["--dev", "--init", init]
+    h.main()
+
+
 def qemu_pids(data_dir, program="qemu-system"):
     """Pids of QEMU processes (or of `program`) whose command line names this berthd's data directory."""
     pids = []
