@@ -4,16 +4,14 @@
 
 #include <cstdint>
 
-#include <nlohmann/json.hpp>
-
 #include "agent/paths.h"
 #include "common/clock.h"
+#include "common/guest_messages.h"
 
 namespace berth::agent {
 
-// Appends the notification's output (`body` of a decoded `log` message) to its app's log,
-// rotating it past `max_bytes`. A body naming an app that is not a DNS label is dropped: the
-// name becomes a file name.
-void relayLog(const Paths::Vm& vm, const nlohmann::json& body, std::uint64_t max_bytes, const Clock& clock);
+// Appends the notification's output to its app's log, rotating it past `max_bytes`. One naming
+// an app that is not a DNS label is dropped: the name becomes a file name.
+void relayLog(const Paths::Vm& vm, const guest::LogNotification& log, std::uint64_t max_bytes, const Clock& clock);
 
 }  // namespace berth::agent

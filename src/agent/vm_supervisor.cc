@@ -14,6 +14,7 @@
 #include <set>
 
 #include "agent/deployed_state.h"
+#include "agent/guest_channel/typed_call.h"
 #include "agent/log_relay.h"
 #include "agent/run_app_request.h"
 #include "agent/sessions/app_log.h"
@@ -311,21 +312,44 @@ Status VmSupervisor::bootVm(const model::VmSpec& vm) {
 
 namespace {
 
-// Runs on the channel's reader thread.
-void onNotification(const std::function<void(HealthEvent)>& on_health, TrafficRouter& router, const VmKey& key, const Paths::Vm& paths, std::uint64_t log_bytes,
-                    const Clock& clock, const guest::Message& message) {
-  if (message.type == "app_exited" || message.type == "app_started") {
-    router.markInstance({key, message.body.value("instance", "")}, message.type == "app_started");
-    return;
+// stop_app for one instance of `app`, or for all of them when `instance` is empty.
+guest::StopAppRequest stopAppRequest(const std::string& app, const std::string& instance) {
+  guest::StopAppRequest stop;
+  stop.app = app;
+  stop.instance = instance;
+  return stop;
+}
+
+// The notification's work; an error when it does not decode.
+Status handleNotification(const std::function<void(HealthEvent)>& on_health, TrafficRouter& router, const VmKey& key,
+                          const Paths::Vm& paths, std::uint64_t log_bytes, const Clock& clock,
+                          const guest::Message& message) {
+  if (message.type == guest::AppExitedNotification::kType) {
+    BERTH_ASSIGN_OR_RETURN(auto exited, guest::fromMessage<guest::AppExitedNotification>(message));
+    router.markInstance({key, exited.instance}, false);
+  } else if (message.type == guest::AppStartedNotification::kType) {
+    BERTH_ASSIGN_OR_RETURN(auto started, guest::fromMessage<guest::AppStartedNotification>(message));
+    router.markInstance({key, started.instance}, true);
+  } else if (message.type == guest::AppHealthNotification::kType) {
+    BERTH_ASSIGN_OR_RETURN(auto health, guest::fromMessage<guest::AppHealthNotification>(message));
+    router.markInstance({key, health.instance}, health.health == "healthy");
+    on_health({health.app, health.instance, health.health, health.detail});
+  } else if (message.type == guest::LogNotification::kType) {
+    BERTH_ASSIGN_OR_RETURN(auto log, guest::fromMessage<guest::LogNotification>(message));
+    relayLog(paths, log, log_bytes, clock);
   }
-  if (message.type == "app_health") {
-    const std::string instance = message.body["instance"].get<std::string>();
-    const std::string health = message.body["health"].get<std::string>();
-    router.markInstance({key, instance}, health == "healthy");
-    on_health({message.body["app"].get<std::string>(), instance, health, message.body.value("detail", "")});
-    return;
+  return Status::ok();
+}
+
+// Runs on the channel's reader thread. The guest is not trusted: a notification that does not
+// decode is dropped, and the channel stays up.
+void onNotification(const std::function<void(HealthEvent)>& on_health, TrafficRouter& router, const VmKey& key,
+                    const Paths::Vm& paths, std::uint64_t log_bytes, const Clock& clock,
+                    const guest::Message& message) {
+  const Status handled = handleNotification(on_health, router, key, paths, log_bytes, clock, message);
+  if (!handled.isOk()) {
+    spdlog::warn("agent: VM {}: ignored a '{}' notification: {}", key.toString(), message.type, handled.message());
   }
-  if (message.type == "log") relayLog(paths, message.body, log_bytes, clock);
 }
 
 }  // namespace
@@ -359,18 +383,15 @@ Status VmSupervisor::connectChannel() {
     box->cv.notify_all();
   };
   BERTH_ASSIGN_OR_RETURN(auto channel, context_.connect(runtime_->channelEndpoint(paths_), on_notification, on_closed));
-  auto hello = channel->call("hello", {{"version", guest::kProtocolVersion}}, kHelloTimeout);
+  auto hello = callGuest<guest::HelloReply>(*channel, guest::HelloRequest{}, kHelloTimeout);
   if (!hello.isOk()) return hello.status().withContext("waiting for the guest's hello");
-  boot_id_ = hello->value("boot_id", std::string());
+  boot_id_ = hello->boot_id;
   spdlog::info("agent: VM {}: guest said hello (boot {})", key_.toString(), boot_id_);
   setChannel(std::move(channel));
   // What runs in the guest is the truth: an app the guest does not know must be deployed again,
   // and an instance the agent does not know (a rollout cut short by an agent restart) goes.
   std::map<std::string, std::string> running;  // instance -> its app
-  for (const json& app : hello->value("apps", json::array())) {
-    const std::string name = app.value("app", std::string());
-    running[app.value("instance", name)] = name;
-  }
+  for (const guest::AppState& app : hello->apps) running[app.instance.empty() ? app.app : app.instance] = app.app;
   execute(rollouts_.guestRuns(running));
   return Status::ok();
 }
@@ -379,7 +400,10 @@ void VmSupervisor::stopVm() {
   state_ = "stopping";
   publishSnapshot();
   bool asked = false;
-  if (auto c = channel(); c && c->open()) asked = c->call("shutdown", {{"grace_ms", 10000}}, 15s).isOk();
+  if (auto c = channel(); c && c->open()) {
+    // Its reply's result is empty: only whether the guest agreed matters.
+    asked = c->call(std::string(guest::ShutdownRequest::kType), guest::ShutdownRequest{}.encode(), 15s).isOk();
+  }
   if (!asked) (void)runtime_->stop(paths_);
   const auto deadline = context_.clock.now() + kShutdownGrace;
   bool gone = true;
@@ -455,7 +479,7 @@ void VmSupervisor::execute(const RolloutActions& actions, const model::AppAssign
         stopInstance(action.app, action.instance.id);
         break;
       case Kind::kStopApp:
-        if (auto c = channel()) (void)c->call("stop_app", {{"app", action.app}}, kGuestTimeout);
+        if (auto c = channel()) (void)callGuest<guest::AppState>(*c, stopAppRequest(action.app, ""), kGuestTimeout);
         break;
       case Kind::kSwitchTraffic:
         publishRoutes();
@@ -471,7 +495,9 @@ void VmSupervisor::execute(const RolloutActions& actions, const model::AppAssign
 }
 
 void VmSupervisor::stopInstance(const std::string& app, const std::string& instance) {
-  if (auto c = channel()) (void)c->call("stop_app", {{"app", app}, {"instance", instance}}, kGuestTimeout);
+  if (auto c = channel()) {
+    (void)callGuest<guest::AppState>(*c, stopAppRequest(app, instance), kGuestTimeout);
+  }
 }
 
 Result<std::optional<OfferedImage>> VmSupervisor::offerImage(const model::AppAssignment& app) {
@@ -492,7 +518,7 @@ Status VmSupervisor::deploy(const model::AppAssignment& app, const Instance& ins
   auto c = channel();
   if (!c) return unavailable("guest channel is not up");
   BERTH_ASSIGN_OR_RETURN(std::optional<OfferedImage> image, offerImage(app));
-  BERTH_ASSIGN_OR_RETURN(json request, runAppRequest(app, instance, replace, image));
+  BERTH_ASSIGN_OR_RETURN(guest::RunAppRequest request, runAppRequest(app, instance, replace, image));
   for (const model::PortSpec& port : app.spec.ports) {
     const int host_port = static_cast<int>(port.host_port);
     if (host_port <= 0) continue;
@@ -500,7 +526,7 @@ Status VmSupervisor::deploy(const model::AppAssignment& app, const Instance& ins
     BERTH_RETURN_IF_ERROR(context_.router.reserve(key_, host_port));
     BERTH_RETURN_IF_ERROR(ensureForward(instancePort(static_cast<int>(port.port), instance.slot)));
   }
-  return c->call("run_app", request, kRunAppTimeout).status();
+  return callGuest<guest::AppState>(*c, request, kRunAppTimeout).status();
 }
 
 Status VmSupervisor::ensureForward(int guest_port) {

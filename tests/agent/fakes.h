@@ -21,6 +21,7 @@
 #include "agent/runtime/runtime_registry.h"
 #include "agent/vm_supervisor.h"
 #include "client/api_client.h"
+#include "common/guest_messages.h"
 #include "os/file_util.h"
 
 namespace berth::agent {
@@ -238,13 +239,28 @@ class FakeGuest : public std::enable_shared_from_this<FakeGuest> {
     std::lock_guard lock(mu_);
     return held_.count(type) > 0;
   }
-  Result<nlohmann::json> answer(const std::string& type, const nlohmann::json&) const {
+  static guest::AppState state(const std::string& app, const std::string& instance, const std::string& state) {
+    guest::AppState out;
+    out.app = app;
+    out.instance = instance;
+    out.state = state;
+    return out;
+  }
+  // Answers as berth-init does: hello with what runs, run_app and stop_app with the instance's
+  // state, anything else with an empty result.
+  Result<nlohmann::json> answer(const std::string& type, const nlohmann::json& body) const {
     std::lock_guard lock(mu_);
     if (auto it = refused_.find(type); it != refused_.end()) return failedPrecondition(it->second);
-    if (type != "hello") return nlohmann::json::object();
-    nlohmann::json apps = nlohmann::json::array();
-    for (const auto& [instance, app] : apps_) apps.push_back({{"app", app}, {"instance", instance}});
-    return nlohmann::json{{"boot_id", "boot-1"}, {"apps", apps}};
+    if (type == "hello") {
+      guest::HelloReply hello;
+      hello.boot_id = "boot-1";
+      for (const auto& [instance, app] : apps_) hello.apps.push_back(state(app, instance, "running"));
+      return hello.encode();
+    }
+    if (type == "run_app" || type == "stop_app") {
+      return state(body.value("app", ""), body.value("instance", ""), type == "run_app" ? "running" : "stopped").encode();
+    }
+    return nlohmann::json::object();
   }
 
   mutable std::mutex mu_;

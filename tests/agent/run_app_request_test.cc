@@ -1,4 +1,4 @@
-// The run_app body: command, environment and secrets, the offered image, a container's config,
+// The run_app request: command, environment and secrets, the offered image, a container's config,
 // $PORT by slot, and the health check's port.
 
 #include "agent/run_app_request.h"
@@ -8,7 +8,8 @@
 namespace berth::agent {
 namespace {
 
-using nlohmann::json;
+using Env = std::map<std::string, std::string>;
+using Argv = std::vector<std::string>;
 
 model::AppAssignment web() {
   model::AppAssignment app;
@@ -27,13 +28,19 @@ Instance instance(int slot) { return Instance{"web-4", 4, "", slot, "", ""}; }
 TEST(RunAppRequest, CarriesTheCommandEnvironmentAndPortOfTheInstancesSlot) {
   auto request = runAppRequest(web(), instance(1), false, std::nullopt);
   ASSERT_TRUE(request.isOk()) << request.status().toString();
-  EXPECT_EQ((*request)["app"], "web");
-  EXPECT_EQ((*request)["instance"], "web-4");
-  EXPECT_EQ((*request)["replace"], false);
-  EXPECT_EQ((*request)["argv"], (json{"httpd", "-p", "$(PORT)"}));
-  EXPECT_EQ((*request)["env"], (json{{"MODE", "prod"}, {"PORT", "18080"}}));
-  EXPECT_FALSE(request->contains("health"));
-  EXPECT_FALSE(request->contains("image_digest"));
+  EXPECT_EQ(request->app, "web");
+  EXPECT_EQ(request->instance, "web-4");
+  EXPECT_FALSE(request->replace);
+  EXPECT_EQ(request->argv, (Argv{"httpd", "-p", "$(PORT)"}));
+  EXPECT_EQ(request->env, (Env{{"MODE", "prod"}, {"PORT", "18080"}}));
+  EXPECT_FALSE(request->health);
+  EXPECT_FALSE(request->image);
+  // On the wire: replace is written only when false; no health, image or files.
+  EXPECT_EQ(request->encode(), (nlohmann::json{{"app", "web"},
+                                               {"instance", "web-4"},
+                                               {"replace", false},
+                                               {"argv", {"httpd", "-p", "$(PORT)"}},
+                                               {"env", {{"MODE", "prod"}, {"PORT", "18080"}}}}));
 }
 
 TEST(RunAppRequest, SecretsGoToTheEnvironmentOrToRootOnlyFiles) {
@@ -41,11 +48,12 @@ TEST(RunAppRequest, SecretsGoToTheEnvironmentOrToRootOnlyFiles) {
   app.secrets = {{"TOKEN", "env", "t0k"}, {"tls.key", "file", "KEY"}};
   auto request = runAppRequest(app, instance(0), true, std::nullopt);
   ASSERT_TRUE(request.isOk());
-  EXPECT_EQ((*request)["env"]["TOKEN"], "t0k");
-  ASSERT_EQ((*request)["files"].size(), 1u);
-  EXPECT_EQ((*request)["files"][0]["path"], "/run/secrets/web/tls.key");
-  EXPECT_EQ((*request)["files"][0]["mode"], 0400);
-  EXPECT_EQ((*request)["files"][0]["data"], json::binary({'K', 'E', 'Y'}));
+  EXPECT_EQ(request->env.at("TOKEN"), "t0k");
+  ASSERT_EQ(request->files.size(), 1u);
+  EXPECT_EQ(request->files[0].path, "/run/secrets/web/tls.key");
+  EXPECT_EQ(request->files[0].mode, 0400u);
+  EXPECT_EQ(request->files[0].data, "KEY");
+  EXPECT_EQ(request->encode()["files"][0]["data"], nlohmann::json::binary({'K', 'E', 'Y'}));
 
   app.secrets = {{"../x", "file", "v"}};
   EXPECT_EQ(runAppRequest(app, instance(0), true, std::nullopt).status().message(),
@@ -55,9 +63,12 @@ TEST(RunAppRequest, SecretsGoToTheEnvironmentOrToRootOnlyFiles) {
 TEST(RunAppRequest, NamesTheOfferedImageAndTheRelay) {
   auto request = runAppRequest(web(), instance(0), true, OfferedImage{"sha256:ab", 4096, "10.0.2.100:80"});
   ASSERT_TRUE(request.isOk());
-  EXPECT_EQ((*request)["image_digest"], "sha256:ab");
-  EXPECT_EQ((*request)["image_size"], 4096);
-  EXPECT_EQ((*request)["image_source"], "10.0.2.100:80");
+  ASSERT_TRUE(request->image);
+  EXPECT_EQ(*request->image, (guest::RunAppRequest::Image{"sha256:ab", 4096, "10.0.2.100:80"}));
+  const nlohmann::json body = request->encode();
+  EXPECT_EQ(body["image_digest"], "sha256:ab");
+  EXPECT_EQ(body["image_size"], 4096);
+  EXPECT_EQ(body["image_source"], "10.0.2.100:80");
 }
 
 TEST(RunAppRequest, AHealthCheckProbesTheInstancesOwnPort) {
@@ -65,15 +76,27 @@ TEST(RunAppRequest, AHealthCheckProbesTheInstancesOwnPort) {
   app.spec.health.type = "http";
   auto request = runAppRequest(app, instance(1), false, std::nullopt);
   ASSERT_TRUE(request.isOk());
-  EXPECT_EQ((*request)["health"]["type"], "http");
-  EXPECT_EQ((*request)["health"]["port"], 18080);
+  ASSERT_TRUE(request->health);
+  EXPECT_EQ(request->health->type, "http");
+  EXPECT_EQ(request->health->port, 18080);
+  EXPECT_EQ(request->encode()["health"], (nlohmann::json{{"type", "http"},
+                                                         {"port", 18080},
+                                                         {"path", "/"},
+                                                         {"interval_ms", 10000},
+                                                         {"timeout_ms", 2000},
+                                                         {"grace_ms", 5000},
+                                                         {"retries", 3}}));
 
   app.spec.ports.clear();
   EXPECT_EQ(runAppRequest(app, instance(0), true, std::nullopt).status().message(),
             "an http or tcp health check needs a port");
   app.spec.health.type = "exec";
   app.spec.health.command = {"true"};
-  EXPECT_TRUE(runAppRequest(app, instance(0), true, std::nullopt).isOk());
+  request = runAppRequest(app, instance(0), true, std::nullopt);
+  ASSERT_TRUE(request.isOk());
+  ASSERT_TRUE(request->health);
+  EXPECT_EQ(request->health->argv, Argv{"true"});
+  EXPECT_EQ(request->health->port, 0);
 }
 
 TEST(RunAppRequest, AContainerTakesWhatItsSpecLeavesOutFromItsImage) {
@@ -92,16 +115,18 @@ TEST(RunAppRequest, AContainerTakesWhatItsSpecLeavesOutFromItsImage) {
   app.image = image;
   auto request = runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1, "10.0.2.100:80"});
   ASSERT_TRUE(request.isOk()) << request.status().toString();
-  EXPECT_EQ((*request)["argv"], (json{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"}));
+  EXPECT_EQ(request->argv, (Argv{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"}));
   // The spec's environment wins over the image's.
-  EXPECT_EQ((*request)["env"], (json{{"PATH", "/usr/bin"}, {"MODE", "prod"}, {"PORT", "8080"}}));
-  EXPECT_EQ((*request)["cwd"], "/srv");
-  EXPECT_EQ((*request)["uid"], 101);
-  EXPECT_EQ((*request)["gid"], 102);
-  EXPECT_EQ((*request)["container"], true);
-  EXPECT_EQ((*request)["memory_max"], 256 << 20);
-  EXPECT_EQ((*request)["pids_max"], 64);
-  EXPECT_FALSE(request->contains("cpu_max_millis"));
+  EXPECT_EQ(request->env, (Env{{"PATH", "/usr/bin"}, {"MODE", "prod"}, {"PORT", "8080"}}));
+  EXPECT_EQ(request->cwd, "/srv");
+  EXPECT_EQ(request->uid, 101u);
+  EXPECT_EQ(request->gid, 102u);
+  EXPECT_TRUE(request->container);
+  EXPECT_EQ(request->limits, (guest::RunAppRequest::Limits{256u << 20, 0, 64}));
+  const nlohmann::json body = request->encode();
+  EXPECT_EQ(body["memory_max"], 256 << 20);
+  EXPECT_EQ(body["pids_max"], 64);
+  EXPECT_FALSE(body.contains("cpu_max_millis"));
 
   app.image->config.user = "www-data";
   EXPECT_EQ(runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1, "10.0.2.100:80"}).status().message(),

@@ -295,15 +295,18 @@ TEST_F(VmSupervisorTest, DeploysAReleaseAndRollsTheNextOutWhenItIsHealthy) {
   s->assign(vmSpec("vm"), {app("web", 1, "http")});
   s->pass();
   ASSERT_EQ(guest_->calls("run_app").size(), 1u);
-  json first = guest_->calls("run_app")[0].body;
-  EXPECT_EQ(first["instance"], "web-1");
-  EXPECT_EQ(first["replace"], true);
-  EXPECT_EQ(first["env"]["PORT"], "8080");
-  EXPECT_EQ(first["health"]["port"], 8080);
+  auto first = guest::RunAppRequest::decode(guest_->calls("run_app")[0].body);
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  EXPECT_EQ(first->instance, "web-1");
+  EXPECT_TRUE(first->replace);
+  EXPECT_EQ(first->env.at("PORT"), "8080");
+  ASSERT_TRUE(first->health);
+  EXPECT_EQ(first->health->port, 8080);
   ASSERT_EQ(apps().size(), 1u);
   EXPECT_EQ(apps()[0].state, "deploying");
 
-  guest_->channel()->notify("app_health", {{"app", "web"}, {"instance", "web-1"}, {"health", "healthy"}});
+  guest_->channel()->notify("app_health",
+                            {{"app", "web"}, {"instance", "web-1"}, {"health", "healthy"}, {"from", "starting"}});
   s->pass();
   EXPECT_EQ(apps()[0].state, "running");
   EXPECT_EQ(apps()[0].release, 1);
@@ -311,20 +314,45 @@ TEST_F(VmSupervisorTest, DeploysAReleaseAndRollsTheNextOutWhenItIsHealthy) {
   s->assign(vmSpec("vm"), {app("web", 2, "http")});
   s->pass();
   ASSERT_EQ(guest_->calls("run_app").size(), 2u);
-  json second = guest_->calls("run_app")[1].body;
-  EXPECT_EQ(second["replace"], false);
-  EXPECT_EQ(second["env"]["PORT"], "18080");
+  auto second = guest::RunAppRequest::decode(guest_->calls("run_app")[1].body);
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  EXPECT_FALSE(second->replace);
+  EXPECT_EQ(second->env.at("PORT"), "18080");
   EXPECT_EQ(apps()[0].release, 2);
   EXPECT_EQ(apps()[0].state, "deploying");
   EXPECT_TRUE(guest_->calls("stop_app").empty());
 
-  guest_->channel()->notify("app_health", {{"app", "web"}, {"instance", "web-2"}, {"health", "healthy"}});
+  guest_->channel()->notify("app_health",
+                            {{"app", "web"}, {"instance", "web-2"}, {"health", "healthy"}, {"from", "starting"}});
   s->pass();
   EXPECT_EQ(apps()[0].state, "running");
   // No published port, so no connection to wait for: the old instance stops at once.
   ASSERT_EQ(guest_->calls("stop_app").size(), 1u);
   EXPECT_EQ(guest_->calls("stop_app")[0].body, (json{{"app", "web"}, {"instance", "web-1"}}));
   EXPECT_EQ(loadDeployedState(vmPaths().appsState()).serving.at("web").id, "web-2");
+}
+
+TEST_F(VmSupervisorTest, ANotificationThatDoesNotDecodeIsIgnoredAndTheChannelStaysUp) {
+  auto s = supervisor();
+  s->assign(vmSpec("vm"), {app("web", 1, "http")});
+  s->pass();
+  ASSERT_EQ(apps().size(), 1u);
+  // A hostile guest: fields of the wrong type, and a health state that does not exist.
+  guest_->channel()->notify("app_health", {{"app", "web"}, {"instance", 7}, {"health", "healthy"}, {"from", "starting"}});
+  guest_->channel()->notify("app_health",
+                            {{"app", "web"}, {"instance", "web-1"}, {"health", "great"}, {"from", "starting"}});
+  guest_->channel()->notify("app_started", {{"app", "web"}, {"instance", "web-1"}, {"pid", "one"}});
+  guest_->channel()->notify("log", {{"app", "web"}, {"instance", "web-1"}, {"stream", "stdout"}, {"data", 5}});
+  s->pass();
+  EXPECT_EQ(apps()[0].state, "deploying");
+  EXPECT_EQ(observed().state, "running");
+  EXPECT_NE(::access(vmPaths().appLog("web").c_str(), F_OK), 0);
+
+  guest_->channel()->notify("app_health",
+                            {{"app", "web"}, {"instance", "web-1"}, {"health", "healthy"}, {"from", "starting"}});
+  s->pass();
+  EXPECT_EQ(apps()[0].state, "running");
+  EXPECT_EQ(guest_->calls("hello").size(), 1u);
 }
 
 TEST_F(VmSupervisorTest, AFailedRolloutIsReportedWithTheInstancesLastLogLines) {
@@ -336,9 +364,11 @@ TEST_F(VmSupervisorTest, AFailedRolloutIsReportedWithTheInstancesLastLogLines) {
   guest_->channel()->notify("log", {{"app", "web"},
                                     {"instance", "web-2"},
                                     {"stream", "stderr"},
+                                    {"seq", 0u},
+                                    {"ts_ms", 1u},
                                     {"data", json::binary({'b', 'o', 'o', 'm', '\n'})}});
   guest_->channel()->notify("app_health",
-                            {{"app", "web"}, {"instance", "web-2"}, {"health", "unhealthy"}, {"detail", "refused"}});
+                            {{"app", "web"}, {"instance", "web-2"}, {"health", "unhealthy"}, {"from", "starting"}, {"detail", "refused"}});
   s->pass();
   ASSERT_EQ(apps().size(), 1u);
   EXPECT_EQ(apps()[0].state, "failed");
