@@ -25,7 +25,6 @@
 namespace berth::agent {
 namespace {
 
-using nlohmann::json;
 using namespace std::chrono_literals;
 
 // While a guest boots, hello is retried on every pass rather than waited for in one.

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "common/guest_messages.h"
 #include "os/temp_dir.h"
 #include "os/unique_fd.h"
 
@@ -168,6 +169,42 @@ TEST_F(GuestConnectionTest, AFloodIsDeliveredInBoundedMemoryAndAnotherGuestIsUna
   EXPECT_NE(closeReason(*flooded).find("guest broke framing"), std::string::npos);
   EXPECT_EQ(flooded->notifications.load(), 4000);
   EXPECT_TRUE(calm->connection->open());
+}
+
+TEST_F(GuestConnectionTest, ExecOutputGoesToItsCallerAndOtherOutputToTheNotificationHandler) {
+  FakeGuestSocket socket(socketPath("g.sock"));
+  auto w = connect(socketPath("g.sock"));
+  os::UniqueFd fd = socket.accept();
+  std::thread guest([&] {
+    char buffer[4096];
+    guest::FrameDecoder decoder;
+    std::vector<std::string> frames;
+    while (frames.empty()) {
+      ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+      if (n <= 0) return;
+      ASSERT_TRUE(decoder.feed(std::string_view(buffer, static_cast<size_t>(n)), frames).isOk());
+    }
+    auto exec = guest::decodeMessage(frames[0], guest::Sender::kHost);
+    ASSERT_TRUE(exec.isOk());
+    guest::ExecOutputNotification output{exec->id, "stdout", "hi"};
+    sendAll(fd.get(), guest::encodeMessage(guest::toMessage(output)));
+    output.exec = exec->id + 1;  // an exec nobody waits for
+    sendAll(fd.get(), guest::encodeMessage(guest::toMessage(output)));
+    sendAll(fd.get(), guest::encodeMessage(guest::makeReply(exec->id, guest::ExecReply{}.encode())));
+  });
+  std::vector<std::string> outputs;
+  guest::ExecRequest request;
+  request.argv = {"true"};
+  auto reply = w->connection->call("exec", request.encode(), 10s,
+                                   [&](const guest::Message& m) {
+                                     auto output = guest::fromMessage<guest::ExecOutputNotification>(m);
+                                     ASSERT_TRUE(output.isOk());
+                                     outputs.push_back(output->data);
+                                   });
+  guest.join();
+  ASSERT_TRUE(reply.isOk()) << reply.status().toString();
+  EXPECT_EQ(outputs, std::vector<std::string>{"hi"});
+  EXPECT_EQ(w->notifications.load(), 1);
 }
 
 }  // namespace

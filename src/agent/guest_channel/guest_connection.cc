@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "common/guest_messages.h"
+
 namespace berth::agent {
 
 using nlohmann::json;
@@ -93,9 +95,9 @@ void GuestConnection::readLoop() {
         }
       } else {
         NotificationHandler sink;
-        if (message->type == "exec_output") {
+        if (auto output = guest::fromMessage<guest::ExecOutputNotification>(*message); output.isOk()) {
           std::lock_guard lock(mu_);
-          if (auto it = outputs_.find(message->body["exec"].get<std::uint64_t>()); it != outputs_.end()) sink = it->second;
+          if (auto it = outputs_.find(output->exec); it != outputs_.end()) sink = it->second;
         }
         (sink ? sink : on_notification_)(*message);
         continue;

@@ -4,10 +4,13 @@
 
 #include <condition_variable>
 
+#include "agent/guest_channel/typed_call.h"
 #include "agent/sessions/app_log.h"
 #include "agent/sessions/file_follower.h"
 #include "common/base64.h"
 #include "common/clock.h"
+#include "common/guest_messages.h"
+#include "model/json_reader.h"
 
 namespace berth::agent {
 
@@ -142,21 +145,27 @@ void SessionRunner::runExec(const std::string& id, const json& session) {
     return;
   }
   const json params = session.value("params", json::object());
-  json request = {{"argv", params.value("command", json::array())}, {"app", session.value("app", "")}};
-  if (params.contains("env")) request["env"] = params["env"];
+  guest::ExecRequest request;
+  request.app = session.value("app", "");
+  std::string stdin_text;
+  model::JsonReader reader(params, "params.");
+  reader.read("command", request.argv).read("env", request.env).read("stdin", stdin_text).read("timeout_ms", request.timeout_ms);
+  if (!reader.status().isOk()) {
+    (void)deliver(id, json::array(), reader.status().message(), true);
+    return;
+  }
   if (params.contains("stdin")) {
-    auto bytes = base64Decode(params["stdin"].get<std::string>(), "stdin");
+    auto bytes = base64Decode(stdin_text, "stdin");
     if (!bytes.isOk()) {
       (void)deliver(id, json::array(), bytes.status().message(), true);
       return;
     }
-    request["stdin"] = json::binary(std::vector<std::uint8_t>(bytes->begin(), bytes->end()));
+    request.stdin_data = std::move(bytes).value();
   }
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kNoExecTimeout);
-  if (params.contains("timeout_ms")) {
-    request["timeout_ms"] = params["timeout_ms"];
+  if (request.timeout_ms != 0) {
     // The guest kills the command at its timeout; the host waits a little longer for the reply.
-    timeout = std::chrono::milliseconds(params["timeout_ms"].get<int64_t>()) + std::chrono::seconds(10);
+    timeout = std::chrono::milliseconds(request.timeout_ms) + std::chrono::seconds(10);
   }
   if (!deliver(id, json::array(), std::nullopt, false)) return;
 
@@ -165,19 +174,23 @@ void SessionRunner::runExec(const std::string& id, const json& session) {
   json pending = json::array();
   std::size_t pending_bytes = 0;
   bool finished = false;
-  Result<json> result = internalError("exec did not run");
+  Result<guest::ExecReply> result = internalError("exec did not run");
   std::atomic<std::uint64_t> exec_id{0};
   std::thread caller([&] {
-    auto r = channel->call("exec", request, timeout, [&](const guest::Message& m) {
-      const auto& data = m.body["data"].get_binary();
+    auto r = channel->call(std::string(guest::ExecRequest::kType), request.encode(), timeout, [&](const guest::Message& m) {
+      auto output = guest::fromMessage<guest::ExecOutputNotification>(m);
+      if (!output.isOk()) {
+        spdlog::warn("agent: session {}: ignored exec output: {}", id, output.status().message());
+        return;
+      }
       std::lock_guard lock(mu);
-      pending.push_back({{"stream", m.body["stream"]},
-                         {"data", base64Encode(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()))}});
-      pending_bytes += data.size();
+      pending.push_back({{"stream", output->stream}, {"data", base64Encode(output->data)}});
+      pending_bytes += output->data.size();
       wake.notify_all();
     }, &exec_id);
+    Result<guest::ExecReply> reply = r.isOk() ? guest::ExecReply::decode(*r) : Result<guest::ExecReply>(r.status());
     std::lock_guard lock(mu);
-    result = std::move(r);
+    result = std::move(reply);
     finished = true;
     wake.notify_all();
   });
@@ -209,7 +222,7 @@ void SessionRunner::runExec(const std::string& id, const json& session) {
     }
     if ((!caller_here || stopping_) && !cancelled && exec_id.load() != 0) {
       cancelled = true;
-      (void)channel->call("cancel_exec", {{"exec", exec_id.load()}}, std::chrono::seconds(5));
+      (void)callGuest<guest::CancelExecReply>(*channel, guest::CancelExecRequest{exec_id.load()}, std::chrono::seconds(5));
     }
   }
   caller.join();
@@ -218,9 +231,7 @@ void SessionRunner::runExec(const std::string& id, const json& session) {
     (void)deliver(id, json::array(), result.status().message(), true);
     return;
   }
-  json exit = {{"exit_code", result->value("exit_code", -1)},
-               {"signal", result->value("signal", 0)},
-               {"timed_out", result->value("timed_out", false)}};
+  json exit = {{"exit_code", result->exit_code}, {"signal", result->signal}, {"timed_out", result->timed_out}};
   (void)deliver(id, json::array({exit}), std::nullopt, true);
 }
 
