@@ -141,20 +141,22 @@ class FakeGuest : public std::enable_shared_from_this<FakeGuest> {
 
   class Channel final : public GuestChannel {
    public:
-    Channel(std::shared_ptr<FakeGuest> guest, GuestConnection::NotificationHandler on_notification,
+    // The guest keeps its channels, so a channel only refers back to it (no cycle to leak).
+    Channel(std::weak_ptr<FakeGuest> guest, GuestConnection::NotificationHandler on_notification,
             GuestConnection::ClosedHandler on_closed)
         : guest_(std::move(guest)), on_notification_(std::move(on_notification)), on_closed_(std::move(on_closed)) {}
     Result<nlohmann::json> call(const std::string& type, nlohmann::json body,
                                 std::chrono::milliseconds timeout) override {
-      if (!open_) return unavailable("guest channel closed while sending " + type);
-      guest_->record(type, body);
-      if (guest_->holds(type)) {
+      auto guest = guest_.lock();
+      if (!open_ || !guest) return unavailable("guest channel closed while sending " + type);
+      guest->record(type, body);
+      if (guest->holds(type)) {
         std::unique_lock lock(mu_);
         cv_.wait_for(lock, timeout, [this] { return !open_; });
         return unavailable(open_ ? "guest did not answer " + type + " in time"
                                  : "guest channel closed during " + type);
       }
-      return guest_->answer(type, body);
+      return guest->answer(type, body);
     }
     bool open() const override { return open_; }
     void close() override {
@@ -173,7 +175,7 @@ class FakeGuest : public std::enable_shared_from_this<FakeGuest> {
     }
 
    private:
-    std::shared_ptr<FakeGuest> guest_;
+    std::weak_ptr<FakeGuest> guest_;
     GuestConnection::NotificationHandler on_notification_;
     GuestConnection::ClosedHandler on_closed_;
     std::mutex mu_;

@@ -128,7 +128,8 @@ TEST_F(RolloutTest, AnAppWithSeveralPortsStopsFirstEvenWithAHealthCheck) {
   deploy(checked("web", 1));
   Release two_ports = checked("web", 2);
   two_ports.ports = 2;
-  const RolloutAction* start = find(rollouts_.release(two_ports), Kind::kStartInstance);
+  const RolloutActions actions = rollouts_.release(two_ports);
+  const RolloutAction* start = find(actions, Kind::kStartInstance);
   ASSERT_NE(start, nullptr);
   EXPECT_TRUE(start->replace);
   EXPECT_EQ(start->instance.slot, 0);
