@@ -14,6 +14,7 @@ namespace berth {
 template <typename T>
 class [[nodiscard]] Result {
  public:
+  using value_type = T;  // as std::optional, so generic code can name what a Result holds
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     if (status_.isOk()) {

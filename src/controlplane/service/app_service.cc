@@ -92,13 +92,7 @@ Status AppService::addReplicaVms(store::Tx& tx, const Principal& who, const std:
 Result<store::Page<store::App>> AppService::list(const Principal& who, const std::string& project,
                                                  const std::string& after, int limit) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));
-  store::Page<store::App> page;
-  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
-    BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
-    BERTH_ASSIGN_OR_RETURN(page, tx.listApps(project, after, limit));
-    return Status::ok();
-  }));
-  return page;
+  return ctx_.listInProject(project, [&](store::Tx& tx) { return tx.listApps(project, after, limit); });
 }
 
 Result<store::App> AppService::get(const Principal& who, const std::string& project, const std::string& name) {

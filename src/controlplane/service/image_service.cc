@@ -42,13 +42,7 @@ Result<std::pair<store::Image, bool>> ImageService::import(const Principal& who,
 
 Result<std::vector<store::Image>> ImageService::list(const Principal& who, const std::string& project) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));
-  std::vector<store::Image> out;
-  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
-    BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
-    BERTH_ASSIGN_OR_RETURN(out, tx.listImages(project));
-    return Status::ok();
-  }));
-  return out;
+  return ctx_.listInProject(project, [&](store::Tx& tx) { return tx.listImages(project); });
 }
 
 }  // namespace berth::controlplane

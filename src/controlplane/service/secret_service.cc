@@ -97,12 +97,8 @@ Result<SecretSet> SecretService::set(const Principal& who, const std::string& pr
 
 Result<std::vector<store::Secret>> SecretService::list(const Principal& who, const std::string& project) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));
-  std::vector<store::Secret> out;
-  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
-    BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
-    BERTH_ASSIGN_OR_RETURN(out, tx.listSecrets(project));
-    return Status::ok();
-  }));
+  BERTH_ASSIGN_OR_RETURN(std::vector<store::Secret> out,
+                         ctx_.listInProject(project, [&](store::Tx& tx) { return tx.listSecrets(project); }));
   for (auto& s : out) s.sealed.clear();  // not even the sealed form leaves the service
   return out;
 }

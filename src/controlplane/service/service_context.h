@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,20 @@ struct ServiceContext {
   // transaction that makes the change, so a change and its event commit together.
   store::Event event(const Principal& who, std::string action, std::optional<std::string> project,
                      std::string object, nlohmann::json details = nlohmann::json::object()) const;
+
+  // What `list(tx)` reads of `project` in one read transaction, NotFound if the project does
+  // not exist (so an empty list always means an existing, empty project).
+  template <typename List>
+  auto listInProject(const std::string& project, List list) const
+      -> Result<typename std::invoke_result_t<List, store::Tx&>::value_type> {
+    typename std::invoke_result_t<List, store::Tx&>::value_type out;
+    BERTH_RETURN_IF_ERROR(store.read([&](store::Tx& tx) {
+      BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
+      BERTH_ASSIGN_OR_RETURN(out, list(tx));
+      return Status::ok();
+    }));
+    return out;
+  }
 };
 
 // `if_match` arguments of the services: the version the caller last saw; nullopt skips the

@@ -37,13 +37,7 @@ Result<store::Vm> VmService::create(const Principal& who, store::Vm vm) {
 Result<store::Page<store::Vm>> VmService::list(const Principal& who, const std::string& project,
                                                 const std::string& after, int limit) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));
-  store::Page<store::Vm> page;
-  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
-    BERTH_RETURN_IF_ERROR(tx.getProject(project).status());
-    BERTH_ASSIGN_OR_RETURN(page, tx.listVms(project, after, limit));
-    return Status::ok();
-  }));
-  return page;
+  return ctx_.listInProject(project, [&](store::Tx& tx) { return tx.listVms(project, after, limit); });
 }
 
 Result<store::Vm> VmService::get(const Principal& who, const std::string& project, const std::string& name) {
