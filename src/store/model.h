@@ -27,6 +27,10 @@ struct Usage {
 struct Project {
   std::string name;
   Quotas quotas;
+  // The project's private network: "10.64.3.0/24", allocated once by berthd and never moved
+  // ("" until allocated), and whether its VMs may reach outside it.
+  std::string subnet;
+  std::string egress = "allow";  // allow | deny
   int64_t version = 0;
   int64_t created_at = 0;
   int64_t updated_at = 0;
@@ -46,6 +50,7 @@ struct Vm {
   // Bumped by each restart request; the agent restarts a VM whose booted generation is older.
   int64_t restart_generation = 0;
   std::string state_detail;  // why the observed state is what it is ("QEMU exited with status 1")
+  std::string address;       // in its project's subnet, "10.64.3.2"; unique in the project ("" until allocated)
   int64_t version = 0;
   int64_t created_at = 0;
   int64_t updated_at = 0;

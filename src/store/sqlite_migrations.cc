@@ -99,6 +99,14 @@ CREATE TABLE app_instances (
   PRIMARY KEY (project, app, vm)
 ) WITHOUT ROWID;
 )sql",
+      // 8: project networks: a subnet per project and an address per VM, never shared.
+      R"sql(
+ALTER TABLE projects ADD COLUMN subnet TEXT NOT NULL DEFAULT '';
+ALTER TABLE projects ADD COLUMN egress TEXT NOT NULL DEFAULT 'allow';
+ALTER TABLE vms ADD COLUMN address TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX projects_by_subnet ON projects (subnet) WHERE subnet != '';
+CREATE UNIQUE INDEX vms_by_address ON vms (project, address) WHERE address != '';
+)sql",
   };
   return kMigrations;
 }

@@ -5,10 +5,10 @@ namespace berth::store {
 namespace {
 
 constexpr char kProjectCols[] =
-    "name, quota_vcpus, quota_memory_mib, quota_disk_gib, quota_vms, version, created_at, updated_at";
+    "name, quota_vcpus, quota_memory_mib, quota_disk_gib, quota_vms, version, created_at, updated_at, subnet, egress";
 constexpr char kVmCols[] =
     "project, name, vcpus, memory_mib, disk_gib, runtime, machine, node, power, state, version, "
-    "created_at, updated_at, restart_generation, state_detail";
+    "created_at, updated_at, restart_generation, state_detail, address";
 constexpr char kNodeCols[] =
     "name, address, vcpus, memory_mib, disk_gib, state, heartbeat_at, version, created_at, updated_at";
 constexpr char kAppCols[] =
@@ -25,6 +25,8 @@ Project readProject(const Statement& st) {
   p.version = st.int64At(5);
   p.created_at = st.int64At(6);
   p.updated_at = st.int64At(7);
+  p.subnet = st.textAt(8);
+  p.egress = st.textAt(9);
   return p;
 }
 
@@ -45,6 +47,7 @@ Vm readVm(const Statement& st) {
   vm.updated_at = st.int64At(12);
   vm.restart_generation = st.int64At(13);
   vm.state_detail = st.textAt(14);
+  vm.address = st.textAt(15);
   return vm;
 }
 
@@ -153,9 +156,10 @@ Result<Page<Project>> SqliteTx::listProjects(const std::string& after, int limit
 
 Status SqliteTx::insertProject(const Project& p) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO projects (") + kProjectCols +
-                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st.bind(1, p.name).bind(2, p.quotas.vcpus).bind(3, p.quotas.memory_mib).bind(4, p.quotas.disk_gib);
   st.bind(5, p.quotas.vms).bind(6, p.version).bind(7, p.created_at).bind(8, p.updated_at);
+  st.bind(9, p.subnet).bind(10, p.egress);
   return insertOrExplain(st, "project '" + p.name + "'");
 }
 
@@ -163,9 +167,9 @@ Status SqliteTx::updateProject(const Project& p, int64_t expected_version) {
   auto current = getProject(p.name);
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
       "UPDATE projects SET quota_vcpus = ?, quota_memory_mib = ?, quota_disk_gib = ?, quota_vms = ?, "
-      "version = version + 1, updated_at = ? WHERE name = ?"));
+      "version = version + 1, updated_at = ?, subnet = ?, egress = ? WHERE name = ?"));
   st.bind(1, p.quotas.vcpus).bind(2, p.quotas.memory_mib).bind(3, p.quotas.disk_gib).bind(4, p.quotas.vms);
-  st.bind(5, p.updated_at).bind(6, p.name);
+  st.bind(5, p.updated_at).bind(6, p.subnet).bind(7, p.egress).bind(8, p.name);
   return checkedChange(st, "project '" + p.name + "'", current.isOk(), current ? current->version : 0,
                        expected_version);
 }
@@ -180,6 +184,11 @@ Status SqliteTx::deleteProject(const std::string& name) {
   }
   if (db_.changes() == 0) return notFound("project '" + name + "' does not exist");
   return Status::ok();
+}
+
+Result<std::vector<std::string>> SqliteTx::listProjectSubnets() {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("SELECT subnet FROM projects WHERE subnet != '' ORDER BY subnet"));
+  return collectAll<std::string>(st, [](const Statement& row) { return row.textAt(0); });
 }
 
 Result<Usage> SqliteTx::projectUsage(const std::string& project) {
@@ -232,11 +241,11 @@ Result<Page<Vm>> SqliteTx::listVms(const std::string& project, const std::string
 
 Status SqliteTx::insertVm(const Vm& vm) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO vms (") + kVmCols +
-                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st.bind(1, vm.project).bind(2, vm.name).bind(3, vm.vcpus).bind(4, vm.memory_mib).bind(5, vm.disk_gib);
   st.bind(6, vm.runtime).bind(7, vm.machine).bind(8, vm.node).bind(9, vm.power).bind(10, vm.state);
   st.bind(11, vm.version).bind(12, vm.created_at).bind(13, vm.updated_at).bind(14, vm.restart_generation);
-  st.bind(15, vm.state_detail);
+  st.bind(15, vm.state_detail).bind(16, vm.address);
   return insertOrExplain(st, "VM '" + vm.name + "' in project '" + vm.project + "'");
 }
 
@@ -244,11 +253,12 @@ Status SqliteTx::updateVm(const Vm& vm, int64_t expected_version) {
   auto current = getVm(vm.project, vm.name);
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(
       "UPDATE vms SET vcpus = ?, memory_mib = ?, disk_gib = ?, runtime = ?, machine = ?, node = ?, "
-      "power = ?, state = ?, version = version + 1, updated_at = ?, restart_generation = ?, state_detail = ? "
-      "WHERE project = ? AND name = ?"));
+      "power = ?, state = ?, version = version + 1, updated_at = ?, restart_generation = ?, state_detail = ?, "
+      "address = ? WHERE project = ? AND name = ?"));
   st.bind(1, vm.vcpus).bind(2, vm.memory_mib).bind(3, vm.disk_gib).bind(4, vm.runtime).bind(5, vm.machine);
   st.bind(6, vm.node).bind(7, vm.power).bind(8, vm.state).bind(9, vm.updated_at);
-  st.bind(10, vm.restart_generation).bind(11, vm.state_detail).bind(12, vm.project).bind(13, vm.name);
+  st.bind(10, vm.restart_generation).bind(11, vm.state_detail).bind(12, vm.address).bind(13, vm.project);
+  st.bind(14, vm.name);
   return checkedChange(st, "VM '" + vm.name + "'", current.isOk(), current ? current->version : 0,
                        expected_version);
 }

@@ -15,6 +15,7 @@ class SqliteTx final : public Tx {
   Status insertProject(const Project& p) override;
   Status updateProject(const Project& p, int64_t expected_version) override;
   Status deleteProject(const std::string& name) override;
+  Result<std::vector<std::string>> listProjectSubnets() override;
   Result<Usage> projectUsage(const std::string& project) override;
   Result<std::map<std::string, Usage>> projectUsages(const std::string& first, const std::string& last) override;
   Result<int64_t> countApps(const std::string& project) override;

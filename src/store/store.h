@@ -37,6 +37,8 @@ class Tx {
   virtual Status updateProject(const Project& p, int64_t expected_version) = 0;
   // Removes the project with its releases and tokens; the caller ensures it has no VMs or apps.
   virtual Status deleteProject(const std::string& name) = 0;
+  // The subnets allocated to projects (those with none yet left out).
+  virtual Result<std::vector<std::string>> listProjectSubnets() = 0;
   virtual Result<Usage> projectUsage(const std::string& project) = 0;
   // Usage of every project whose name is in [first, last], in one query (for list pages);
   // projects without VMs are absent from the map.

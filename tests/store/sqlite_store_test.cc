@@ -219,5 +219,70 @@ TEST_F(SqliteStoreTest, DeletingProjectWithVmsIsRefusedByForeignKey) {
   EXPECT_TRUE(getProject("demo").isOk());
 }
 
+TEST_F(SqliteStoreTest, KeepsProjectNetworksAndVmAddressesUniqueAndAcrossRestarts) {
+  ASSERT_TRUE(createProject("empty").isOk());
+  EXPECT_EQ(getProject("empty")->subnet, "");
+  EXPECT_EQ(getProject("empty")->egress, "allow");
+  auto insertProject = [&](const std::string& name, const std::string& subnet) {
+    return store_->write([&](Tx& tx) {
+      Project p;
+      p.name = name;
+      p.subnet = subnet;
+      p.egress = "deny";
+      return tx.insertProject(p);
+    });
+  };
+  auto insertVm = [&](const std::string& project, const std::string& name, const std::string& address) {
+    return store_->write([&](Tx& tx) {
+      Vm vm;
+      vm.project = project;
+      vm.name = name;
+      vm.address = address;
+      return tx.insertVm(vm);
+    });
+  };
+  ASSERT_TRUE(insertProject("a", "10.64.0.0/24").isOk());
+  ASSERT_TRUE(insertProject("b", "10.64.1.0/24").isOk());
+  EXPECT_FALSE(insertProject("c", "10.64.0.0/24").isOk());
+  ASSERT_TRUE(createProject("d").isOk());  // several projects without a subnet yet
+  ASSERT_TRUE(insertVm("a", "web", "10.64.0.2").isOk());
+  EXPECT_FALSE(insertVm("a", "db", "10.64.0.2").isOk());
+  ASSERT_TRUE(insertVm("a", "old-1", "").isOk());
+  ASSERT_TRUE(insertVm("a", "old-2", "").isOk());
+  ASSERT_TRUE(insertVm("b", "web", "10.64.1.2").isOk());
+
+  reopen();
+  EXPECT_EQ(getProject("a")->subnet, "10.64.0.0/24");
+  EXPECT_EQ(getProject("a")->egress, "deny");
+  std::vector<std::string> subnets;
+  std::vector<Vm> vms;
+  ASSERT_TRUE(store_->read([&](Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(subnets, tx.listProjectSubnets());
+    BERTH_ASSIGN_OR_RETURN(vms, tx.listVmsByAge("a"));
+    return Status::ok();
+  }).isOk());
+  EXPECT_EQ(subnets, (std::vector<std::string>{"10.64.0.0/24", "10.64.1.0/24"}));
+  ASSERT_EQ(vms.size(), 3u);
+  EXPECT_EQ(vms[2].address, "10.64.0.2");
+
+  // Updates carry the network fields; a taken subnet or address is refused.
+  Project d = *getProject("d");
+  d.subnet = "10.64.1.0/24";
+  EXPECT_FALSE(store_->write([&](Tx& tx) { return tx.updateProject(d, d.version); }).isOk());
+  d.subnet = "10.64.2.0/24";
+  d.egress = "deny";
+  ASSERT_TRUE(store_->write([&](Tx& tx) { return tx.updateProject(d, d.version); }).isOk());
+  EXPECT_EQ(getProject("d")->subnet, "10.64.2.0/24");
+  EXPECT_EQ(getProject("d")->egress, "deny");
+  Vm old = vms[0];
+  old.address = "10.64.0.2";
+  EXPECT_FALSE(store_->write([&](Tx& tx) { return tx.updateVm(old, old.version); }).isOk());
+  old.address = "10.64.0.3";
+  ASSERT_TRUE(store_->write([&](Tx& tx) { return tx.updateVm(old, old.version); }).isOk());
+  // A deleted VM's address is free again.
+  ASSERT_TRUE(store_->write([](Tx& tx) { return tx.deleteVm("a", "web"); }).isOk());
+  EXPECT_TRUE(insertVm("a", "db", "10.64.0.2").isOk());
+}
+
 }  // namespace
 }  // namespace berth::store
