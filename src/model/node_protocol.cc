@@ -11,13 +11,30 @@ namespace {
 json vmSpecToJson(const VmSpec& vm) {
   return {{"project", vm.project},       {"name", vm.name},       {"vcpus", vm.vcpus},
           {"memory_mib", vm.memory_mib}, {"disk_gib", vm.disk_gib}, {"runtime", vm.runtime},
-          {"machine", vm.machine},       {"power", vm.power},     {"restart_generation", vm.restart_generation}};
+          {"machine", vm.machine},       {"power", vm.power},     {"restart_generation", vm.restart_generation},
+          {"address", vm.address}};
 }
 
 void readVmSpec(JsonReader& r, VmSpec& vm) {
   r.read("project", vm.project).read("name", vm.name).read("vcpus", vm.vcpus).read("memory_mib", vm.memory_mib);
   r.read("disk_gib", vm.disk_gib).read("runtime", vm.runtime).read("machine", vm.machine).read("power", vm.power);
-  r.read("restart_generation", vm.restart_generation);
+  r.read("restart_generation", vm.restart_generation).read("address", vm.address);
+}
+
+json projectNetworkToJson(const ProjectNetwork& network) {
+  json hosts = json::array();
+  for (const auto& h : network.hosts) hosts.push_back({{"name", h.name}, {"address", h.address}});
+  return {{"project", network.project}, {"subnet", network.subnet}, {"gateway", network.gateway},
+          {"egress", network.egress},   {"hosts", hosts}};
+}
+
+void readProjectNetwork(JsonReader& r, ProjectNetwork& network) {
+  r.read("project", network.project).read("subnet", network.subnet).read("gateway", network.gateway);
+  r.read("egress", network.egress);
+  r.each("hosts", [&](JsonReader& item) {
+    NetworkHost& host = network.hosts.emplace_back();
+    item.read("name", host.name).read("address", host.address);
+  });
 }
 
 json appAssignmentToJson(const AppAssignment& app) {
@@ -75,10 +92,11 @@ Result<ImageConfig> imageConfigFromJson(const json& j) {
 }
 
 json nodeAssignmentToJson(const NodeAssignment& assignment) {
-  json vms = json::array(), apps = json::array();
+  json vms = json::array(), apps = json::array(), networks = json::array();
   for (const auto& vm : assignment.vms) vms.push_back(vmSpecToJson(vm));
   for (const auto& app : assignment.apps) apps.push_back(appAssignmentToJson(app));
-  return {{"revision", assignment.revision}, {"vms", vms}, {"apps", apps}};
+  for (const auto& network : assignment.networks) networks.push_back(projectNetworkToJson(network));
+  return {{"revision", assignment.revision}, {"vms", vms}, {"apps", apps}, {"networks", networks}};
 }
 
 Result<NodeAssignment> nodeAssignmentFromJson(const json& j) {
@@ -87,6 +105,7 @@ Result<NodeAssignment> nodeAssignmentFromJson(const json& j) {
   r.read("revision", out.revision);
   r.each("vms", [&](JsonReader& item) { readVmSpec(item, out.vms.emplace_back()); });
   r.each("apps", [&](JsonReader& item) { readAppAssignment(item, out.apps.emplace_back()); });
+  r.each("networks", [&](JsonReader& item) { readProjectNetwork(item, out.networks.emplace_back()); });
   BERTH_RETURN_IF_ERROR(r.status());
   return out;
 }

@@ -27,7 +27,25 @@ struct VmSpec {
   std::string machine = "microvm";  // microvm | q35
   std::string power = "running";    // running | stopped
   int64_t restart_generation = 0;   // a higher one than the VM booted with: reboot it
+  std::string address;              // "10.64.3.2" in its project's network ("" from a berthd that allocates none)
   bool operator==(const VmSpec&) const = default;
+};
+
+// A name in a project's network: "<vm>.<project>.internal" or "<app>.<project>.internal".
+struct NetworkHost {
+  std::string name;
+  std::string address;  // "10.64.3.2"
+  bool operator==(const NetworkHost&) const = default;
+};
+
+// A project's private network, as every node running one of its VMs provides it.
+struct ProjectNetwork {
+  std::string project;
+  std::string subnet;            // "10.64.3.0/24"
+  std::string gateway;           // "10.64.3.1": the node's side of the bridge, the VMs' router and resolver
+  std::string egress = "allow";  // allow | deny
+  std::vector<NetworkHost> hosts;  // sorted by name; an app name may appear once per VM serving it
+  bool operator==(const ProjectNetwork&) const = default;
 };
 
 // A secret's value as the agent delivers it to one app: the only place a value leaves berthd.
@@ -79,6 +97,7 @@ struct NodeAssignment {
   int64_t revision = 0;
   std::vector<VmSpec> vms;
   std::vector<AppAssignment> apps;
+  std::vector<ProjectNetwork> networks;  // one per project with a VM on the node
   bool operator==(const NodeAssignment&) const = default;
 };
 nlohmann::json nodeAssignmentToJson(const NodeAssignment& assignment);

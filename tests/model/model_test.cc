@@ -86,7 +86,9 @@ TEST(AppSpecRulesTest, SpanFields) {
 NodeAssignment sampleAssignment() {
   NodeAssignment a;
   a.revision = 42;
-  a.vms.push_back({"shop", "web-1", 2, 1024, 4, "qemu", "microvm", "running", 3});
+  a.vms.push_back({"shop", "web-1", 2, 1024, 4, "qemu", "microvm", "running", 3, "10.64.3.2"});
+  a.networks.push_back({"shop", "10.64.3.0/24", "10.64.3.1", "deny",
+                        {{"web-1.shop.internal", "10.64.3.2"}, {"web.shop.internal", "10.64.3.2"}}});
   AppAssignment app{"shop", "web", "web-1", 7, fullSpec(), {{"DB_PASSWORD", "env", "hunter2"}}, std::nullopt};
   app.image = ContainerImage{"sha256:" + std::string(64, 'b'), "sha256:" + std::string(64, 'c'), 4096,
                              {{"/entry"}, {"serve"}, {"PATH=/bin"}, "/srv", "1000:1000", {"8080/tcp"}}};
@@ -99,6 +101,9 @@ TEST(NodeAssignmentJsonTest, RoundTripsWithSecretsAndImagesOnTheirApp) {
   const json j = nodeAssignmentToJson(a);
   EXPECT_EQ(j["apps"][0]["secrets"][0]["value"], "hunter2");
   EXPECT_EQ(j["apps"][0]["image"]["config"]["working_dir"], "/srv");
+  EXPECT_EQ(j["vms"][0]["address"], "10.64.3.2");
+  EXPECT_EQ(j["networks"][0]["gateway"], "10.64.3.1");
+  EXPECT_EQ(j["networks"][0]["hosts"][1]["name"], "web.shop.internal");
   auto back = nodeAssignmentFromJson(json::parse(j.dump()));
   ASSERT_TRUE(back.isOk()) << back.status().toString();
   EXPECT_EQ(*back, a);
@@ -115,6 +120,38 @@ TEST(NodeAssignmentJsonTest, AMalformedMemberIsNamed) {
   j["apps"][0]["spec"]["ports"] = "all";
   EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("apps[0].spec"));
   EXPECT_FALSE(nodeAssignmentFromJson(json("nothing")).isOk());
+}
+
+TEST(NodeAssignmentJsonTest, AMalformedNetworkIsNamed) {
+  json j = nodeAssignmentToJson(sampleAssignment());
+  j["vms"][0]["address"] = 10;
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("vms[0].address has the wrong type"));
+  j = nodeAssignmentToJson(sampleAssignment());
+  j["networks"] = {{"project", "shop"}};
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("networks has the wrong type"));
+  j = nodeAssignmentToJson(sampleAssignment());
+  j["networks"][0]["egress"] = false;
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("networks[0].egress has the wrong type"));
+  j = nodeAssignmentToJson(sampleAssignment());
+  j["networks"][0]["hosts"][1]["address"] = json::array();
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
+              HasSubstr("networks[0].hosts[1].address has the wrong type"));
+  j = nodeAssignmentToJson(sampleAssignment());
+  j["networks"][0]["hosts"] = "everyone";
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("networks[0].hosts has the wrong type"));
+}
+
+TEST(NodeAssignmentJsonTest, AnAssignmentWithoutNetworksReadsAsNone) {
+  // What a berthd that allocates no networks sends: no address, no networks member.
+  json j = nodeAssignmentToJson(sampleAssignment());
+  j.erase("networks");
+  j["vms"][0].erase("address");
+  auto back = nodeAssignmentFromJson(j);
+  ASSERT_TRUE(back.isOk()) << back.status().toString();
+  EXPECT_TRUE(back->networks.empty());
+  EXPECT_EQ(back->vms[0].address, "");
+  ProjectNetwork defaults;
+  EXPECT_EQ(defaults.egress, "allow");
 }
 
 TEST(NodeReportJsonTest, ServingReleaseOnlyWhenSet) {

@@ -14,8 +14,8 @@ const std::set<std::string> kObservedStates = {"pending", "starting", "running",
 const std::set<std::string> kObservedAppStates = {"pending", "deploying", "running", "unhealthy", "failed"};
 
 model::VmSpec vmSpec(const store::Vm& vm) {
-  return {vm.project, vm.name,    vm.vcpus, vm.memory_mib, vm.disk_gib, vm.runtime,
-          vm.machine, vm.power, vm.restart_generation};
+  return {vm.project, vm.name,  vm.vcpus,              vm.memory_mib, vm.disk_gib,
+          vm.runtime, vm.machine, vm.power, vm.restart_generation, vm.address};
 }
 
 Result<model::ContainerImage> containerImage(const store::Image& image) {
