@@ -85,9 +85,10 @@ Result<SecretBox> loadMasterKey(const BerthdOptions& options) {
 
 class RunningBerthd final : public Berthd {
  public:
-  RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store)
+  RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store,
+                NetworkPool networks)
       : options_(options), paths_(options.data_dir), lock_(std::move(lock)), store_(std::move(store)),
-        services_(*store_, SystemClock::instance()),
+        services_(*store_, SystemClock::instance(), std::move(networks)),
         image_importer_(paths_.imageCache(), options.api.blob_dir),
         api_(services_, SystemClock::instance(), options.api),
         scheduler_(*store_, SystemClock::instance()) {
@@ -106,6 +107,11 @@ class RunningBerthd final : public Berthd {
       // Printed once, on the very first start; the file keeps it for scripts.
       std::printf("berthd: created the first admin token (also in %s):\n%s\n", path.c_str(), bootstrap->c_str());
       std::fflush(stdout);
+    }
+    // Projects and VMs made before networks get theirs before any agent asks for an assignment.
+    Principal system{"system", "berthd", Role::kAdmin, std::nullopt};
+    if (Status s = services_.projects.allocateMissingNetworks(system); !s.isOk()) {
+      spdlog::warn("berthd: some projects have no network yet (their next VM create tries again): {}", s.toString());
     }
     BERTH_ASSIGN_OR_RETURN(HttpServerOptions http, listenOptions(options_.listen));
     http.is_quick = &Api::isQuick;
@@ -179,7 +185,8 @@ Result<std::unique_ptr<Berthd>> Berthd::start(const BerthdOptions& given) {
   BERTH_ASSIGN_OR_RETURN(os::UniqueFd lock, lockDataDir(paths));
   BERTH_ASSIGN_OR_RETURN(auto store, store::SqliteStore::open(paths.database()));
   BERTH_ASSIGN_OR_RETURN(SecretBox master_key, loadMasterKey(options));
-  auto berthd = std::make_unique<RunningBerthd>(options, std::move(lock), std::move(store));
+  BERTH_ASSIGN_OR_RETURN(NetworkPool networks, NetworkPool::create(options.project_subnets, options.project_subnet_prefix));
+  auto berthd = std::make_unique<RunningBerthd>(options, std::move(lock), std::move(store), std::move(networks));
   berthd->useSecretBox(std::move(master_key));
   BERTH_RETURN_IF_ERROR(berthd->serve());
   return std::unique_ptr<Berthd>(std::move(berthd));

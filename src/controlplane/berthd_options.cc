@@ -58,6 +58,15 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code,
                  "Failed authentications one address may make before being slowed to one per 5 s")
       ->envname("BERTH_AUTH_FAILURE_BURST")
       ->capture_default_str();
+  app.add_option("--project-subnets", o.project_subnets,
+                 "IPv4 pool (CIDR) project networks are allocated from; changing it moves no existing project")
+      ->envname("BERTH_PROJECT_SUBNETS")
+      ->capture_default_str();
+  app.add_option("--project-subnet-prefix", o.project_subnet_prefix,
+                 "Prefix length of each project's subnet in the pool (/24: 253 VM addresses)")
+      ->envname("BERTH_PROJECT_SUBNET_PREFIX")
+      ->check(CLI::Range(1, 30))
+      ->capture_default_str();
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
       ->envname("BERTH_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
@@ -75,6 +84,10 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code,
   } catch (const CLI::ParseError& e) {
     *exit_code = 2;
     return invalidArgument(std::string("berthd: ") + e.what() + "\nRun 'berthd --help' for usage.");
+  }
+  if (auto pool = NetworkPool::create(o.project_subnets, o.project_subnet_prefix); !pool.isOk()) {
+    *exit_code = 2;
+    return invalidArgument("berthd: --project-subnets: " + pool.status().message());
   }
   // Bursts follow rates so one flag sets a limit.
   o.api.per_token.burst = std::max(1.0, 2 * o.api.per_token.per_second);

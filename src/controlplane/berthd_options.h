@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "controlplane/api/api.h"
 #include "controlplane/http/http_server.h"
+#include "controlplane/service/network_allocator.h"
 
 namespace berth::controlplane {
 
@@ -26,6 +27,10 @@ struct BerthdOptions {
   // created on first start.
   std::string master_key_file;
   std::string master_key_command;  // run by /bin/sh; prints the key (a KMS or vault client, say)
+  // The pool project subnets are allocated from, and their size. Changing it moves no project:
+  // each keeps the subnet it was given.
+  std::string project_subnets = NetworkPool::kDefaultPool;
+  int project_subnet_prefix = NetworkPool::kDefaultSubnetPrefix;
 };
 
 // Parses argv. On --help or a usage error returns a Status whose message is the text to print;

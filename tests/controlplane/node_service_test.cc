@@ -136,6 +136,58 @@ TEST_F(NodesTest, AssignmentCarriesVmsAndTheirAppsAndReportsUpdateState) {
   EXPECT_EQ(services_->nodes.report(n1, "n1", {{"a", "web", "exploded", ""}}).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(NodesTest, AssignmentCarriesEachProjectNetworkWithNamesAcrossNodes) {
+  Principal n1 = nodeToken("n1"), n2 = nodeToken("n2");
+  ASSERT_TRUE(registerNode(n1, "n1", 4096).isOk());
+  vm("web", 512);
+  ASSERT_TRUE(scheduler_->runOnce().isOk());
+  ASSERT_TRUE(registerNode(n2, "n2", 8192).isOk());  // more free memory: the next VMs go there
+  clock_.advance(std::chrono::milliseconds(1));
+  vm("db", 512);
+  ASSERT_TRUE(services_->projects.create(admin_, "b", ProjectPatch{{}, "deny"}).isOk());
+  store::Vm other;
+  other.project = "b";
+  other.name = "web";
+  other.disk_gib = 1;
+  ASSERT_TRUE(services_->vms.create(admin_, other).isOk());
+  ASSERT_TRUE(scheduler_->runOnce().isOk());
+  ASSERT_EQ(services_->vms.get(admin_, "a", "db")->node, "n2");
+  ASSERT_EQ(services_->vms.get(admin_, "b", "web")->node, "n2");
+  AppSpecPatch site;
+  site.command = std::vector<std::string>{"httpd"};
+  site.replicas = 2;
+  ASSERT_TRUE(services_->apps.create(admin_, "a", "site", site).isOk());
+
+  auto on_n1 = services_->nodes.assignment(n1, "n1");
+  ASSERT_TRUE(on_n1.isOk()) << on_n1.status().toString();
+  ASSERT_EQ(on_n1->vms.size(), 1u);
+  EXPECT_EQ(on_n1->vms[0].address, "10.64.0.2");
+  // Project a's names resolve on n1 for its VM on n2 too; project b is not on n1 at all.
+  const std::vector<model::NetworkHost> hosts_a = {{"db.a.internal", "10.64.0.3"},
+                                                   {"site.a.internal", "10.64.0.2"},
+                                                   {"site.a.internal", "10.64.0.3"},
+                                                   {"web.a.internal", "10.64.0.2"}};
+  ASSERT_EQ(on_n1->networks.size(), 1u);
+  EXPECT_EQ(on_n1->networks[0], (model::ProjectNetwork{"a", "10.64.0.0/24", "10.64.0.1", "allow", hosts_a}));
+
+  auto on_n2 = services_->nodes.assignment(n2, "n2");
+  ASSERT_TRUE(on_n2.isOk());
+  ASSERT_EQ(on_n2->networks.size(), 2u);
+  EXPECT_EQ(on_n2->networks[0].hosts, hosts_a);
+  EXPECT_EQ(on_n2->networks[1],
+            (model::ProjectNetwork{"b", "10.64.1.0/24", "10.64.1.1", "deny", {{"web.b.internal", "10.64.1.2"}}}));
+  // The JSON an agent reads carries the same.
+  auto back = model::nodeAssignmentFromJson(model::nodeAssignmentToJson(*on_n2));
+  ASSERT_TRUE(back.isOk());
+  EXPECT_EQ(back->networks, on_n2->networks);
+
+  // A deleted VM's name leaves every node's view of the network.
+  ASSERT_TRUE(services_->apps.remove(admin_, "a", "site", std::nullopt).isOk());
+  ASSERT_TRUE(services_->vms.remove(admin_, "a", "db", std::nullopt).isOk());
+  EXPECT_EQ(services_->nodes.assignment(n1, "n1")->networks[0].hosts,
+            (std::vector<model::NetworkHost>{{"web.a.internal", "10.64.0.2"}}));
+}
+
 // One VM, one app with two releases: r1 ran; the agent then reports on `release`.
 class RolloutOutcomeTest : public NodesTest {
  protected:

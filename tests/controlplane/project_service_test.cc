@@ -11,7 +11,7 @@ class ProjectServiceTest : public ProjectTest {};
 
 TEST_F(ProjectServiceTest, QuotaCannotDropBelowUsage) {
   ASSERT_TRUE(vm("one", 3).isOk());
-  auto r = services_->projects.update(admin_, "a", QuotaPatch{2, {}, {}, {}}, std::nullopt);
+  auto r = services_->projects.update(admin_, "a", ProjectPatch{QuotaPatch{2, {}, {}, {}}, {}}, std::nullopt);
   ASSERT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("already uses 3"), std::string::npos);
 }

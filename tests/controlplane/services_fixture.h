@@ -48,7 +48,7 @@ class ProjectTest : public ServicesTest {
  protected:
   void SetUp() override {
     ServicesTest::SetUp();
-    ASSERT_TRUE(services_->projects.create(admin_, "a", QuotaPatch{4, 2048, 10, 3}).isOk());
+    ASSERT_TRUE(services_->projects.create(admin_, "a", ProjectPatch{QuotaPatch{4, 2048, 10, 3}, {}}).isOk());
   }
 
   Principal tokenFor(Role role, const std::string& project) {

@@ -1,5 +1,7 @@
 #include "controlplane/api/render.h"
 
+#include "controlplane/service/network_allocator.h"
+
 namespace berth::controlplane {
 
 namespace {
@@ -21,6 +23,14 @@ void renderProject(JsonWriter& w, const ProjectView& v) {
   w.key("usage").beginObject();
   resources(w, v.usage.vcpus, v.usage.memory_mib, v.usage.disk_gib);
   w.field("vms", v.usage.vms).endObject();
+  // A project made before networks has none until berthd allocates it (at startup).
+  w.key("network").beginObject();
+  if (auto gateway = subnetGateway(p.subnet); gateway.isOk()) {
+    w.field("subnet", p.subnet).field("gateway", *gateway);
+  } else {
+    w.key("subnet").null().key("gateway").null();
+  }
+  w.field("egress", p.egress).endObject();
   w.field("version", p.version);
   timestamps(w, p.created_at, p.updated_at);
   w.endObject();
@@ -31,6 +41,8 @@ void renderVm(JsonWriter& w, const store::Vm& vm) {
   resources(w, vm.vcpus, vm.memory_mib, vm.disk_gib);
   w.field("runtime", vm.runtime).field("machine", vm.machine).field("node", vm.node).field("power", vm.power);
   w.field("state", vm.state).field("state_detail", vm.state_detail);
+  // null for a VM made before networks, until berthd gives it one (at startup).
+  w.field("address", vm.address.empty() ? std::nullopt : std::optional<std::string>(vm.address));
   w.field("restart_generation", vm.restart_generation).field("version", vm.version);
   timestamps(w, vm.created_at, vm.updated_at);
   w.endObject();

@@ -18,15 +18,22 @@ Result<QuotaPatch> readQuotas(FieldReader& f) {
   BERTH_RETURN_IF_ERROR(qf.finish());
   return q;
 }
+
+Result<ProjectPatch> readProjectPatch(FieldReader& f) {
+  ProjectPatch patch;
+  BERTH_ASSIGN_OR_RETURN(patch.quotas, readQuotas(f));
+  patch.egress = f.oneOf("egress", {"allow", "deny"});
+  return patch;
+}
 }  // namespace
 
 Result<HttpResponse> handleCreateProject(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request));
   FieldReader f(body);
   auto name = f.name("name", true);
-  BERTH_ASSIGN_OR_RETURN(QuotaPatch quotas, readQuotas(f));
+  BERTH_ASSIGN_OR_RETURN(ProjectPatch patch, readProjectPatch(f));
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.services.projects.create(c.who, *name, quotas));
+  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.services.projects.create(c.who, *name, patch));
   return objectResponse(201, renderOne(renderProject, view), view.project.version);
 }
 
@@ -45,9 +52,9 @@ Result<HttpResponse> handlePatchProject(RequestContext& c) {
   BERTH_ASSIGN_OR_RETURN(auto if_match, parseIfMatch(c.request));
   BERTH_ASSIGN_OR_RETURN(auto body, jsonBody(c.request));
   FieldReader f(body);
-  BERTH_ASSIGN_OR_RETURN(QuotaPatch quotas, readQuotas(f));
+  BERTH_ASSIGN_OR_RETURN(ProjectPatch patch, readProjectPatch(f));
   BERTH_RETURN_IF_ERROR(f.finish());
-  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.services.projects.update(c.who, c.param("project"), quotas, if_match));
+  BERTH_ASSIGN_OR_RETURN(ProjectView view, c.services.projects.update(c.who, c.param("project"), patch, if_match));
   return objectResponse(200, renderOne(renderProject, view), view.project.version);
 }
 

@@ -1,8 +1,11 @@
 #include "controlplane/service/node_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <tuple>
 
+#include "controlplane/service/network_allocator.h"
 #include "controlplane/service/placement.h"
 #include "controlplane/service/project_apps.h"
 #include "controlplane/service/releases.h"
@@ -16,6 +19,22 @@ const std::set<std::string> kObservedAppStates = {"pending", "deploying", "runni
 model::VmSpec vmSpec(const store::Vm& vm) {
   return {vm.project, vm.name,  vm.vcpus,              vm.memory_mib, vm.disk_gib,
           vm.runtime, vm.machine, vm.power, vm.restart_generation, vm.address};
+}
+
+model::NetworkHost host(const std::string& name, const std::string& project, const std::string& address) {
+  return {name + "." + project + ".internal", address};
+}
+
+// The project's network as every node running one of its VMs serves it: a name for each of its
+// VMs, wherever placed, so names resolve across nodes. Its app names are added by the caller.
+Result<model::ProjectNetwork> projectNetwork(store::Tx& tx, const store::Project& project) {
+  model::ProjectNetwork network{project.name, project.subnet, "", project.egress, {}};
+  BERTH_ASSIGN_OR_RETURN(network.gateway, subnetGateway(project.subnet));
+  BERTH_ASSIGN_OR_RETURN(auto vms, tx.listVmsByAge(project.name));
+  for (const auto& vm : vms) {
+    if (!vm.address.empty()) network.hosts.push_back(host(vm.name, project.name, vm.address));
+  }
+  return network;
 }
 
 Result<model::ContainerImage> containerImage(const store::Image& image) {
@@ -93,10 +112,23 @@ Result<model::NodeAssignment> NodeService::assignment(const Principal& who, cons
       out.vms.push_back(vmSpec(vm));
     }
     for (const auto& project : projects) {
+      BERTH_ASSIGN_OR_RETURN(store::Project stored, tx.getProject(project));
+      // A project the full pool could not serve yet has no network to provide.
+      std::optional<model::ProjectNetwork> network;
+      if (!stored.subnet.empty()) {
+        BERTH_ASSIGN_OR_RETURN(network, projectNetwork(tx, stored));
+      }
       BERTH_ASSIGN_OR_RETURN(auto apps, allApps(tx, project));
       for (auto& app : apps) {
         BERTH_ASSIGN_OR_RETURN(model::AppSpec spec, model::appSpecFromJson(app.spec_json));
         BERTH_ASSIGN_OR_RETURN(auto placement, appPlacement(tx, project, spec));
+        // The app's name resolves to every VM it is placed in, not only those reported healthy:
+        // during a rollout an instance reports its new release ("deploying") while the old one
+        // still serves, so observed state would drop the name on every deploy. Traffic to an
+        // instance that is not up is the app's own health to handle.
+        for (const auto& vm : placement) {
+          if (network && !vm.address.empty()) network->hosts.push_back(host(app.name, project, vm.address));
+        }
         bool here = false;
         for (const auto& vm : placement) here = here || vm.node == node;
         if (!here) continue;
@@ -113,6 +145,13 @@ Result<model::NodeAssignment> NodeService::assignment(const Principal& who, cons
           instance.spec.vm = vm.name;
           out.apps.push_back(std::move(instance));
         }
+      }
+      if (network) {
+        // Sorted so that an unchanged network compares equal in the agent's assignments.
+        std::sort(network->hosts.begin(), network->hosts.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.name, a.address) < std::tie(b.name, b.address);
+        });
+        out.networks.push_back(std::move(*network));
       }
     }
     return Status::ok();

@@ -1,5 +1,6 @@
 #include "controlplane/service/project_service.h"
 
+#include "controlplane/service/project_network.h"
 #include "controlplane/service/quota.h"
 
 namespace berth::controlplane {
@@ -18,20 +19,26 @@ store::Quotas applyQuotaPatch(store::Quotas q, const QuotaPatch& p) {
 }
 
 std::string projectObject(const std::string& name) { return "project '" + name + "'"; }
+
+nlohmann::json projectDetails(const store::Project& p) {
+  return {{"quotas", quotasJson(p.quotas)}, {"subnet", p.subnet}, {"egress", p.egress}};
+}
 }  // namespace
 
-Result<ProjectView> ProjectService::create(const Principal& who, const std::string& name, const QuotaPatch& quotas) {
+Result<ProjectView> ProjectService::create(const Principal& who, const std::string& name, const ProjectPatch& patch) {
   BERTH_RETURN_IF_ERROR(authorize(who, std::nullopt, Access::kAdminOnly, projectObject(name)));
   store::Project p;
   p.name = name;
-  p.quotas = applyQuotaPatch(store::Quotas{}, quotas);
+  p.quotas = applyQuotaPatch(store::Quotas{}, patch.quotas);
+  if (patch.egress) p.egress = *patch.egress;
   p.version = 1;
   p.created_at = p.updated_at = ctx_.clock.wallMillis();
   BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
+    // An existing name is refused as such, not as a full pool.
+    if (tx.getProject(name).isOk()) return alreadyExists(projectObject(name) + " already exists");
+    BERTH_ASSIGN_OR_RETURN(p.subnet, newProjectSubnet(tx, ctx_.networks));
     BERTH_RETURN_IF_ERROR(tx.insertProject(p));
-    return tx.appendEvent(ctx_.event(who, "project.create", name, "projects/" + name,
-                                     {{"quotas", quotasJson(p.quotas)}}))
-        .status();
+    return tx.appendEvent(ctx_.event(who, "project.create", name, "projects/" + name, projectDetails(p))).status();
   }));
   return ProjectView{p, {}};
 }
@@ -69,7 +76,7 @@ Result<ProjectView> ProjectService::get(const Principal& who, const std::string&
   return view;
 }
 
-Result<ProjectView> ProjectService::update(const Principal& who, const std::string& name, const QuotaPatch& quotas,
+Result<ProjectView> ProjectService::update(const Principal& who, const std::string& name, const ProjectPatch& patch,
                                            std::optional<int64_t> if_match) {
   BERTH_RETURN_IF_ERROR(authorize(who, name, Access::kRead, projectObject(name)));
   BERTH_RETURN_IF_ERROR(authorize(who, std::nullopt, Access::kAdminOnly, projectObject(name)));
@@ -78,15 +85,14 @@ Result<ProjectView> ProjectService::update(const Principal& who, const std::stri
     BERTH_ASSIGN_OR_RETURN(store::Project p, tx.getProject(name));
     BERTH_RETURN_IF_ERROR(checkVersion(if_match, p.version, projectObject(name)));
     BERTH_ASSIGN_OR_RETURN(view.usage, tx.projectUsage(name));
-    p.quotas = applyQuotaPatch(p.quotas, quotas);
+    p.quotas = applyQuotaPatch(p.quotas, patch.quotas);
+    if (patch.egress) p.egress = *patch.egress;
     BERTH_RETURN_IF_ERROR(checkQuotaNotBelowUsage(name, p.quotas, view.usage));
     p.updated_at = ctx_.clock.wallMillis();
     BERTH_RETURN_IF_ERROR(tx.updateProject(p, p.version));
     p.version += 1;
     view.project = p;
-    return tx.appendEvent(ctx_.event(who, "project.update", name, "projects/" + name,
-                                     {{"quotas", quotasJson(p.quotas)}}))
-        .status();
+    return tx.appendEvent(ctx_.event(who, "project.update", name, "projects/" + name, projectDetails(p))).status();
   }));
   return view;
 }
@@ -109,6 +115,37 @@ Status ProjectService::remove(const Principal& who, const std::string& name, std
   // The project's tokens went with it.
   if (s.isOk()) tokens_.forgetPrincipals();
   return s;
+}
+
+Status ProjectService::allocateMissingNetworks(const Principal& who) {
+  std::vector<std::string> names;
+  std::string after;
+  do {
+    store::Page<store::Project> page;
+    BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
+      BERTH_ASSIGN_OR_RETURN(page, tx.listProjects(after, 500));
+      return Status::ok();
+    }));
+    for (const auto& p : page.items) names.push_back(p.name);
+    after = page.next;
+  } while (!after.empty());
+
+  Status first_failure;
+  for (const auto& name : names) {
+    Status s = ctx_.store.write([&](store::Tx& tx) {
+      auto p = tx.getProject(name);
+      if (!p.isOk()) return Status::ok();  // deleted meanwhile
+      const int64_t now = ctx_.clock.wallMillis();
+      BERTH_ASSIGN_OR_RETURN(bool allocated, ensureProjectSubnet(tx, ctx_.networks, *p, now));
+      BERTH_ASSIGN_OR_RETURN(auto addressed, addressUnaddressedVms(tx, *p, now));
+      if (!allocated && addressed.empty()) return Status::ok();
+      return tx.appendEvent(ctx_.event(who, "project.network", name, "projects/" + name,
+                                       {{"subnet", p->subnet}, {"addressed_vms", addressed}}))
+          .status();
+    });
+    if (!s.isOk() && first_failure.isOk()) first_failure = s.withContext(projectObject(name));
+  }
+  return first_failure;
 }
 
 }  // namespace berth::controlplane

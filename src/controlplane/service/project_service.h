@@ -23,17 +23,28 @@ struct QuotaPatch {
   std::optional<int64_t> vcpus, memory_mib, disk_gib, vms;
 };
 
+// What a project create or update sets besides its name.
+struct ProjectPatch {
+  QuotaPatch quotas;
+  std::optional<std::string> egress;  // allow | deny (validated by the API layer)
+};
+
 class ProjectService {
  public:
   // `tokens` forgets the cached principals of a deleted project. Both must outlive this.
   ProjectService(const ServiceContext& context, TokenService& tokens) : ctx_(context), tokens_(tokens) {}
 
-  Result<ProjectView> create(const Principal& who, const std::string& name, const QuotaPatch& quotas);
+  // The project gets the lowest free subnet of the pool; FailedPrecondition when it is full.
+  Result<ProjectView> create(const Principal& who, const std::string& name, const ProjectPatch& patch);
   Result<store::Page<ProjectView>> list(const Principal& who, const std::string& after, int limit);
   Result<ProjectView> get(const Principal& who, const std::string& name);
-  Result<ProjectView> update(const Principal& who, const std::string& name, const QuotaPatch& quotas,
+  Result<ProjectView> update(const Principal& who, const std::string& name, const ProjectPatch& patch,
                              std::optional<int64_t> if_match);
   Status remove(const Principal& who, const std::string& name, std::optional<int64_t> if_match);
+  // At startup: gives every project made before networks a subnet and each of its VMs an
+  // address, one transaction and one `project.network` event by `who` per project changed.
+  // A project the full pool cannot serve is skipped and named in the error; the others proceed.
+  Status allocateMissingNetworks(const Principal& who);
 
  private:
   const ServiceContext& ctx_;

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "controlplane/auth/principal.h"
+#include "controlplane/service/network_allocator.h"
 #include "store/store.h"
 
 namespace berth::controlplane {
@@ -21,6 +22,8 @@ namespace berth::controlplane {
 struct ServiceContext {
   store::Store& store;
   const Clock& clock;
+  // Where project subnets come from (berthd --project-subnets).
+  NetworkPool networks;
 
   // The audit event of `who` doing `action` on `object`, stamped now; append it in the
   // transaction that makes the change, so a change and its event commit together.

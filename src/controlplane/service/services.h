@@ -24,8 +24,8 @@
 namespace berth::controlplane {
 
 struct Services {
-  Services(store::Store& store, const Clock& clock)
-      : context{store, clock},
+  Services(store::Store& store, const Clock& clock, NetworkPool networks = {})
+      : context{store, clock, std::move(networks)},
         tokens(context),
         projects(context, tokens),
         vms(context),

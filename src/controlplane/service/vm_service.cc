@@ -1,5 +1,6 @@
 #include "controlplane/service/vm_service.h"
 
+#include "controlplane/service/project_network.h"
 #include "controlplane/service/quota.h"
 
 namespace berth::controlplane {
@@ -13,7 +14,7 @@ std::string vmPath(const std::string& project, const std::string& name) {
 }
 nlohmann::json vmDetails(const store::Vm& vm) {
   return {{"vcpus", vm.vcpus}, {"memory_mib", vm.memory_mib}, {"disk_gib", vm.disk_gib},
-          {"machine", vm.machine}, {"power", vm.power}};
+          {"machine", vm.machine}, {"power", vm.power}, {"address", vm.address}};
 }
 }  // namespace
 
@@ -24,9 +25,20 @@ Result<store::Vm> VmService::create(const Principal& who, store::Vm vm) {
   vm.created_at = vm.updated_at = ctx_.clock.wallMillis();
   BERTH_RETURN_IF_ERROR(ctx_.store.write([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(store::Project p, tx.getProject(vm.project));
+    // An existing name is refused as such, not as a full network.
+    if (tx.getVm(vm.project, vm.name).isOk()) return alreadyExists(vmObject(vm.project, vm.name) + " already exists");
     BERTH_ASSIGN_OR_RETURN(store::Usage usage, tx.projectUsage(vm.project));
     addToUsage(usage, vm);
     BERTH_RETURN_IF_ERROR(checkUsageWithinQuota(vm.project, p.quotas, usage));
+    // A project made before networks gets its subnet with its first new VM (berthd also gives
+    // them one at startup, unless the pool was full then).
+    BERTH_ASSIGN_OR_RETURN(bool allocated, ensureProjectSubnet(tx, ctx_.networks, p, vm.created_at));
+    if (allocated) {
+      BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "project.network", vm.project, "projects/" + vm.project,
+                                                      {{"subnet", p.subnet}}))
+                                .status());
+    }
+    BERTH_ASSIGN_OR_RETURN(vm.address, newVmAddress(tx, p));
     BERTH_RETURN_IF_ERROR(tx.insertVm(vm));
     return tx.appendEvent(ctx_.event(who, "vm.create", vm.project, vmPath(vm.project, vm.name), vmDetails(vm)))
         .status();
