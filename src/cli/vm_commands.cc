@@ -15,6 +15,7 @@ Status writeVm(std::ostream& out, const nlohmann::json& vm) {
       << "Disk:     " << str(vm["disk_gib"]) << " GiB\n"
       << "Machine:  " << str(vm["runtime"]) << "/" << str(vm["machine"]) << "\n"
       << "Node:     " << str(vm["node"]) << "\n"
+      << "Address:  " << str(vm["address"]) << " (" << str(vm["name"]) << "." << str(vm["project"]) << ".internal)\n"
       << "Power:    " << str(vm["power"]) << " (desired)\n"
       << "State:    " << str(vm["state"]);
   if (vm["state_detail"].is_string() && !vm["state_detail"].get<std::string>().empty()) {
@@ -63,10 +64,11 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action) {
 
   ResourceCommands vms(vm, ctx, action, {"name", "VM name", true, vmPath});
   vms.list({"List a project's VMs", "EXAMPLES:\n  berth vm ls --project demo"},
-           {"NAME", "VCPUS", "MEMORY_MIB", "DISK_GIB", "MACHINE", "POWER", "STATE", "NODE"},
+           {"NAME", "VCPUS", "MEMORY_MIB", "DISK_GIB", "MACHINE", "POWER", "STATE", "NODE", "ADDRESS"},
            [](const nlohmann::json& v) -> Result<Row> {
              return Row{str(v["name"]),    str(v["vcpus"]), str(v["memory_mib"]), str(v["disk_gib"]),
-                        str(v["machine"]), str(v["power"]), str(v["state"]),      str(v["node"])};
+                        str(v["machine"]), str(v["power"]), str(v["state"]),      str(v["node"]),
+                        str(v["address"])};
            });
   vms.show({"Show a VM", "EXAMPLES:\n  berth vm show web --project demo"}, writeVm);
 

@@ -60,7 +60,14 @@ class CliTest(h.BerthdTestCase):
         self.assertEqual(code, 1)
         self.assertIn("vcpus would be 5 of a quota of 4 (over by 1)", err)
         code, out, _ = self.berth("vm", "ls", env={"BERTH_PROJECT": "clidemo"})
-        self.assertRegex(out, r"(?m)^web\s+2\s+512\s+2\s+microvm\s+running\s+pending")
+        self.assertRegex(out, r"(?m)^web\s+2\s+512\s+2\s+microvm\s+running\s+pending\s+-\s+10\.\d+\.\d+\.2$")
+        code, out, _ = self.berth("vm", "show", "web", "-p", "clidemo")
+        self.assertRegex(out, r"(?m)^Address:\s+10\.\d+\.\d+\.2 \(web\.clidemo\.internal\)$")
+        code, out, err = self.berth("project", "set", "clidemo", "--egress", "deny")
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out, r"(?m)^Network:\s+10\.\d+\.\d+\.0/24 \(gateway 10\.\d+\.\d+\.1\)$")
+        self.assertRegex(out, r"(?m)^Egress:\s+deny$")
+        self.assertEqual(self.berth("project", "set", "clidemo", "--egress", "maybe")[0], 2)
 
         code, out, err = self.berth("app", "create", "site", "-p", "clidemo", "--port", "8080", "-e", "A=1", "--",
                                     "busybox", "httpd", "-f", "-p", "8080")
