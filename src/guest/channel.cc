@@ -1,6 +1,5 @@
 #include "guest/channel.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -8,7 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+
+#include "guest/virtio_port.h"
 
 namespace berth::guest {
 namespace {
@@ -20,18 +20,7 @@ constexpr std::size_t kOutboxBudget = 4u << 20;
 }  // namespace
 
 Result<Channel> Channel::open() {
-  DIR* dir = ::opendir("/sys/class/virtio-ports");
-  if (dir == nullptr) return notFound("no /sys/class/virtio-ports (virtio_console not loaded?)");
-  std::string device;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] == '.') continue;
-    std::ifstream name_file(std::string("/sys/class/virtio-ports/") + entry->d_name + "/name");
-    std::string name;
-    std::getline(name_file, name);
-    if (name == kPortName) device = std::string("/dev/") + entry->d_name;
-  }
-  ::closedir(dir);
-  if (device.empty()) return notFound("no virtio-serial port named " + std::string(kPortName));
+  BERTH_ASSIGN_OR_RETURN(std::string device, virtioPortDevice(kPortName));
   os::UniqueFd fd(::open(device.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
   if (!fd) return internalError("open " + device + ": " + std::strerror(errno));
   return Channel(std::move(fd));

@@ -14,7 +14,7 @@ namespace berth::guest {
 
 class Channel {
  public:
-  // Finds the port by name under /sys/class/virtio-ports and opens its /dev node.
+  // Finds the port by name (virtio_port.h) and opens its /dev node.
   static Result<Channel> open();
 
   int fd() const { return fd_.get(); }
