@@ -23,7 +23,7 @@ Agent::Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, Runti
       clock_(clock),
       router_(PortPublisher(options_.agent_binary, paths_.proxiesDir())),
       reporter_(options_.node_name, *api_),
-      images_(*api_, paths_, network_->imageRelayAddress()) {}
+      images_(*api_, paths_) {}
 
 Agent::~Agent() { stop(); }
 

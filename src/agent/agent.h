@@ -40,7 +40,7 @@ struct AgentOptions {
   std::string modules_dir;     // the kernel's lib/modules/<version>
   std::string init_binary;     // berth-init
   std::string busybox = "/bin/busybox";
-  std::string agent_binary;    // berth-agent: the published ports' proxies and the VMs' image relay
+  std::string agent_binary;    // berth-agent: the published ports' proxies
   int64_t vcpus = 0;           // capacity offered; 0 = this host's
   int64_t memory_mib = 0;
   int64_t disk_gib = 0;

@@ -93,7 +93,7 @@ Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<clie
   RuntimeRegistry runtimes(options.node_name);
   BERTH_RETURN_IF_ERROR(runtimes.add(std::make_unique<QemuRuntime>(probeQemuHost())));
   auto agent = std::make_unique<Agent>(options, std::move(api), std::move(runtimes),
-                                       std::make_unique<UserModeNetwork>(options.agent_binary));
+                                       std::make_unique<UserModeNetwork>());
   BERTH_RETURN_IF_ERROR(agent->start());
   return agent;
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "agent/app_bundle.h"
+#include "agent/image_port.h"
 #include "common/crypto.h"
 #include "os/file_util.h"
 
@@ -17,8 +18,7 @@ constexpr std::uint64_t kMaxRootfsBytes = 4ull << 30;
 
 }  // namespace
 
-ImageDelivery::ImageDelivery(client::ApiClient& api, Paths paths, std::string relay_address)
-    : api_(api), paths_(std::move(paths)), relay_address_(std::move(relay_address)) {}
+ImageDelivery::ImageDelivery(client::ApiClient& api, Paths paths) : api_(api), paths_(std::move(paths)) {}
 
 std::shared_ptr<std::mutex> ImageDelivery::lockFor(const std::string& digest) {
   std::lock_guard lock(locks_mu_);
@@ -40,7 +40,7 @@ Result<OfferedImage> ImageDelivery::offerBundle(const VmKey& vm, const std::stri
     BERTH_ASSIGN_OR_RETURN(ext4, ensureExt4Image(paths_, hex));
   }
   BERTH_RETURN_IF_ERROR(offer(vm, ext4.path, ext4.digest));
-  return OfferedImage{ext4.digest, ext4.size, relay_address_};
+  return OfferedImage{ext4.digest, ext4.size, kImagePortSource};
 }
 
 Result<OfferedImage> ImageDelivery::offerRootfs(const VmKey& vm, const model::ContainerImage& image) {
@@ -52,7 +52,7 @@ Result<OfferedImage> ImageDelivery::offerRootfs(const VmKey& vm, const model::Co
     BERTH_RETURN_IF_ERROR(fetchBlob(rootfs, path, kMaxRootfsBytes, 0444));
   }
   BERTH_RETURN_IF_ERROR(offer(vm, path, rootfs));
-  return OfferedImage{rootfs, static_cast<std::uint64_t>(image.rootfs_size), relay_address_};
+  return OfferedImage{rootfs, static_cast<std::uint64_t>(image.rootfs_size), kImagePortSource};
 }
 
 // Blobs are content-addressed: a file already at `path` is the blob, and one fetched is kept
@@ -65,7 +65,7 @@ Status ImageDelivery::fetchBlob(const std::string& digest, const std::string& pa
   return os::writeFileAtomic(path, bytes, mode);
 }
 
-// The VM's relay serves only what is linked into its images directory, by hex digest.
+// The VM's image port serves only what is linked into its images directory, by hex digest.
 Status ImageDelivery::offer(const VmKey& vm, const std::string& path, const std::string& digest) {
   const std::string link = paths_.vm(vm.project, vm.name).imagesDir() + "/" + digest.substr(7);
   if (::access(link.c_str(), R_OK) != 0 && ::link(path.c_str(), link.c_str()) != 0) {

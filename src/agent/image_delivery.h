@@ -1,8 +1,8 @@
 #pragma once
 // How an app's files reach a VM: its blob is fetched from berthd once per node (by digest, kept
 // only if its bytes hash to it), a process app's bundle is converted to ext4 (app_bundle.h), and
-// the image is hard-linked into the VM's images directory, the only one its relay serves
-// (docs/vms.md, "How an app's files reach a running VM").
+// the image is hard-linked into the VM's images directory, the only one its image port serves
+// (image_port.h; docs/vms.md, "How an app's files reach a running VM").
 //
 // Thread-safe: supervisors of different VMs deliver at once; two wanting the same blob fetch
 // and convert it once.
@@ -23,18 +23,17 @@
 
 namespace berth::agent {
 
-// An image the VM may fetch from its relay: what run_app names.
+// An image the VM may fetch through its image port: what run_app names.
 struct OfferedImage {
   std::string digest;  // "sha256:<hex>" of the file the guest fetches and verifies
   std::uint64_t size = 0;
-  std::string source;  // "host:port" the guest fetches it from: its VM's image relay (network/)
+  std::string source;  // where the guest fetches it from: kImagePortSource, its VM's image port
 };
 
 class ImageDelivery {
  public:
-  // `api` must outlive this and be usable from several threads at once. `relay_address` is where
-  // guests fetch what is offered to their VM (VmNetwork::imageRelayAddress()).
-  ImageDelivery(client::ApiClient& api, Paths paths, std::string relay_address);
+  // `api` must outlive this and be usable from several threads at once.
+  ImageDelivery(client::ApiClient& api, Paths paths);
 
   // A process app's uploaded bundle ("sha256:<hex>"), as a read-only ext4 image.
   Result<OfferedImage> offerBundle(const VmKey& vm, const std::string& bundle_digest);
@@ -49,7 +48,6 @@ class ImageDelivery {
 
   client::ApiClient& api_;
   Paths paths_;
-  const std::string relay_address_;
   std::mutex locks_mu_;
   std::map<std::string, std::shared_ptr<std::mutex>> locks_;  // by digest; one per image the node has
 };

@@ -11,6 +11,7 @@
 //                                       127.0.0.1:<port> (proxy/port_publisher.h); it outlives the agent
 //     vms/<project>/<vm>/
 //       channel.sock  console.sock      the guest channel's stream and the serial console
+//       images.sock                     the image port the guest fetches its images through (image_port.h)
 //       qemu.pid  qmp.sock  qemu.log    the runtime driver's own files, named by it
 //                                       (runtime/qemu_runtime.h: QemuFiles)
 //       serial.log  serial.log.1        the guest console, rotated at kSerialLogBytes
@@ -47,6 +48,7 @@ class Paths {
     std::string dir;
     std::string channelSocket() const { return dir + "/channel.sock"; }
     std::string consoleSocket() const { return dir + "/console.sock"; }
+    std::string imagesSocket() const { return dir + "/images.sock"; }
     std::string serialLog() const { return dir + "/serial.log"; }
     std::string scratchDisk() const { return dir + "/scratch.img"; }
     std::string imagesDir() const { return dir + "/images"; }

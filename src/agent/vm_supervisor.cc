@@ -76,7 +76,10 @@ VmSupervisor::VmSupervisor(VmKey key, SupervisorContext& context)
 
 VmSupervisor::~VmSupervisor() { stop(); }
 
-void VmSupervisor::start() { thread_ = std::thread([this] { run(); }); }
+void VmSupervisor::start() {
+  image_port_ = std::make_unique<ImagePort>(paths_.imagesSocket(), paths_.imagesDir());
+  thread_ = std::thread([this] { run(); });
+}
 
 void VmSupervisor::assign(model::VmSpec vm, std::vector<model::AppAssignment> apps) {
   {
@@ -107,6 +110,7 @@ void VmSupervisor::stop() {
   mailbox_->cv.notify_all();
   if (auto c = channel()) c->close();
   if (thread_.joinable()) thread_.join();
+  image_port_.reset();
 }
 
 bool VmSupervisor::stopping() const {
@@ -423,6 +427,7 @@ void VmSupervisor::stopVm() {
 }
 
 void VmSupervisor::destroy() {
+  image_port_.reset();
   if (auto c = channel()) c->close();
   setChannel(nullptr);
   context_.router.setRoutes(key_, {});

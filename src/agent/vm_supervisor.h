@@ -32,6 +32,7 @@
 #include "agent/guest_channel/guest_channel.h"
 #include "agent/guest_channel/guest_connection.h"
 #include "agent/image_delivery.h"
+#include "agent/image_port.h"
 #include "agent/node_reporter.h"
 #include "agent/paths.h"
 #include "agent/rollout.h"
@@ -84,7 +85,8 @@ class VmSupervisor {
   const VmKey& key() const { return key_; }
 
   // Starts the worker: a pass whenever assigned or woken by its guest, and on its own every
-  // 250 ms while a rollout waits for health or a drain, else every 2 s.
+  // 250 ms while a rollout waits for health or a drain, else every 2 s. The VM's image port is
+  // served from then on, whether the VM runs or not (it reconnects by itself).
   void start();
   // What the VM must be and run (secrets included: kept in memory only). Wakes the worker.
   void assign(model::VmSpec vm, std::vector<model::AppAssignment> apps);
@@ -166,6 +168,7 @@ class VmSupervisor {
   std::shared_ptr<GuestChannel> channel_;
   std::atomic<bool> settled_{false};
   std::atomic<bool> finished_{false};
+  std::unique_ptr<ImagePort> image_port_;  // set by start(); the worker ends it when it retires
   std::thread thread_;
 };
 

@@ -95,7 +95,7 @@ struct RunAppRequest {
   struct Image {
     std::string digest;      // "sha256:<64 hex>"
     std::uint64_t size = 0;  // bytes; always written
-    std::string source;      // "ip:port" of the image relay; always written
+    std::string source;      // where to fetch it from: "port:<virtio port name>"; always written
     bool operator==(const Image&) const = default;
   };
   // cgroup v2 limits of a container app; 0 = none.

@@ -1,21 +1,23 @@
 #include "guest/image_store.h"
 
-#include <arpa/inet.h>
+#include <endian.h>
 #include <fcntl.h>
 #include <linux/loop.h>
-#include <netinet/in.h>
+#include <poll.h>
 #include <sha2.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string>
 
+#include "guest/virtio_port.h"
 #include "os/unique_fd.h"
 
 namespace berth::guest {
@@ -34,62 +36,103 @@ bool isMounted(const std::string& mount_point) {
   return false;
 }
 
-Result<os::UniqueFd> connectTo(const std::string& source) {
-  const std::size_t colon = source.rfind(':');
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  if (colon == std::string::npos ||
-      ::inet_pton(AF_INET, source.substr(0, colon).c_str(), &addr.sin_addr) != 1) {
-    return invalidArgument("image source '" + source + "' is not ip:port");
+// The image port's answer header for a digest the host does not offer this VM.
+constexpr std::uint64_t kRefused = UINT64_MAX;
+// How long the host's end of the port may be away: its agent connects again within seconds.
+constexpr int kHostTimeoutMs = 30'000;
+// How long the host may send nothing while an answer is due.
+constexpr int kProgressTimeoutMs = 30'000;
+
+// Writes `data` to the port once the host is there.
+Status sendRequest(int fd, const std::string& data) {
+  std::size_t done = 0;
+  for (int waited = 0; done < data.size();) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return errnoStatus("send image request");
+    if (waited >= kHostTimeoutMs) return unavailable("the host is not serving the image port");
+    // While the host is away the port polls as hung up at once, so the wait is paced here.
+    pollfd pfd{fd, POLLOUT, 0};
+    if (::poll(&pfd, 1, 100) <= 0 || (pfd.revents & POLLOUT) == 0) ::usleep(100'000);
+    waited += 100;
   }
-  addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(source.substr(colon + 1))));
-  os::UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock) return errnoStatus("socket");
-  if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return errnoStatus("connect to image source " + source);
-  }
-  return sock;
+  return Status::ok();
 }
 
-Status fetch(const std::string& digest, std::uint64_t size, const std::string& source,
-             const std::string& path) {
-  BERTH_ASSIGN_OR_RETURN(os::UniqueFd sock, connectTo(source));
-  const std::string request = digest + "\n";
-  if (::write(sock.get(), request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-    return errnoStatus("send image request");
+// Reads 1 to `max` bytes of the answer.
+Result<std::size_t> receiveSome(int fd, char* buffer, std::size_t max) {
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, max);
+    if (n > 0) return static_cast<std::size_t>(n);
+    if (n == 0) return unavailable("the host closed the image port mid-answer");
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) return errnoStatus("receive image");
+    pollfd pfd{fd, POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, kProgressTimeoutMs);
+    if (ready == 0) return unavailable("the host sent nothing on the image port for 30 s");
+    if (ready < 0 && errno != EINTR) return errnoStatus("poll the image port");
   }
-  const std::string tmp = path + ".part";
-  os::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!out) return errnoStatus("create " + tmp);
+}
+
+// Streams `size` bytes of the answer into `out`, checking they hash to `digest`.
+Status receiveImage(int fd, const std::string& digest, std::uint64_t size, int out) {
   SHA2_CTX sha;
   SHA256Init(&sha);
-  std::uint64_t received = 0;
   char buffer[256 * 1024];
-  for (;;) {
-    ssize_t n = ::read(sock.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errnoStatus("receive image");
-    if (n == 0) break;
-    received += static_cast<std::uint64_t>(n);
-    if (received > size) return invalidArgument("image " + digest + " is larger than announced");
-    SHA256Update(&sha, reinterpret_cast<const std::uint8_t*>(buffer), static_cast<std::size_t>(n));
-    for (ssize_t done = 0; done < n;) {
-      ssize_t w = ::write(out.get(), buffer + done, static_cast<std::size_t>(n - done));
+  for (std::uint64_t received = 0; received < size;) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buffer, size - received));
+    BERTH_ASSIGN_OR_RETURN(std::size_t n, receiveSome(fd, buffer, want));
+    received += n;
+    SHA256Update(&sha, reinterpret_cast<const std::uint8_t*>(buffer), n);
+    for (std::size_t done = 0; done < n;) {
+      const ssize_t w = ::write(out, buffer + done, n - done);
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return errnoStatus("write " + tmp);
-      done += w;
+      if (w < 0) return errnoStatus("write image");
+      done += static_cast<std::size_t>(w);
     }
   }
   char hex[SHA256_DIGEST_STRING_LENGTH];
   SHA256End(&sha, hex);
-  if (received != size || digest != std::string("sha256:") + hex) {
-    ::unlink(tmp.c_str());
-    return invalidArgument("image " + digest + " arrived corrupt (" + std::to_string(received) +
-                           " of " + std::to_string(size) + " bytes, sha256:" + hex + ")");
+  if (digest != std::string("sha256:") + hex) {
+    return invalidArgument("image " + digest + " arrived corrupt (its " + std::to_string(size) +
+                           " bytes hash to sha256:" + hex + ")");
   }
-  if (::fsync(out.get()) != 0) return errnoStatus("fsync " + tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return errnoStatus("rename " + tmp);
   return Status::ok();
+}
+
+// One request on the VM's image port (docs/guest-protocol.md, "Image port"): the digest as a
+// line, answered by a big-endian u64 length and that many bytes.
+Status fetch(const std::string& digest, std::uint64_t size, const std::string& source, const std::string& path) {
+  const std::string prefix = "port:";
+  if (source.rfind(prefix, 0) != 0) return invalidArgument("image source '" + source + "' is not port:<name>");
+  BERTH_ASSIGN_OR_RETURN(std::string device, virtioPortDevice(source.substr(prefix.size())));
+  // Opened for this fetch alone: closing it discards what a fetch cut short left unread here.
+  os::UniqueFd port(::open(device.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!port) return errnoStatus("open " + device);
+  BERTH_RETURN_IF_ERROR(sendRequest(port.get(), digest + "\n"));
+  std::uint64_t header = 0;
+  for (std::size_t got = 0; got < sizeof header;) {
+    BERTH_ASSIGN_OR_RETURN(std::size_t n, receiveSome(port.get(), reinterpret_cast<char*>(&header) + got,
+                                                      sizeof header - got));
+    got += n;
+  }
+  const std::uint64_t length = be64toh(header);
+  if (length == kRefused) return notFound("the host does not offer image " + digest + " to this VM");
+  if (length != size) {
+    return invalidArgument("the host answered " + std::to_string(length) + " bytes for image " + digest +
+                           ", announced as " + std::to_string(size));
+  }
+  const std::string tmp = path + ".part";
+  os::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!out) return errnoStatus("create " + tmp);
+  Status received = receiveImage(port.get(), digest, size, out.get());
+  if (received.isOk() && ::fsync(out.get()) != 0) received = errnoStatus("fsync " + tmp);
+  if (received.isOk() && ::rename(tmp.c_str(), path.c_str()) != 0) received = errnoStatus("rename " + tmp);
+  if (!received.isOk()) ::unlink(tmp.c_str());
+  return received;
 }
 
 Status loopMount(const std::string& image, const std::string& mount_point) {

@@ -114,7 +114,6 @@ inline RuntimeRegistry registryWith(std::unique_ptr<Runtime> runtime) {
 class FakeNetwork final : public VmNetwork {
  public:
   std::vector<Nic> nicsFor(const Paths::Vm&) const override { return {Nic{}}; }
-  std::string imageRelayAddress() const override { return "10.0.2.100:80"; }
   Status forwardPort(const Paths::Vm&, int node_port, int guest_port) override {
     std::lock_guard lock(mu_);
     forwards_.emplace_back(node_port, guest_port);

@@ -19,30 +19,13 @@
 #include "common/guest_messages.h"
 #include "os/temp_dir.h"
 #include "os/unique_fd.h"
+#include "qemu_socket.h"
 
 namespace berth::agent {
 namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-// A listening unix socket standing in for QEMU's chardev; accept() gives the guest's end.
-class FakeGuestSocket {
- public:
-  explicit FakeGuestSocket(const std::string& path) : path_(path) {
-    listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path.c_str());
-    EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(listener_.get(), 1), 0);
-  }
-  os::UniqueFd accept() { return os::UniqueFd(::accept(listener_.get(), nullptr, nullptr)); }
-
- private:
-  std::string path_;
-  os::UniqueFd listener_;
-};
 
 struct Watched {
   std::promise<std::string> closed;
@@ -80,7 +63,7 @@ class GuestConnectionTest : public ::testing::Test {
 };
 
 TEST_F(GuestConnectionTest, OversizeLengthClosesTheChannelWithAReason) {
-  FakeGuestSocket guest(socketPath("a.sock"));
+  FakeQemuSocket guest(socketPath("a.sock"));
   auto w = connect(socketPath("a.sock"));
   os::UniqueFd fd = guest.accept();
   sendAll(fd.get(), std::string("\x7f\xff\xff\xff", 4));
@@ -90,7 +73,7 @@ TEST_F(GuestConnectionTest, OversizeLengthClosesTheChannelWithAReason) {
 
 TEST_F(GuestConnectionTest, UnknownTypeAndHostOnlyTypesClose) {
   for (const char* type : {"reboot_the_host", "run_app"}) {
-    FakeGuestSocket guest(socketPath(std::string(type) + ".sock"));
+    FakeQemuSocket guest(socketPath(std::string(type) + ".sock"));
     auto w = connect(socketPath(std::string(type) + ".sock"));
     os::UniqueFd fd = guest.accept();
     sendAll(fd.get(), guest::encodeMessage(guest::Message{type, 0, json::object()}));
@@ -99,7 +82,7 @@ TEST_F(GuestConnectionTest, UnknownTypeAndHostOnlyTypesClose) {
 }
 
 TEST_F(GuestConnectionTest, AReplyToARequestNeverSentCloses) {
-  FakeGuestSocket guest(socketPath("r.sock"));
+  FakeQemuSocket guest(socketPath("r.sock"));
   auto w = connect(socketPath("r.sock"));
   os::UniqueFd fd = guest.accept();
   sendAll(fd.get(), guest::encodeMessage(guest::makeReply(99)));
@@ -107,7 +90,7 @@ TEST_F(GuestConnectionTest, AReplyToARequestNeverSentCloses) {
 }
 
 TEST_F(GuestConnectionTest, ATruncatedFrameThenHangupIsAPlainDisconnectAndFailsPendingCalls) {
-  FakeGuestSocket guest(socketPath("t.sock"));
+  FakeQemuSocket guest(socketPath("t.sock"));
   auto w = connect(socketPath("t.sock"));
   os::UniqueFd fd = guest.accept();
   auto pending = std::async(std::launch::async, [&] { return w->connection->call("ping", json::object(), 10s); });
@@ -122,7 +105,7 @@ TEST_F(GuestConnectionTest, ATruncatedFrameThenHangupIsAPlainDisconnectAndFailsP
 }
 
 TEST_F(GuestConnectionTest, AGuestThatStallsMidFrameIsClosedAndFailsPendingCalls) {
-  FakeGuestSocket guest(socketPath("s.sock"));
+  FakeQemuSocket guest(socketPath("s.sock"));
   auto w = connect(socketPath("s.sock"), 200ms);
   os::UniqueFd fd = guest.accept();
   auto pending = std::async(std::launch::async, [&] { return w->connection->call("ping", json::object(), 10s); });
@@ -133,8 +116,8 @@ TEST_F(GuestConnectionTest, AGuestThatStallsMidFrameIsClosedAndFailsPendingCalls
 }
 
 TEST_F(GuestConnectionTest, AFloodIsDeliveredInBoundedMemoryAndAnotherGuestIsUnaffected) {
-  FakeGuestSocket hostile(socketPath("h.sock"));
-  FakeGuestSocket healthy(socketPath("ok.sock"));
+  FakeQemuSocket hostile(socketPath("h.sock"));
+  FakeQemuSocket healthy(socketPath("ok.sock"));
   auto flooded = connect(socketPath("h.sock"));
   auto calm = connect(socketPath("ok.sock"));
   os::UniqueFd flood_fd = hostile.accept();
@@ -172,7 +155,7 @@ TEST_F(GuestConnectionTest, AFloodIsDeliveredInBoundedMemoryAndAnotherGuestIsUna
 }
 
 TEST_F(GuestConnectionTest, ExecOutputGoesToItsCallerAndOtherOutputToTheNotificationHandler) {
-  FakeGuestSocket socket(socketPath("g.sock"));
+  FakeQemuSocket socket(socketPath("g.sock"));
   auto w = connect(socketPath("g.sock"));
   os::UniqueFd fd = socket.accept();
   std::thread guest([&] {

@@ -26,7 +26,6 @@ VmLaunch webLaunch() {
   nic.guest_cidr = "10.0.2.15/24";
   nic.gateway = "10.0.2.2";
   nic.dns = "10.0.2.3";
-  nic.guest_forwards.push_back({"10.0.2.100", 80, "'/bin/berth-agent' serve-image '/d/vms/shop/web/images'"});
   launch.nics.push_back(nic);
   return launch;
 }
@@ -62,8 +61,9 @@ TEST(QemuArgv, UserModeMicrovmUnderTcgIsTheCommandLineAgentsAlwaysRan) {
       "-chardev", "socket,id=agent,path=/d/vms/shop/web/channel.sock,server=on,wait=off",
       "-device", "virtio-serial-device",
       "-device", "virtserialport,chardev=agent,name=org.berth.agent.0",
-      "-netdev",
-      "user,id=net0,guestfwd=tcp:10.0.2.100:80-cmd:'/bin/berth-agent' serve-image '/d/vms/shop/web/images'",
+      "-chardev", "socket,id=images,path=/d/vms/shop/web/images.sock,server=on,wait=off",
+      "-device", "virtserialport,chardev=images,name=org.berth.images.0",
+      "-netdev", "user,id=net0,restrict=on",
       "-device", "virtio-net-device,netdev=net0",
       "-drive", "id=scratch,file=/d/vms/shop/web/scratch.img,format=raw,if=none,cache=writeback",
       "-device", "virtio-blk-device,drive=scratch",
@@ -82,8 +82,8 @@ TEST(QemuArgv, Q35UnderKvmUsesPciDevicesTheHostCpuAndNoTscHint) {
   EXPECT_EQ(argAfter(argv, "-machine"), "q35,accel=kvm");
   EXPECT_EQ(argAfter(argv, "-cpu"), "host");
   EXPECT_EQ(argAfter(argv, "-device", 0), "virtio-serial-pci");
-  EXPECT_EQ(argAfter(argv, "-device", 2), "virtio-net-pci,netdev=net0");
-  EXPECT_EQ(argAfter(argv, "-device", 3), "virtio-blk-pci,drive=scratch");
+  EXPECT_EQ(argAfter(argv, "-device", 3), "virtio-net-pci,netdev=net0");
+  EXPECT_EQ(argAfter(argv, "-device", 4), "virtio-blk-pci,drive=scratch");
   EXPECT_EQ(argAfter(argv, "-append").find("tsc_early_khz"), std::string::npos);
 }
 
@@ -99,11 +99,10 @@ TEST(QemuArgv, EachNicIsItsOwnNetdevAndOnlyTheFirstAddressesTheGuest) {
   VmLaunch launch = webLaunch();
   Nic second;
   second.guest_cidr = "192.168.7.2/24";
-  second.guest_forwards.push_back({"192.168.7.9", 53, "dns-relay"});
   launch.nics.push_back(second);
   const auto argv = qemuArgv(QemuHost{}, launch, kVm);
-  EXPECT_EQ(argAfter(argv, "-netdev", 1), "user,id=net1,guestfwd=tcp:192.168.7.9:53-cmd:dns-relay");
-  EXPECT_EQ(argAfter(argv, "-device", 3), "virtio-net-device,netdev=net1");
+  EXPECT_EQ(argAfter(argv, "-netdev", 1), "user,id=net1,restrict=on");
+  EXPECT_EQ(argAfter(argv, "-device", 4), "virtio-net-device,netdev=net1");
   EXPECT_EQ(argAfter(argv, "-append").find("192.168.7.2"), std::string::npos);
 }
 

@@ -61,14 +61,14 @@ TEST(RunAppRequest, SecretsGoToTheEnvironmentOrToRootOnlyFiles) {
 }
 
 TEST(RunAppRequest, NamesTheOfferedImageAndTheRelay) {
-  auto request = runAppRequest(web(), instance(0), true, OfferedImage{"sha256:ab", 4096, "10.0.2.100:80"});
+  auto request = runAppRequest(web(), instance(0), true, OfferedImage{"sha256:ab", 4096, "port:org.berth.images.0"});
   ASSERT_TRUE(request.isOk());
   ASSERT_TRUE(request->image);
-  EXPECT_EQ(*request->image, (guest::RunAppRequest::Image{"sha256:ab", 4096, "10.0.2.100:80"}));
+  EXPECT_EQ(*request->image, (guest::RunAppRequest::Image{"sha256:ab", 4096, "port:org.berth.images.0"}));
   const nlohmann::json body = request->encode();
   EXPECT_EQ(body["image_digest"], "sha256:ab");
   EXPECT_EQ(body["image_size"], 4096);
-  EXPECT_EQ(body["image_source"], "10.0.2.100:80");
+  EXPECT_EQ(body["image_source"], "port:org.berth.images.0");
 }
 
 TEST(RunAppRequest, AHealthCheckProbesTheInstancesOwnPort) {
@@ -113,7 +113,7 @@ TEST(RunAppRequest, AContainerTakesWhatItsSpecLeavesOutFromItsImage) {
   image.config.working_dir = "/srv";
   image.config.user = "101:102";
   app.image = image;
-  auto request = runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1, "10.0.2.100:80"});
+  auto request = runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1, "port:org.berth.images.0"});
   ASSERT_TRUE(request.isOk()) << request.status().toString();
   EXPECT_EQ(request->argv, (Argv{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"}));
   // The spec's environment wins over the image's.
@@ -129,7 +129,7 @@ TEST(RunAppRequest, AContainerTakesWhatItsSpecLeavesOutFromItsImage) {
   EXPECT_FALSE(body.contains("cpu_max_millis"));
 
   app.image->config.user = "www-data";
-  EXPECT_EQ(runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1, "10.0.2.100:80"}).status().message(),
+  EXPECT_EQ(runAppRequest(app, instance(0), true, OfferedImage{"sha256:cd", 1, "port:org.berth.images.0"}).status().message(),
             "the image's USER 'www-data' is not numeric, so it cannot be run");
 }
 

@@ -1,4 +1,4 @@
-// User-mode networking: the NIC a VM boots with (its addressing and image relay) and port
+// User-mode networking: the NIC a VM boots with (its addressing) and port
 // forwards sent as hostfwd_add to a fake QMP server on the VM's socket.
 
 #include "agent/network/user_mode_network.h"
@@ -88,8 +88,8 @@ class FakeQmp {
   std::vector<std::string> command_lines_;
 };
 
-TEST(UserModeNetwork, AVmBootsOneUserModeNicWithItsOwnImageRelay) {
-  UserModeNetwork network("/opt/berth agent/berth-agent");
+TEST(UserModeNetwork, AVmBootsOneUserModeNic) {
+  UserModeNetwork network;
   const std::vector<Nic> nics = network.nicsFor(Paths::Vm{"/d/vms/shop/web"});
   ASSERT_EQ(nics.size(), 1u);
   const Nic& nic = nics.front();
@@ -97,18 +97,6 @@ TEST(UserModeNetwork, AVmBootsOneUserModeNicWithItsOwnImageRelay) {
   EXPECT_EQ(nic.guest_cidr, "10.0.2.15/24");
   EXPECT_EQ(nic.gateway, "10.0.2.2");
   EXPECT_EQ(nic.dns, "10.0.2.3");
-  ASSERT_EQ(nic.guest_forwards.size(), 1u);
-  EXPECT_EQ(nic.guest_forwards[0].address + ":" + std::to_string(nic.guest_forwards[0].port),
-            network.imageRelayAddress());
-  EXPECT_EQ(network.imageRelayAddress(), "10.0.2.100:80");
-  EXPECT_EQ(nic.guest_forwards[0].command, "'/opt/berth agent/berth-agent' serve-image '/d/vms/shop/web/images'");
-}
-
-TEST(UserModeNetwork, TheRelayCommandQuotesQuotesForTheShell) {
-  UserModeNetwork network("/bin/berth-agent");
-  const auto nics = network.nicsFor(Paths::Vm{"/d/vms/o'brien/web"});
-  EXPECT_EQ(nics.front().guest_forwards.front().command,
-            "'/bin/berth-agent' serve-image '/d/vms/o'\\''brien/web/images'");
 }
 
 TEST(UserModeNetwork, AForwardIsAHostfwdOnTheVmsFirstNic) {
@@ -116,7 +104,7 @@ TEST(UserModeNetwork, AForwardIsAHostfwdOnTheVmsFirstNic) {
   ASSERT_TRUE(dir.isOk());
   const Paths::Vm vm{dir->path()};
   FakeQmp qmp(QemuFiles::of(vm).qmp_socket, "");
-  UserModeNetwork network("/bin/berth-agent");
+  UserModeNetwork network;
   ASSERT_TRUE(network.forwardPort(vm, 41234, 8080).isOk());
   EXPECT_EQ(qmp.commandLines(), std::vector<std::string>{"hostfwd_add net0 tcp:127.0.0.1:41234-:8080"});
 }
@@ -126,7 +114,7 @@ TEST(UserModeNetwork, AForwardQemuRefusesFailsWithItsReason) {
   ASSERT_TRUE(dir.isOk());
   const Paths::Vm vm{dir->path()};
   FakeQmp qmp(QemuFiles::of(vm).qmp_socket, "Could not set up host forwarding rule 'tcp:127.0.0.1:41234-:8080'");
-  UserModeNetwork network("/bin/berth-agent");
+  UserModeNetwork network;
   const Status forwarded = network.forwardPort(vm, 41234, 8080);
   EXPECT_EQ(forwarded.code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(forwarded.message(),
@@ -137,7 +125,7 @@ TEST(UserModeNetwork, AForwardQemuRefusesFailsWithItsReason) {
 TEST(UserModeNetwork, AForwardToAVmThatIsNotRunningIsUnavailable) {
   auto dir = os::TempDir::create("berth-net-");
   ASSERT_TRUE(dir.isOk());
-  UserModeNetwork network("/bin/berth-agent");
+  UserModeNetwork network;
   EXPECT_EQ(network.forwardPort(Paths::Vm{dir->path()}, 41234, 8080).code(), StatusCode::kUnavailable);
 }
 

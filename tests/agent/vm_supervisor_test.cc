@@ -82,7 +82,7 @@ class VmSupervisorTest : public ::testing::Test {
   FakeApiClient api_;
   TrafficRouter router_{PortPublisher("/nonexistent/berth-agent", paths_.proxiesDir())};
   NodeReporter reporter_{"node-1", api_};
-  ImageDelivery images_{api_, paths_, network_.imageRelayAddress()};
+  ImageDelivery images_{api_, paths_};
   std::shared_ptr<FakeGuest> guest_ = std::make_shared<FakeGuest>();
   SupervisorContext context_ = contextFor(guest_);
 };

@@ -8,31 +8,17 @@
 namespace berth::agent {
 namespace {
 
-constexpr const char* kImageRelayHost = "10.0.2.100";
-constexpr int kImageRelayPort = 80;
 constexpr std::chrono::milliseconds kQmpTimeout{5000};
-
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 }  // namespace
 
-std::vector<Nic> UserModeNetwork::nicsFor(const Paths::Vm& vm) const {
+std::vector<Nic> UserModeNetwork::nicsFor(const Paths::Vm&) const {
   Nic nic;
   nic.mode = Nic::Mode::kUserMode;
   nic.guest_cidr = "10.0.2.15/24";
   nic.gateway = "10.0.2.2";
   nic.dns = "10.0.2.3";
-  nic.guest_forwards.push_back(
-      {kImageRelayHost, kImageRelayPort, shellQuote(agent_binary_) + " serve-image " + shellQuote(vm.imagesDir())});
   return {nic};
-}
-
-std::string UserModeNetwork::imageRelayAddress() const {
-  return std::string(kImageRelayHost) + ":" + std::to_string(kImageRelayPort);
 }
 
 Status UserModeNetwork::forwardPort(const Paths::Vm& vm, int node_port, int guest_port) {

@@ -1,6 +1,6 @@
 #pragma once
-// How the node's VMs are networked: the NICs a VM boots with, the address its guest fetches
-// images from, and the node-side ports that reach its guests. One implementation per
+// How the node's VMs are networked: the NICs a VM boots with and the node-side ports that reach
+// its guests. (Images do not travel over the network: image_port.h.) One implementation per
 // networking mode: user mode (user_mode_network.h) today; bridged/tap next (issue 11).
 //
 // The runtime boots the NICs it is given (runtime/runtime.h); the network never starts or
@@ -20,11 +20,8 @@ class VmNetwork {
  public:
   virtual ~VmNetwork() = default;
 
-  // The NICs for VmLaunch::nics. Their guest side includes the VM's image relay, which serves
-  // the files of `vm`.imagesDir() to that VM alone.
+  // The NICs for VmLaunch::nics.
   virtual std::vector<Nic> nicsFor(const Paths::Vm& vm) const = 0;
-  // "host:port" the guest fetches images from (the relay of nicsFor), as run_app tells it.
-  virtual std::string imageRelayAddress() const = 0;
   // Makes the running VM's TCP `guest_port` reachable at the node's 127.0.0.1:`node_port`,
   // until the VM stops. A node port already taken fails with failedPrecondition.
   virtual Status forwardPort(const Paths::Vm& vm, int node_port, int guest_port) = 0;

@@ -151,14 +151,13 @@ std::vector<std::string> qemuArgv(const QemuHost& host, const VmLaunch& launch, 
       "-chardev", "socket,id=agent,path=" + vm.channelSocket() + ",server=on,wait=off",
       "-device", serial_bus,
       "-device", "virtserialport,chardev=agent,name=org.berth.agent.0",
+      "-chardev", "socket,id=images,path=" + vm.imagesSocket() + ",server=on,wait=off",
+      "-device", "virtserialport,chardev=images,name=org.berth.images.0",
   };
   for (std::size_t i = 0; i < launch.nics.size(); ++i) {
     const std::string id = "net" + std::to_string(i);
-    std::string netdev = "user,id=" + id;
-    for (const GuestCommandForward& forward : launch.nics[i].guest_forwards) {
-      // QEMU runs the command through /bin/sh for each guest connection.
-      netdev += ",guestfwd=tcp:" + forward.address + ":" + std::to_string(forward.port) + "-cmd:" + forward.command;
-    }
+    // restrict=on: the guest reaches neither the host nor the outside, only what is forwarded in.
+    std::string netdev = "user,id=" + id + ",restrict=on";
     argv.insert(argv.end(), {"-netdev", netdev, "-device", net_dev + ",netdev=" + id});
   }
   argv.insert(argv.end(), {
@@ -198,7 +197,8 @@ Result<pid_t> QemuRuntime::launch(const VmLaunch& launch, const Paths::Vm& paths
   }
   BERTH_RETURN_IF_ERROR(os::makeDirs(paths.dir, 0700));
   BERTH_RETURN_IF_ERROR(os::makeDirs(paths.imagesDir(), 0700));
-  for (const std::string& stale : {files.pidfile, files.qmp_socket, paths.channelSocket(), paths.consoleSocket()}) {
+  for (const std::string& stale : {files.pidfile, files.qmp_socket, paths.channelSocket(), paths.consoleSocket(),
+                                   paths.imagesSocket()}) {
     ::unlink(stale.c_str());
   }
   if (::access(paths.scratchDisk().c_str(), F_OK) != 0) {

@@ -8,14 +8,6 @@
 
 namespace berth::agent {
 
-// A guest connection to `address`:`port` that the host answers by running `command` through
-// /bin/sh, with the connection as its stdin and stdout (the per-VM image relay).
-struct GuestCommandForward {
-  std::string address;
-  int port = 0;
-  std::string command;
-};
-
 // A NIC the VM boots with. The guest learns its addressing from the runtime at boot (berth-init
 // reads it from the kernel command line and configures eth0, so only the first NIC's is used).
 struct Nic {
@@ -26,7 +18,6 @@ struct Nic {
   std::string guest_cidr;  // "10.0.2.15/24"
   std::string gateway;     // "10.0.2.2"
   std::string dns;         // "10.0.2.3"
-  std::vector<GuestCommandForward> guest_forwards;
 };
 
 struct VmLaunch {
