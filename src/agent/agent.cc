@@ -99,6 +99,11 @@ void Agent::loop() {
     }
     revision = parsed->revision;
     if (stopping_) break;
+    // Networks first: a VM's supervisor boots it onto its tap. One that cannot be applied leaves
+    // the networks as they were; the VMs that need the change fail to boot and say why.
+    if (Status networks = network_->apply(*parsed); !networks.isOk()) {
+      spdlog::warn("agent: cannot apply the node's {} networks: {}", network_->mode(), networks.toString());
+    }
     dispatch(*parsed);
     reporter_.poke();
   }

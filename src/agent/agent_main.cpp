@@ -13,8 +13,7 @@
 
 int main(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "proxy") {
-    std::vector<int> backends;
-    for (int i = 4; i < argc; ++i) backends.push_back(std::atoi(argv[i]));
+    std::vector<berth::agent::Backend> backends(argv + 4, argv + argc);
     return berth::agent::PortPublisher::runProxy(std::atoi(argv[2]), argv[3], backends);
   }
 

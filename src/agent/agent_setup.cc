@@ -4,6 +4,9 @@
 
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
+#include "agent/network/bridged_network.h"
 #include "agent/network/user_mode_network.h"
 #include "agent/runtime/qemu_runtime.h"
 #include "os/file_util.h"
@@ -40,6 +43,27 @@ std::string defaultKernelDir() {
   return "/var/cache/berth/kernel";
 }
 
+Result<std::unique_ptr<VmNetwork>> chooseNetwork(const AgentFlags& flags, const std::string& net_dir) {
+  std::vector<Ipv4Cidr> denied;
+  for (const std::string& text : flags.deny_egress) {
+    auto cidr = parseIpv4Cidr(text);
+    if (!cidr.isOk()) return cidr.status().withContext("--deny-egress");
+    denied.push_back(*cidr);
+  }
+  if (flags.network != "user") {
+    const Status usable = BridgedNetwork::usable();
+    if (usable.isOk()) {
+      spdlog::info("agent: bridged project networks (a bridge per project, nftables table 'berth')");
+      return std::unique_ptr<VmNetwork>(std::make_unique<BridgedNetwork>(net_dir, std::move(denied)));
+    }
+    if (flags.network == "bridged") return usable.withContext("--network bridged");
+    spdlog::warn("agent: {}, so VMs get QEMU's restricted user-mode network: no VM reaches another VM, the host or "
+                 "the outside, and projects have no private network (docs/networking.md)",
+                 usable.message());
+  }
+  return std::unique_ptr<VmNetwork>(std::make_unique<UserModeNetwork>());
+}
+
 }  // namespace
 
 void addAgentFlags(CLI::App& app, AgentFlags& flags) {
@@ -52,6 +76,20 @@ void addAgentFlags(CLI::App& app, AgentFlags& flags) {
   app.add_option("--init", flags.init_binary, "berth-init binary (default: next to this binary)");
   app.add_option("--busybox", flags.busybox, "Static busybox for the guest toolbox")->capture_default_str();
   addAppLogFlag(app, flags, "--app-log-bytes");
+  addNetworkFlags(app, flags);
+}
+
+void addNetworkFlags(CLI::App& app, AgentFlags& flags) {
+  app.add_option("--network", flags.network,
+                 "How VMs are networked: bridged (a bridge per project, nftables; needs CAP_NET_ADMIN), user "
+                 "(QEMU user mode, restricted: no VM reaches another), or auto (bridged when possible)")
+      ->check(CLI::IsMember({"auto", "bridged", "user"}))
+      ->envname("BERTH_NETWORK")
+      ->capture_default_str();
+  app.add_option("--deny-egress", flags.deny_egress,
+                 "An IPv4 range no guest may reach whatever its project's egress (repeatable; link-local and "
+                 "loopback always are)")
+      ->envname("BERTH_DENY_EGRESS");
 }
 
 void addAppLogFlag(CLI::App& app, AgentFlags& flags, const std::string& name) {
@@ -90,10 +128,10 @@ Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<clie
   options.busybox = flags.busybox;
   options.app_log_bytes = flags.app_log_bytes;
   options.agent_binary = firstExisting({self / "berth-agent", self / "../agent/berth-agent"});
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<VmNetwork> network, chooseNetwork(flags, Paths(options.data_dir).netDir()));
   RuntimeRegistry runtimes(options.node_name);
   BERTH_RETURN_IF_ERROR(runtimes.add(std::make_unique<QemuRuntime>(probeQemuHost())));
-  auto agent = std::make_unique<Agent>(options, std::move(api), std::move(runtimes),
-                                       std::make_unique<UserModeNetwork>());
+  auto agent = std::make_unique<Agent>(options, std::move(api), std::move(runtimes), std::move(network));
   BERTH_RETURN_IF_ERROR(agent->start());
   return agent;
 }

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -21,11 +22,14 @@ struct AgentFlags {
   std::string init_binary;
   std::string busybox = "/bin/busybox";
   std::uint64_t app_log_bytes = kAppLogBytes;
+  std::string network = "auto";          // auto | bridged | user (docs/networking.md)
+  std::vector<std::string> deny_egress;  // CIDRs no guest may reach, besides link-local and loopback
 };
 
 void addAgentFlags(CLI::App& app, AgentFlags& flags);
-// The one agent flag `berthd --dev` offers too.
+// The agent flags `berthd --dev` offers too.
 void addAppLogFlag(CLI::App& app, AgentFlags& flags, const std::string& name);
+void addNetworkFlags(CLI::App& app, AgentFlags& flags);
 
 // Resolves defaults (kernel cache, berth-init next to this binary), connects to the API and
 // starts the agent. `api` overrides the client built from flags.server/token.

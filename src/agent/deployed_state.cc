@@ -33,7 +33,10 @@ DeployedState deployedStateFromJson(std::string_view text) {
   }
   if (forwards.is_object()) {
     for (const auto& [guest, host] : forwards.items()) {
-      if (host.is_number_integer()) state.forwards[std::atoi(guest.c_str())] = host.get<int>();
+      const int port = std::atoi(guest.c_str());
+      if (host.is_string()) state.forwards[port] = host.get<std::string>();
+      // Agents before bridged networks recorded the node's 127.0.0.1 port alone.
+      if (host.is_number_integer()) state.forwards[port] = "127.0.0.1:" + std::to_string(host.get<int>());
     }
   }
   return state;

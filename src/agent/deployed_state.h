@@ -1,6 +1,6 @@
 #pragma once
 // apps.json (Paths::Vm::appsState): what the agent last deployed into a VM, so that a restarted
-// agent that adopts the VM knows its serving instances and QEMU's port forwards again.
+// agent that adopts the VM knows its serving instances and where it reaches their ports again.
 
 #include <map>
 #include <string>
@@ -13,7 +13,7 @@ namespace berth::agent {
 
 struct DeployedState {
   std::map<std::string, Instance> serving;  // app -> the instance taking its traffic
-  std::map<int, int> forwards;              // guest port -> the node's 127.0.0.1 port (hostfwd)
+  std::map<int, std::string> forwards;      // guest port -> where the node reaches it (VmNetwork::exposePort)
   bool operator==(const DeployedState&) const = default;
 };
 

@@ -7,6 +7,8 @@
 //     images/<sha256>.tar               app bundles fetched from berthd
 //     images/<sha256>.ext4              converted, read-only; <sha256>.ext4.digest names its own hash
 //     images/rootfs-<sha256>.ext4       an OCI image's root file system fetched from berthd, by its own hash
+//     net/berth.nft                     the node's nftables ruleset, as last applied (network/nft_ruleset.h)
+//     net/<bridge>.hosts .pid .log      a project network's resolver (network/project_resolver.h)
 //     proxies/<port>.sock  <port>.log   the control socket and stderr of the process that publishes
 //                                       127.0.0.1:<port> (proxy/port_publisher.h); it outlives the agent
 //     vms/<project>/<vm>/
@@ -39,6 +41,7 @@ class Paths {
   std::string imageExt4(const std::string& hex) const { return imagesDir() + "/" + hex + ".ext4"; }
   std::string rootfs(const std::string& hex) const { return imagesDir() + "/rootfs-" + hex + ".ext4"; }
   std::string proxiesDir() const { return data_ + "/proxies"; }
+  std::string netDir() const { return data_ + "/net"; }
   std::string vmsDir() const { return data_ + "/vms"; }
   std::string vmDir(const std::string& project, const std::string& vm) const {
     return vmsDir() + "/" + project + "/" + vm;

@@ -6,7 +6,7 @@ namespace berth::agent {
 
 TrafficRouter::TrafficRouter(PortPublisher publisher) : publisher_(std::move(publisher)) {
   // A previous agent's proxies: kept if still wanted (then told their backends), else stopped.
-  for (int port : publisher_.published()) published_.emplace(port, std::vector<int>{-1});
+  for (int port : publisher_.published()) published_.emplace(port, std::vector<Backend>{"unknown"});
 }
 
 void TrafficRouter::setRoutes(const VmKey& vm, PortRoutes routes) {
@@ -42,7 +42,7 @@ void TrafficRouter::markInstance(const InstanceKey& instance, bool up) {
   applyLocked();
 }
 
-std::size_t TrafficRouter::connectionsTo(int port, int backend) const {
+std::size_t TrafficRouter::connectionsTo(int port, const Backend& backend) const {
   std::lock_guard lock(mu_);
   auto count = publisher_.connectionsTo(port, backend);
   return count.isOk() ? *count : 0;
@@ -68,12 +68,12 @@ void TrafficRouter::applyLocked() {
     }
   }
   for (const auto& [port, routes] : by_port) {
-    std::vector<int> up, all;
+    std::vector<Backend> up, all;
     for (const Route* route : routes) {
       all.push_back(route->backend);
       if (!down_.count(route->instance)) up.push_back(route->backend);
     }
-    const std::vector<int>& backends = up.empty() ? all : up;
+    const std::vector<Backend>& backends = up.empty() ? all : up;
     if (auto it = published_.find(port); it != published_.end() && it->second == backends) continue;
     Status published = publisher_.publish(port, backends);
     if (!published.isOk()) {

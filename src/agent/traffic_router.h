@@ -23,7 +23,7 @@ namespace berth::agent {
 
 struct Route {
   InstanceKey instance;
-  int backend = 0;  // the node port QEMU forwards to the instance's guest port
+  Backend backend;  // where the node reaches the instance's guest port (VmNetwork::exposePort)
   bool operator==(const Route&) const = default;
 };
 using PortRoutes = std::map<int, std::vector<Route>>;  // by published host port
@@ -44,7 +44,7 @@ class TrafficRouter {
   void startPruning();
   void markInstance(const InstanceKey& instance, bool up);
   // Connections through `port` still open to `backend` (an error counts as none).
-  std::size_t connectionsTo(int port, int backend) const;
+  std::size_t connectionsTo(int port, const Backend& backend) const;
 
  private:
   void applyLocked();
@@ -54,7 +54,7 @@ class TrafficRouter {
   std::map<VmKey, PortRoutes> routes_;
   std::map<VmKey, std::set<int>> reserved_;
   std::set<InstanceKey> down_;
-  std::map<int, std::vector<int>> published_;  // host port -> backends its proxy was last given
+  std::map<int, std::vector<Backend>> published_;  // host port -> backends its proxy was last given
   bool pruning_ = false;
 };
 

@@ -43,19 +43,6 @@ constexpr std::size_t kFailureLogLines = 10;
 // Seconds to wait before the next boot after `failures` failed ones: 1, 2, 4 … 30.
 int bootBackoffSeconds(int failures) { return std::min(30, 1 << std::min(failures - 1, 5)); }
 
-Result<int> freeLoopbackPort() {
-  os::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return internalError(std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
-  }
-  return static_cast<int>(ntohs(addr.sin_port));
-}
-
 }  // namespace
 
 ChannelConnector guestConnector() {
@@ -169,6 +156,7 @@ void VmSupervisor::pass() {
     apps = mailbox_->apps;
   }
   if (!vm) return;
+  spec_ = *vm;
   reconcileVm(*vm);
   if (state_ == "running") reconcileApps(apps);
   publishRoutes();
@@ -302,7 +290,7 @@ Status VmSupervisor::bootVm(const model::VmSpec& vm) {
   launch.machine = vm.machine;
   launch.kernel = context_.boot.kernel;
   launch.initramfs = context_.boot.initramfs;
-  launch.nics = context_.network.nicsFor(paths_);
+  BERTH_ASSIGN_OR_RETURN(launch.nics, context_.network.nicsFor(vm, paths_));
   BERTH_ASSIGN_OR_RETURN(pid_t pid, runtime_->launch(launch, paths_));
   pid_ = pid;
   up_since_ = context_.clock.now();
@@ -535,14 +523,12 @@ Status VmSupervisor::deploy(const model::AppAssignment& app, const Instance& ins
 
 Status VmSupervisor::ensureForward(int guest_port) {
   if (forwards_.count(guest_port)) return Status::ok();
-  BERTH_ASSIGN_OR_RETURN(int host_port, freeLoopbackPort());
-  BERTH_RETURN_IF_ERROR(context_.network.forwardPort(paths_, host_port, guest_port));
-  forwards_[guest_port] = host_port;
+  BERTH_ASSIGN_OR_RETURN(forwards_[guest_port], context_.network.exposePort(spec_, paths_, guest_port));
   return Status::ok();
 }
 
-std::vector<std::pair<int, int>> VmSupervisor::publishedForwards(const Instance& instance) const {
-  std::vector<std::pair<int, int>> out;
+std::vector<std::pair<int, Backend>> VmSupervisor::publishedForwards(const Instance& instance) const {
+  std::vector<std::pair<int, Backend>> out;
   const auto spec = model::appSpecFromJson(instance.spec);
   if (!spec.isOk()) return out;
   for (const model::PortSpec& port : spec->ports) {

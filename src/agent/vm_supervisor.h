@@ -131,8 +131,8 @@ class VmSupervisor {
   Result<std::optional<OfferedImage>> offerImage(const model::AppAssignment& app);
   Status ensureForward(int guest_port);
   void stopInstance(const std::string& app, const std::string& instance);
-  // The instance's published ports, each with the node port QEMU forwards to its guest port.
-  std::vector<std::pair<int, int>> publishedForwards(const Instance& instance) const;
+  // The instance's published ports, each with where the node reaches its guest port.
+  std::vector<std::pair<int, Backend>> publishedForwards(const Instance& instance) const;
   void publishRoutes();
   void publishSnapshot();
   void save();
@@ -161,7 +161,8 @@ class VmSupervisor {
   int failures_ = 0;
   std::chrono::steady_clock::time_point next_boot_{};
   std::chrono::steady_clock::time_point up_since_{};  // booted or adopted; hello is due by a deadline
-  std::map<int, int> forwards_;                       // guest port -> the node's 127.0.0.1 port (hostfwd)
+  model::VmSpec spec_;                                 // as the last pass saw it
+  std::map<int, std::string> forwards_;               // guest port -> where the node reaches it (exposePort)
   Rollouts rollouts_;
 
   mutable std::mutex channel_mu_;

@@ -13,6 +13,7 @@ void addEmbeddedAgentFlags(CLI::App& app, agent::AgentFlags& flags) {
   app.add_option("--agent-data", flags.data_dir, "--dev: the embedded agent's data directory (default: <data>/agent)")
       ->envname("BERTH_AGENT_DATA");
   agent::addAppLogFlag(app, flags, "--app-log-bytes");
+  agent::addNetworkFlags(app, flags);
 }
 
 Result<std::unique_ptr<agent::Agent>> startEmbeddedAgent(controlplane::Berthd& berthd, agent::AgentFlags flags) {

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <filesystem>
 
-#include "image/run_command.h"
+#include "os/run_command.h"
 #include "os/file_util.h"
 #include "os/unique_fd.h"
 
@@ -48,7 +48,7 @@ Status buildExt4(const std::string& root, const std::string& out, const std::str
   const std::uint64_t bytes =
       tree.blocks * kBlock + tree.blocks * kBlock / 10 + inodes * kInodeSize + (16u << 20);
   const std::uint64_t mib = (bytes + (1u << 20) - 1) >> 20;
-  BERTH_RETURN_IF_ERROR(runCommand({mkfs,
+  BERTH_RETURN_IF_ERROR(os::runCommand({mkfs,
                                     "-q",
                                     "-F",
                                     "-b",
@@ -74,7 +74,7 @@ Status buildExt4(const std::string& root, const std::string& out, const std::str
   // it, so it is shrunk to what it holds (a 2 MB tree: 20 MB before, 2.1 MB after).
   const auto slash = mkfs.rfind('/');
   const std::string resize = slash == std::string::npos ? "resize2fs" : mkfs.substr(0, slash + 1) + "resize2fs";
-  BERTH_RETURN_IF_ERROR(runCommand({resize, "-M", out}).withContext("cannot shrink the ext4 image"));
+  BERTH_RETURN_IF_ERROR(os::runCommand({resize, "-M", out}).withContext("cannot shrink the ext4 image"));
   os::UniqueFd fd(::open(out.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd || ::fsync(fd.get()) != 0 || ::fchmod(fd.get(), 0444) != 0) {
     return internalError("cannot sync '" + out + "': " + os::errnoMessage(errno));

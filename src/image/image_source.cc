@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "image/run_command.h"
+#include "os/run_command.h"
 #include "os/file_util.h"
 
 namespace berth::image {
@@ -112,7 +112,7 @@ Result<std::string> ociLayoutFor(const std::string& source, const std::string& s
   if (kind == SourceKind::kOciArchive) argv.push_back("--preserve-digests");
   argv.push_back(from);
   argv.push_back("oci:" + layout);
-  BERTH_RETURN_IF_ERROR(runCommand(argv).withContext("cannot convert '" + source + "' into an OCI layout"));
+  BERTH_RETURN_IF_ERROR(os::runCommand(argv).withContext("cannot convert '" + source + "' into an OCI layout"));
   return layout;
 }
 

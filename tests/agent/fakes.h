@@ -110,23 +110,39 @@ inline RuntimeRegistry registryWith(std::unique_ptr<Runtime> runtime) {
   return registry;
 }
 
-// The node's network, recording the forwards it was asked for.
+// The node's network, recording the ports it was asked to expose: guest port P of the n-th
+// exposed is reached at 127.0.0.1:(40000 + n).
 class FakeNetwork final : public VmNetwork {
  public:
-  std::vector<Nic> nicsFor(const Paths::Vm&) const override { return {Nic{}}; }
-  Status forwardPort(const Paths::Vm&, int node_port, int guest_port) override {
+  std::string mode() const override { return "fake"; }
+  Status apply(const model::NodeAssignment& assignment) override {
     std::lock_guard lock(mu_);
-    forwards_.emplace_back(node_port, guest_port);
+    applied_.push_back(assignment);
     return Status::ok();
   }
-  std::vector<std::pair<int, int>> forwards() const {
+  Result<std::vector<Nic>> nicsFor(const model::VmSpec&, const Paths::Vm&) const override {
+    return std::vector<Nic>{Nic{}};
+  }
+  Result<std::string> exposePort(const model::VmSpec&, const Paths::Vm&, int guest_port) override {
+    std::lock_guard lock(mu_);
+    const std::string backend = "127.0.0.1:" + std::to_string(40000 + forwards_.size());
+    forwards_.emplace_back(backend, guest_port);
+    return backend;
+  }
+  // (backend, guest port), in the order exposed.
+  std::vector<std::pair<std::string, int>> forwards() const {
     std::lock_guard lock(mu_);
     return forwards_;
+  }
+  std::vector<model::NodeAssignment> applied() const {
+    std::lock_guard lock(mu_);
+    return applied_;
   }
 
  private:
   mutable std::mutex mu_;
-  std::vector<std::pair<int, int>> forwards_;
+  std::vector<std::pair<std::string, int>> forwards_;
+  std::vector<model::NodeAssignment> applied_;
 };
 
 // One VM's guest: each connect opens a channel to it, which answers by its script. Requests it

@@ -16,6 +16,9 @@
 
 namespace berth::agent::loopback {
 
+// A proxy backend on the node's loopback.
+inline std::string at(int port) { return "127.0.0.1:" + std::to_string(port); }
+
 // A listener on a kernel-chosen loopback port that answers each connection with `reply`.
 class Greeter {
  public:

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "loopback_peers.h"
+
 namespace berth::agent {
 namespace {
 
@@ -26,7 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kDeadline = std::chrono::seconds(5);
 
-tcp::endpoint loopback(int port) {
+tcp::endpoint loopbackEndpoint(int port) {
   return tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(port));
 }
 
@@ -34,15 +36,15 @@ tcp::endpoint loopback(int port) {
 // thread. Serve functions end a connection with shutdown(), never close(), so the descriptors stay
 // valid until the destructor, which wakes blocked threads with shutdown() (closing a socket
 // another thread is using would not be safe) and joins them.
-class Backend {
+class Upstream {
  public:
   using Serve = std::function<void(tcp::socket&)>;
 
-  explicit Backend(Serve serve) : serve_(std::move(serve)), acceptor_(io_, loopback(0)) {
+  explicit Upstream(Serve serve) : serve_(std::move(serve)), acceptor_(io_, loopbackEndpoint(0)) {
     port_ = acceptor_.local_endpoint().port();
     accepter_ = std::thread([this] { acceptLoop(); });
   }
-  ~Backend() {
+  ~Upstream() {
     ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
     accepter_.join();
     for (auto& c : connections_) ::shutdown(c.socket->native_handle(), SHUT_RDWR);
@@ -94,7 +96,7 @@ void echoThenBye(tcp::socket& s) {
 }
 
 // Answers with its id and ends the connection.
-Backend::Serve sayId(std::string id) {
+Upstream::Serve sayId(std::string id) {
   return [id](tcp::socket& s) {
     error_code ec;
     asio::write(s, asio::buffer(id), ec);
@@ -105,7 +107,7 @@ Backend::Serve sayId(std::string id) {
 // A port bound but not listening: connects are refused, and nothing else can take it meanwhile.
 class DeadPort {
  public:
-  DeadPort() : socket_(io_, loopback(0)) {}
+  DeadPort() : socket_(io_, loopbackEndpoint(0)) {}
   int port() const { return socket_.local_endpoint().port(); }
 
  private:
@@ -120,7 +122,7 @@ struct Ending {
 
 class Client {
  public:
-  explicit Client(int port) : socket_(io_) { socket_.connect(loopback(port)); }
+  explicit Client(int port) : socket_(io_) { socket_.connect(loopbackEndpoint(port)); }
 
   void send(const std::string& data) { asio::write(socket_, asio::buffer(data)); }
 
@@ -175,7 +177,10 @@ class Client {
   tcp::socket socket_;
 };
 
-std::unique_ptr<PortProxy> startProxy(std::vector<int> backends) {
+// A proxy to the given loopback ports; 0 stands for a backend that is not an address at all.
+std::unique_ptr<PortProxy> startProxy(const std::vector<int>& ports) {
+  std::vector<Backend> backends;
+  for (int port : ports) backends.push_back(port == 0 ? "not-an-address" : loopback::at(port));
   auto proxy = PortProxy::start(0, std::move(backends));
   if (!proxy.isOk()) ADD_FAILURE() << proxy.status().toString();
   return proxy.isOk() ? std::move(proxy).value() : nullptr;
@@ -191,7 +196,7 @@ bool waitForActive(const PortProxy& proxy, std::size_t n) {
 }
 
 TEST(PortProxyTest, ForwardsBothWaysAndPassesAHalfCloseThrough) {
-  Backend echo(echoThenBye);
+  Upstream echo(echoThenBye);
   auto proxy = startProxy({echo.port()});
   ASSERT_TRUE(proxy);
   EXPECT_NE(proxy->listenPort(), 0);
@@ -214,7 +219,7 @@ TEST(PortProxyTest, ForwardsBothWaysAndPassesAHalfCloseThrough) {
 }
 
 TEST(PortProxyTest, SpreadsConnectionsRoundRobin) {
-  Backend a(sayId("A")), b(sayId("B"));
+  Upstream a(sayId("A")), b(sayId("B"));
   auto proxy = startProxy({a.port(), b.port()});
   ASSERT_TRUE(proxy);
   std::vector<std::string> answers;
@@ -224,7 +229,7 @@ TEST(PortProxyTest, SpreadsConnectionsRoundRobin) {
 
 TEST(PortProxyTest, SkipsABackendThatRefuses) {
   DeadPort dead;
-  Backend a(sayId("A"));
+  Upstream a(sayId("A"));
   auto proxy = startProxy({dead.port(), a.port()});
   ASSERT_TRUE(proxy);
   for (int i = 0; i < 3; ++i) {
@@ -237,13 +242,20 @@ TEST(PortProxyTest, SkipsABackendThatRefuses) {
 
 // A listener whose accept queue is full drops SYNs, as a blackholing firewall would: without a
 // connect timeout the client would wait out the kernel's retries.
+TEST(PortProxyTest, SkipsABackendThatIsNotAnAddress) {
+  Upstream a(sayId("A"));
+  auto proxy = startProxy({0, a.port()});
+  ASSERT_TRUE(proxy);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(Client(proxy->listenPort()).readToEnd().data, "A");
+}
+
 TEST(PortProxyTest, GivesUpOnABackendThatDoesNotAnswerTheConnect) {
   asio::io_context io;
-  tcp::acceptor blackhole(io, loopback(0));
+  tcp::acceptor blackhole(io, loopbackEndpoint(0));
   blackhole.listen(0);
   tcp::socket filler(io);
   filler.connect(blackhole.local_endpoint());  // takes the one place in the accept queue
-  Backend a(sayId("A"));
+  Upstream a(sayId("A"));
   auto proxy = startProxy({blackhole.local_endpoint().port(), a.port()});
   ASSERT_TRUE(proxy);
   auto started = Clock::now();
@@ -255,20 +267,20 @@ TEST(PortProxyTest, GivesUpOnABackendThatDoesNotAnswerTheConnect) {
 }
 
 TEST(PortProxyTest, NewBackendsTakeNewConnectionsWhileOpenOnesKeepTheirs) {
-  Backend old_backend(echoThenBye);
-  Backend new_backend(sayId("new"));
+  Upstream old_backend(echoThenBye);
+  Upstream new_backend(sayId("new"));
   auto proxy = startProxy({old_backend.port()});
   ASSERT_TRUE(proxy);
   Client open(proxy->listenPort());
   open.send("one");
   ASSERT_EQ(open.read(3), "one");
 
-  proxy->setBackends({new_backend.port()});
-  EXPECT_EQ(proxy->backends(), std::vector<int>{new_backend.port()});
+  proxy->setBackends({loopback::at(new_backend.port())});
+  EXPECT_EQ(proxy->backends(), std::vector<Backend>{loopback::at(new_backend.port())});
   EXPECT_EQ(Client(proxy->listenPort()).readToEnd().data, "new");
 
   // The old backend is being drained: it still holds the open connection, and then none.
-  EXPECT_EQ(proxy->connectionsTo(old_backend.port()), 1u);
+  EXPECT_EQ(proxy->connectionsTo(loopback::at(old_backend.port())), 1u);
   open.send("two");
   EXPECT_EQ(open.read(3), "two");
   Ending end = open.finish("");
@@ -276,11 +288,11 @@ TEST(PortProxyTest, NewBackendsTakeNewConnectionsWhileOpenOnesKeepTheirs) {
   EXPECT_EQ(old_backend.accepted(), 1);
   EXPECT_EQ(new_backend.accepted(), 1);
   const auto deadline = Clock::now() + kDeadline;
-  while (proxy->connectionsTo(old_backend.port()) != 0 && Clock::now() < deadline) {
+  while (proxy->connectionsTo(loopback::at(old_backend.port())) != 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_EQ(proxy->connectionsTo(old_backend.port()), 0u);
-  EXPECT_EQ(proxy->connectionsTo(new_backend.port()), 0u);
+  EXPECT_EQ(proxy->connectionsTo(loopback::at(old_backend.port())), 0u);
+  EXPECT_EQ(proxy->connectionsTo(loopback::at(new_backend.port())), 0u);
 }
 
 TEST(PortProxyTest, APortInUseIsAnErrorNamingThePort) {
@@ -306,7 +318,7 @@ TEST(PortProxyTest, WithoutBackendsTheClientIsClosedPromptly) {
 }
 
 TEST(PortProxyTest, DestroyingTheProxyClosesItsConnections) {
-  Backend echo(echoThenBye);
+  Upstream echo(echoThenBye);
   auto proxy = startProxy({echo.port()});
   ASSERT_TRUE(proxy);
   Client client(proxy->listenPort());

@@ -35,20 +35,20 @@ TEST(PortPublisherTest, SetSwitchesBackendsAndStopEndsTheProxy) {
   const int port = freePort();
   const std::string socket = dir.path() + "/" + std::to_string(port) + ".sock";
   int exit_code = -1;
-  std::thread proxy([&] { exit_code = PortPublisher::runProxy(port, socket, {blue.port()}); });
+  std::thread proxy([&] { exit_code = PortPublisher::runProxy(port, socket, {loopback::at(blue.port())}); });
   // The binary is never run: a proxy already answers on the socket.
   PortPublisher publisher("/nonexistent/berth-agent", dir.path());
   for (int i = 0; i < 500 && ::access(socket.c_str(), F_OK) != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  Status published = publisher.publish(port, {blue.port()});
+  Status published = publisher.publish(port, {loopback::at(blue.port())});
   ASSERT_TRUE(published.isOk()) << published.toString();
   EXPECT_EQ(readFrom(port), "blue");
   EXPECT_EQ(publisher.published(), std::vector<int>{port});
 
-  ASSERT_TRUE(publisher.publish(port, {green.port()}).isOk());
+  ASSERT_TRUE(publisher.publish(port, {loopback::at(green.port())}).isOk());
   EXPECT_EQ(readFrom(port), "green");
-  EXPECT_EQ(*publisher.connectionsTo(port, blue.port()), 0u);
+  EXPECT_EQ(*publisher.connectionsTo(port, loopback::at(blue.port())), 0u);
 
   ASSERT_TRUE(publisher.unpublish(port).isOk());
   proxy.join();

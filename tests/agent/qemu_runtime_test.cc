@@ -106,6 +106,23 @@ TEST(QemuArgv, EachNicIsItsOwnNetdevAndOnlyTheFirstAddressesTheGuest) {
   EXPECT_EQ(argAfter(argv, "-append").find("192.168.7.2"), std::string::npos);
 }
 
+TEST(QemuArgv, ATapNicAttachesToTheNodesTapWithItsPinnedMac) {
+  VmLaunch launch = webLaunch();
+  Nic tap;
+  tap.mode = Nic::Mode::kTap;
+  tap.tap = "bt-0123456789";
+  tap.mac = "02:aa:bb:cc:dd:ee";
+  tap.guest_cidr = "10.64.3.2/24";
+  tap.gateway = "10.64.3.1";
+  tap.dns = "10.64.3.1";
+  launch.nics = {tap};
+  const auto argv = qemuArgv(QemuHost{}, launch, kVm);
+  EXPECT_EQ(argAfter(argv, "-netdev"), "tap,id=net0,ifname=bt-0123456789,script=no,downscript=no");
+  EXPECT_EQ(argAfter(argv, "-device", 3), "virtio-net-device,netdev=net0,mac=02:aa:bb:cc:dd:ee");
+  EXPECT_NE(argAfter(argv, "-append").find("berth.ip=10.64.3.2/24 berth.gw=10.64.3.1 berth.dns=10.64.3.1"),
+            std::string::npos);
+}
+
 TEST(QemuFiles, KeepTheNamesOlderAgentsLeftSoTheirVmsAreAdopted) {
   const QemuFiles files = QemuFiles::of(kVm);
   EXPECT_EQ(files.pidfile, "/d/vms/shop/web/qemu.pid");

@@ -70,8 +70,8 @@ TEST(TrafficRouter, SendsToTheInstancesThatAreUpAndToAllWhenNoneIs) {
   LeftoverProxy proxy(dir.path());
   Greeter blue("blue"), green("green");
   TrafficRouter router(PortPublisher("/nonexistent/berth-agent", dir.path()));
-  router.setRoutes(kA, {{proxy.port(), {Route{{kA, "web-1"}, blue.port()}}}});
-  router.setRoutes(kB, {{proxy.port(), {Route{{kB, "web-1"}, green.port()}}}});
+  router.setRoutes(kA, {{proxy.port(), {Route{{kA, "web-1"}, loopback::at(blue.port())}}}});
+  router.setRoutes(kB, {{proxy.port(), {Route{{kB, "web-1"}, loopback::at(green.port())}}}});
   EXPECT_EQ(answers(proxy.port()), (std::set<std::string>{"blue", "green"}));
 
   router.markInstance({kA, "web-1"}, false);
@@ -88,7 +88,7 @@ TEST(TrafficRouter, SendsToTheInstancesThatAreUpAndToAllWhenNoneIs) {
   // The proxy counts a connection until its own side of it is done, a moment after the client
   // has read the whole answer.
   std::size_t open = 1;
-  for (int i = 0; i < 500 && (open = router.connectionsTo(proxy.port(), blue.port())) > 0; ++i) {
+  for (int i = 0; i < 500 && (open = router.connectionsTo(proxy.port(), loopback::at(blue.port()))) > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(open, 0u);

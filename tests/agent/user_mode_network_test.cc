@@ -1,5 +1,5 @@
-// User-mode networking: the NIC a VM boots with (its addressing) and port
-// forwards sent as hostfwd_add to a fake QMP server on the VM's socket.
+// User-mode networking: the NIC a VM boots with, and exposed ports sent as hostfwd_add to a
+// fake QMP server on the VM's socket.
 
 #include "agent/network/user_mode_network.h"
 
@@ -88,45 +88,54 @@ class FakeQmp {
   std::vector<std::string> command_lines_;
 };
 
-TEST(UserModeNetwork, AVmBootsOneUserModeNic) {
+TEST(UserModeNetwork, AVmBootsOneRestrictedUserModeNic) {
   UserModeNetwork network;
-  const std::vector<Nic> nics = network.nicsFor(Paths::Vm{"/d/vms/shop/web"});
-  ASSERT_EQ(nics.size(), 1u);
-  const Nic& nic = nics.front();
+  auto nics = network.nicsFor(model::VmSpec{}, Paths::Vm{"/d/vms/shop/web"});
+  ASSERT_TRUE(nics.isOk());
+  ASSERT_EQ(nics->size(), 1u);
+  const Nic& nic = nics->front();
   EXPECT_EQ(nic.mode, Nic::Mode::kUserMode);
   EXPECT_EQ(nic.guest_cidr, "10.0.2.15/24");
   EXPECT_EQ(nic.gateway, "10.0.2.2");
   EXPECT_EQ(nic.dns, "10.0.2.3");
+  EXPECT_TRUE(nic.tap.empty());
+  // Nothing to configure on the node: any assignment applies.
+  EXPECT_TRUE(network.apply(model::NodeAssignment{}).isOk());
 }
 
-TEST(UserModeNetwork, AForwardIsAHostfwdOnTheVmsFirstNic) {
+TEST(UserModeNetwork, AnExposedPortIsAHostfwdFromAFreeLoopbackPort) {
   auto dir = os::TempDir::create("berth-net-");
   ASSERT_TRUE(dir.isOk());
   const Paths::Vm vm{dir->path()};
   FakeQmp qmp(QemuFiles::of(vm).qmp_socket, "");
   UserModeNetwork network;
-  ASSERT_TRUE(network.forwardPort(vm, 41234, 8080).isOk());
-  EXPECT_EQ(qmp.commandLines(), std::vector<std::string>{"hostfwd_add net0 tcp:127.0.0.1:41234-:8080"});
+  auto backend = network.exposePort(model::VmSpec{}, vm, 8080);
+  ASSERT_TRUE(backend.isOk()) << backend.status().toString();
+  ASSERT_EQ(backend->rfind("127.0.0.1:", 0), 0u) << *backend;
+  const std::string node_port = backend->substr(10);
+  EXPECT_GT(std::stoi(node_port), 0);
+  EXPECT_EQ(qmp.commandLines(), std::vector<std::string>{"hostfwd_add net0 tcp:127.0.0.1:" + node_port + "-:8080"});
 }
 
 TEST(UserModeNetwork, AForwardQemuRefusesFailsWithItsReason) {
   auto dir = os::TempDir::create("berth-net-");
   ASSERT_TRUE(dir.isOk());
   const Paths::Vm vm{dir->path()};
-  FakeQmp qmp(QemuFiles::of(vm).qmp_socket, "Could not set up host forwarding rule 'tcp:127.0.0.1:41234-:8080'");
+  FakeQmp qmp(QemuFiles::of(vm).qmp_socket, "Could not set up host forwarding rule");
   UserModeNetwork network;
-  const Status forwarded = network.forwardPort(vm, 41234, 8080);
-  EXPECT_EQ(forwarded.code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(forwarded.message(),
-            "cannot publish port 8080 on 127.0.0.1:41234 (is it in use?): Could not set up host forwarding rule "
-            "'tcp:127.0.0.1:41234-:8080'");
+  auto backend = network.exposePort(model::VmSpec{}, vm, 8080);
+  EXPECT_EQ(backend.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(backend.status().message().find("to guest port 8080: Could not set up host forwarding rule"),
+            std::string::npos)
+      << backend.status().message();
 }
 
 TEST(UserModeNetwork, AForwardToAVmThatIsNotRunningIsUnavailable) {
   auto dir = os::TempDir::create("berth-net-");
   ASSERT_TRUE(dir.isOk());
   UserModeNetwork network;
-  EXPECT_EQ(network.forwardPort(Paths::Vm{dir->path()}, 41234, 8080).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(network.exposePort(model::VmSpec{}, Paths::Vm{dir->path()}, 8080).status().code(),
+            StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ TEST_F(VmSupervisorTest, AdoptsAVmWhoseQemuStillRunsWithWhatItServed) {
   const model::AppAssignment web = app("web", 3);
   const std::string spec = model::appSpecToJson(web.spec).dump();
   ASSERT_TRUE(saveDeployedState(vmPaths().appsState(),
-                                DeployedState{{{"web", Instance{"web-3", 3, spec, 0, "", ""}}}, {{8080, 40000}}})
+                                DeployedState{{{"web", Instance{"web-3", 3, spec, 0, "", ""}}}, {{8080, "127.0.0.1:40000"}}})
                   .isOk());
   runtime_.leaveRunning(vmPaths(), 4242);
   guest_->runs({{"web-3", "web"}});

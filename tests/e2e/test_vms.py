@@ -91,6 +91,21 @@ def qemu_pids(data_dir, program="qemu-system"):
     return pids
 
 
+def remove_project_networks():
+    """What a bridged agent leaves on the node by design, like its VMs (docs/networking.md): the
+    project bridges and taps and the berth tables. The tests take turns, so all of them are this
+    test's."""
+    if os.geteuid() != 0:
+        return
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    for line in links.splitlines():
+        name = line.split(":")[1].strip().split("@")[0]
+        if name.startswith(("bb-", "bt-")):
+            subprocess.run(["ip", "link", "del", name], capture_output=True)
+    for family in ("inet", "bridge"):
+        subprocess.run(["nft", "delete", "table", family, "berth"], capture_output=True)
+
+
 class VmTestBase(h.BerthdTestCase):
     """berthd --dev with the CLI logged in, and helpers for VMs; no tests of its own."""
     berthd_args = h.NO_LIMITS + ["--dev"]
@@ -112,8 +127,10 @@ class VmTestBase(h.BerthdTestCase):
     def kill_vms(cls):
         # VMs and the proxies of published ports outlive berthd by design (they are adopted on
         # restart); the test must not leak them.
-        for pid in qemu_pids(cls.berthd.data_dir) + qemu_pids(cls.berthd.data_dir, "berth-agent"):
+        for pid in qemu_pids(cls.berthd.data_dir) + qemu_pids(cls.berthd.data_dir, "berth-agent") + \
+                qemu_pids(cls.berthd.data_dir, "dnsmasq"):
             os.kill(pid, signal.SIGKILL)
+        remove_project_networks()
 
     def berth(self, *args, timeout=BOOT_SECONDS + 60, input=None):
         r = subprocess.run([h.BERTH, *args], capture_output=True, text=True, env=self.env, timeout=timeout,

@@ -1,18 +1,22 @@
 #pragma once
-// How the node's VMs are networked: the NICs a VM boots with and the node-side ports that reach
-// its guests. (Images do not travel over the network: image_port.h.) One implementation per
-// networking mode: user mode (user_mode_network.h) today; bridged/tap next (issue 11).
+// How the node's VMs are networked: the project networks a node provides, the NICs a VM boots
+// with, and where the node reaches a guest's port. Two implementations (docs/networking.md):
+// bridged (bridged_network.h: a bridge per project, a tap per VM, nftables, a resolver per
+// project) where the agent has CAP_NET_ADMIN, and QEMU's user mode with restrict=on
+// (user_mode_network.h) where it has not. Images never travel over the network
+// (image_port.h), so in neither mode does a guest reach any address of the host.
 //
 // The runtime boots the NICs it is given (runtime/runtime.h); the network never starts or
-// stops a VM. Calls for one VM come from one thread at a time; calls for different VMs may
-// overlap.
+// stops a VM. apply() comes from the agent's loop alone; the other calls come from the VMs'
+// supervisors, several at once.
 
 #include <string>
 #include <vector>
 
 #include "agent/paths.h"
 #include "agent/runtime/vm_launch.h"
-#include "common/status.h"
+#include "common/result.h"
+#include "model/node_protocol.h"
 
 namespace berth::agent {
 
@@ -20,11 +24,18 @@ class VmNetwork {
  public:
   virtual ~VmNetwork() = default;
 
-  // The NICs for VmLaunch::nics.
-  virtual std::vector<Nic> nicsFor(const Paths::Vm& vm) const = 0;
-  // Makes the running VM's TCP `guest_port` reachable at the node's 127.0.0.1:`node_port`,
-  // until the VM stops. A node port already taken fails with failedPrecondition.
-  virtual Status forwardPort(const Paths::Vm& vm, int node_port, int guest_port) = 0;
+  // "bridged" or "user", for logs.
+  virtual std::string mode() const = 0;
+  // Brings the node's networks to what `assignment`'s VMs need, before their supervisors see
+  // them. An assignment it cannot apply is an error and changes nothing already applied.
+  virtual Status apply(const model::NodeAssignment& assignment) = 0;
+  // The NICs `vm` boots with (VmLaunch::nics).
+  virtual Result<std::vector<Nic>> nicsFor(const model::VmSpec& vm,
+                                           const Paths::Vm& paths) const = 0;
+  // "host:port" where the node reaches the running VM's TCP `guest_port`, for a published
+  // port's proxy; valid until the VM stops.
+  virtual Result<std::string> exposePort(const model::VmSpec& vm, const Paths::Vm& paths,
+                                         int guest_port) = 0;
 };
 
 }  // namespace berth::agent

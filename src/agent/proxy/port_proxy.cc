@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -27,33 +28,44 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // Per direction, so 64 KiB per connection.
 constexpr std::size_t kBufferBytes = 32 * 1024;
 
-bool validPort(int port) { return port > 0 && port <= 65535; }
-
 tcp::endpoint loopback(int port) {
   return tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(port));
+}
+
+// "a.b.c.d:port", or nothing: a backend that is not one counts as a failing one.
+std::optional<tcp::endpoint> endpointOf(const std::string& backend) {
+  const std::size_t colon = backend.rfind(':');
+  if (colon == std::string::npos || colon + 1 == backend.size() || backend.size() - colon > 6) return std::nullopt;
+  const std::string port_text = backend.substr(colon + 1);
+  if (port_text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const int port = std::stoi(port_text);
+  error_code ec;
+  const auto address = asio::ip::make_address_v4(backend.substr(0, colon), ec);
+  if (ec || port < 1 || port > 65535) return std::nullopt;
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
 }
 
 // Connections to each backend, from the moment one is headed for it (chosen, connecting) until
 // it closes: what a backend being drained still holds.
 class BackendCounts {
  public:
-  void add(int port) {
+  void add(const Backend& backend) {
     std::lock_guard lock(mu_);
-    ++open_[port];
+    ++open_[backend];
   }
-  void remove(int port) {
+  void remove(const Backend& backend) {
     std::lock_guard lock(mu_);
-    if (auto it = open_.find(port); it != open_.end() && --it->second == 0) open_.erase(it);
+    if (auto it = open_.find(backend); it != open_.end() && --it->second == 0) open_.erase(it);
   }
-  std::size_t get(int port) const {
+  std::size_t get(const Backend& backend) const {
     std::lock_guard lock(mu_);
-    auto it = open_.find(port);
+    auto it = open_.find(backend);
     return it == open_.end() ? 0 : it->second;
   }
 
  private:
   mutable std::mutex mu_;
-  std::map<int, std::size_t> open_;
+  std::map<Backend, std::size_t> open_;
 };
 
 // One client connection: connects upstream, trying the backends in the order given, then copies
@@ -62,7 +74,7 @@ class BackendCounts {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   // `order[0]`, if any, was counted when the order was chosen (Impl::nextOrder).
-  Session(tcp::socket client, std::vector<int> order, int listen_port, std::atomic<std::size_t>& active,
+  Session(tcp::socket client, std::vector<Backend> order, int listen_port, std::atomic<std::size_t>& active,
           BackendCounts& counts)
       : client_(std::move(client)),
         upstream_(client_.get_executor()),
@@ -71,7 +83,7 @@ class Session : public std::enable_shared_from_this<Session> {
         listen_port_(listen_port),
         active_(active),
         counts_(counts),
-        counted_(order_.empty() ? 0 : order_[0]) {
+        counted_(order_.empty() ? Backend() : order_[0]) {
     ++active_;
   }
   ~Session() {
@@ -87,14 +99,14 @@ class Session : public std::enable_shared_from_this<Session> {
   using Buffer = std::array<char, kBufferBytes>;
 
   void connectNext();
-  void onConnected(const error_code& ec, int port);
+  void onConnected(const error_code& ec, const Backend& backend);
   void pump(tcp::socket& from, tcp::socket& to, Buffer& buffer);
   void closeBoth();
 
   tcp::socket client_;
   tcp::socket upstream_;
   asio::steady_timer timer_;
-  std::vector<int> order_;
+  std::vector<Backend> order_;
   std::size_t tried_ = 0;
   // Bumped when a connect attempt ends: a timer that fired just as its attempt completed must
   // not close the socket of the next attempt (or of the established connection).
@@ -102,7 +114,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const int listen_port_;
   std::atomic<std::size_t>& active_;
   BackendCounts& counts_;
-  int counted_;  // the backend this connection is counted against: the one it tries or reached
+  Backend counted_;  // the backend this connection is counted against: the one it tries or reached
   Buffer to_upstream_;
   Buffer to_client_;
 };
@@ -112,13 +124,14 @@ void Session::connectNext() {
     spdlog::warn("port proxy {}: no backend took the connection ({} tried); closing it", listen_port_, tried_);
     return closeBoth();
   }
-  const int port = order_[tried_++];
-  if (port != counted_) {
+  const Backend backend = order_[tried_++];
+  if (backend != counted_) {
     counts_.remove(counted_);
-    counts_.add(port);
-    counted_ = port;
+    counts_.add(backend);
+    counted_ = backend;
   }
-  if (!validPort(port)) return connectNext();
+  const std::optional<tcp::endpoint> endpoint = endpointOf(backend);
+  if (!endpoint) return connectNext();
   error_code ignored;
   upstream_.close(ignored);  // a failed connect leaves the socket unusable; async_connect reopens it
   timer_.expires_after(kConnectTimeout);
@@ -126,15 +139,16 @@ void Session::connectNext() {
     error_code ignored;
     if (!ec && attempt == self->attempt_) self->upstream_.close(ignored);  // the connect ends aborted
   });
-  upstream_.async_connect(loopback(port),
-                          [self = shared_from_this(), port](const error_code& ec) { self->onConnected(ec, port); });
+  upstream_.async_connect(*endpoint, [self = shared_from_this(), backend](const error_code& ec) {
+    self->onConnected(ec, backend);
+  });
 }
 
-void Session::onConnected(const error_code& ec, int port) {
+void Session::onConnected(const error_code& ec, const Backend& backend) {
   ++attempt_;
   timer_.cancel();
   if (ec) {
-    spdlog::debug("port proxy {}: backend {} failed: {}", listen_port_, port,
+    spdlog::debug("port proxy {}: backend {} failed: {}", listen_port_, backend,
                   ec == asio::error::operation_aborted ? std::string("connect timed out") : ec.message());
     return connectNext();
   }
@@ -194,9 +208,9 @@ struct PortProxy::Impl {
   // The backends in the order this connection tries them: round-robin start, then the rest.
   // The first is counted here, under the lock that setBackends takes: once setBackends returns,
   // every connection headed for an old backend shows in connectionsTo().
-  std::vector<int> nextOrder() {
+  std::vector<Backend> nextOrder() {
     std::lock_guard lock(mu);
-    std::vector<int> order;
+    std::vector<Backend> order;
     order.reserve(backends.size());
     for (std::size_t i = 0; i < backends.size(); ++i) order.push_back(backends[(next + i) % backends.size()]);
     ++next;
@@ -224,7 +238,7 @@ struct PortProxy::Impl {
   }
 
   mutable std::mutex mu;
-  std::vector<int> backends;  // guarded by mu
+  std::vector<Backend> backends;  // guarded by mu
   std::size_t next = 0;       // guarded by mu: connections accepted, for the round-robin start
   std::atomic<std::size_t> active{0};
   BackendCounts counts;
@@ -235,7 +249,7 @@ struct PortProxy::Impl {
   std::thread thread;
 };
 
-Result<std::unique_ptr<PortProxy>> PortProxy::start(int listen_port, std::vector<int> backends) {
+Result<std::unique_ptr<PortProxy>> PortProxy::start(int listen_port, std::vector<Backend> backends) {
   if (listen_port < 0 || listen_port > 65535) {
     return invalidArgument("listen port " + std::to_string(listen_port) + " is outside 0..65535");
   }
@@ -259,12 +273,12 @@ PortProxy::PortProxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PortProxy::~PortProxy() = default;
 
-void PortProxy::setBackends(std::vector<int> backends) {
+void PortProxy::setBackends(std::vector<Backend> backends) {
   std::lock_guard lock(impl_->mu);
   impl_->backends = std::move(backends);
 }
 
-std::vector<int> PortProxy::backends() const {
+std::vector<Backend> PortProxy::backends() const {
   std::lock_guard lock(impl_->mu);
   return impl_->backends;
 }
@@ -273,6 +287,6 @@ int PortProxy::listenPort() const { return impl_->port; }
 
 std::size_t PortProxy::activeConnections() const { return impl_->active.load(); }
 
-std::size_t PortProxy::connectionsTo(int backend) const { return impl_->counts.get(backend); }
+std::size_t PortProxy::connectionsTo(const Backend& backend) const { return impl_->counts.get(backend); }
 
 }  // namespace berth::agent

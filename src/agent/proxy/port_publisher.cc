@@ -24,9 +24,9 @@ namespace {
 
 constexpr auto kStartLimit = std::chrono::seconds(5);
 
-std::string backendList(const std::vector<int>& backends) {
+std::string backendList(const std::vector<Backend>& backends) {
   std::string out;
-  for (int port : backends) out += " " + std::to_string(port);
+  for (const Backend& backend : backends) out += " " + backend;
   return out;
 }
 
@@ -77,12 +77,12 @@ Result<std::string> PortPublisher::request(int port, const std::string& line) co
   return reply;
 }
 
-Result<std::size_t> PortPublisher::connectionsTo(int port, int backend) const {
-  BERTH_ASSIGN_OR_RETURN(std::string reply, request(port, "count " + std::to_string(backend) + "\n"));
+Result<std::size_t> PortPublisher::connectionsTo(int port, const Backend& backend) const {
+  BERTH_ASSIGN_OR_RETURN(std::string reply, request(port, "count " + backend + "\n"));
   return static_cast<std::size_t>(std::strtoull(reply.c_str() + std::min<std::size_t>(reply.size(), 3), nullptr, 10));
 }
 
-Status PortPublisher::publish(int port, const std::vector<int>& backends) {
+Status PortPublisher::publish(int port, const std::vector<Backend>& backends) {
   if (request(port, "set" + backendList(backends) + "\n").isOk()) return Status::ok();
   return spawn(port, backends);
 }
@@ -110,11 +110,11 @@ std::vector<int> PortPublisher::published() const {
 
 // Started in a session of its own (a double fork, so init reaps it), with the agent's signal
 // mask cleared and none of its descriptors: it must outlive the agent like QEMU does.
-Status PortPublisher::spawn(int port, const std::vector<int>& backends) {
+Status PortPublisher::spawn(int port, const std::vector<Backend>& backends) {
   BERTH_RETURN_IF_ERROR(os::makeDirs(dir_, 0700));
   ::unlink(socketPath(port).c_str());
   std::vector<std::string> argv = {agent_binary_, "proxy", std::to_string(port), socketPath(port)};
-  for (int backend : backends) argv.push_back(std::to_string(backend));
+  for (const Backend& backend : backends) argv.push_back(backend);
   std::vector<char*> cargv;
   for (auto& arg : argv) cargv.push_back(arg.data());
   cargv.push_back(nullptr);
@@ -150,7 +150,7 @@ Status PortPublisher::spawn(int port, const std::vector<int>& backends) {
   return unavailable("the proxy for port " + std::to_string(port) + " did not start within 5 s");
 }
 
-int PortPublisher::runProxy(int port, const std::string& control_socket, const std::vector<int>& backends) {
+int PortPublisher::runProxy(int port, const std::string& control_socket, const std::vector<Backend>& backends) {
   auto proxy = PortProxy::start(port, backends);
   if (!proxy.isOk()) {
     std::fprintf(stderr, "cannot publish port %d on 127.0.0.1 (is it in use?): %s\n", port,
@@ -187,7 +187,7 @@ int PortPublisher::runProxy(int port, const std::string& control_socket, const s
       return 0;
     }
     if (verb == "count") {
-      int backend = 0;
+      Backend backend;
       words >> backend;
       const std::string reply = "ok " + std::to_string((*proxy)->connectionsTo(backend)) + "\n";
       (void)!::send(conn.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
@@ -197,8 +197,8 @@ int PortPublisher::runProxy(int port, const std::string& control_socket, const s
       (void)!::send(conn.get(), "unknown request\n", 16, MSG_NOSIGNAL);
       continue;
     }
-    std::vector<int> next;
-    int backend;
+    std::vector<Backend> next;
+    Backend backend;
     while (words >> backend) next.push_back(backend);
     (*proxy)->setBackends(std::move(next));
     (void)!::send(conn.get(), "ok\n", 3, MSG_NOSIGNAL);

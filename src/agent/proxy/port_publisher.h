@@ -5,8 +5,8 @@
 // agent finds the processes again by their sockets.
 //
 // Control protocol, one line per connection on <dir>/<port>.sock:
-//   "set P1 P2 ...\n" -> "ok\n"   (new connections go to 127.0.0.1:P1, P2, ... round-robin)
-//   "count P\n"       -> "ok N\n" (connections open to backend P: draining is over at 0)
+//   "set B1 B2 ...\n" -> "ok\n"   (new connections go to backends B1, B2, ... ("a.b.c.d:port") round-robin)
+//   "count B\n"       -> "ok N\n" (connections open to backend B: draining is over at 0)
 //   "stop\n"          -> "ok\n"   (the process exits)
 // A proxy whose socket is gone (the agent's data directory removed) exits within 5 s.
 //
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/proxy/port_proxy.h"
 #include "common/result.h"
 
 namespace berth::agent {
@@ -26,20 +27,20 @@ class PortPublisher {
 
   // 127.0.0.1:<port> forwards new connections to `backends` once this returns OK; the port's
   // process is started if none answers. A port taken by something else is an error naming it.
-  Status publish(int port, const std::vector<int>& backends);
+  Status publish(int port, const std::vector<Backend>& backends);
   // Stops the port's process; a port not published is not an error.
   Status unpublish(int port);
   // Connections through `port` still open to `backend`.
-  Result<std::size_t> connectionsTo(int port, int backend) const;
+  Result<std::size_t> connectionsTo(int port, const Backend& backend) const;
   // Ports whose process has a socket in `dir` (ones a previous agent left included).
   std::vector<int> published() const;
 
   // The proxy process itself: serves until told to stop. Returns its exit status.
-  static int runProxy(int port, const std::string& control_socket, const std::vector<int>& backends);
+  static int runProxy(int port, const std::string& control_socket, const std::vector<Backend>& backends);
 
  private:
   Result<std::string> request(int port, const std::string& line) const;
-  Status spawn(int port, const std::vector<int>& backends);
+  Status spawn(int port, const std::vector<Backend>& backends);
   std::string socketPath(int port) const;
   std::string logPath(int port) const;
 

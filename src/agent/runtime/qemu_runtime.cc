@@ -155,10 +155,15 @@ std::vector<std::string> qemuArgv(const QemuHost& host, const VmLaunch& launch, 
       "-device", "virtserialport,chardev=images,name=org.berth.images.0",
   };
   for (std::size_t i = 0; i < launch.nics.size(); ++i) {
+    const Nic& nic = launch.nics[i];
     const std::string id = "net" + std::to_string(i);
     // restrict=on: the guest reaches neither the host nor the outside, only what is forwarded in.
-    std::string netdev = "user,id=" + id + ",restrict=on";
-    argv.insert(argv.end(), {"-netdev", netdev, "-device", net_dev + ",netdev=" + id});
+    const std::string netdev = nic.mode == Nic::Mode::kTap
+                                   ? "tap,id=" + id + ",ifname=" + nic.tap + ",script=no,downscript=no"
+                                   : "user,id=" + id + ",restrict=on";
+    std::string device = net_dev + ",netdev=" + id;
+    if (!nic.mac.empty()) device += ",mac=" + nic.mac;
+    argv.insert(argv.end(), {"-netdev", netdev, "-device", device});
   }
   argv.insert(argv.end(), {
       "-drive", "id=scratch,file=" + vm.scratchDisk() + ",format=raw,if=none,cache=writeback",

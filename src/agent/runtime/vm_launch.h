@@ -11,10 +11,13 @@ namespace berth::agent {
 // A NIC the VM boots with. The guest learns its addressing from the runtime at boot (berth-init
 // reads it from the kernel command line and configures eth0, so only the first NIC's is used).
 struct Nic {
-  // User mode: the hypervisor itself is the guest's router (QEMU's slirp); nothing on the host
-  // is configured and the VM is reachable only through forwards.
-  enum class Mode { kUserMode };
+  // User mode: the hypervisor itself is the guest's router (QEMU's slirp, restricted); nothing
+  // on the host is configured and the VM is reachable only through forwards.
+  // Tap: the VM's end of a tap device the node's network made (network/bridged_network.h).
+  enum class Mode { kUserMode, kTap };
   Mode mode = Mode::kUserMode;
+  std::string tap;         // kTap: the device's name
+  std::string mac;         // kTap: the guest's MAC, which the bridge's filter pins to the tap
   std::string guest_cidr;  // "10.0.2.15/24"
   std::string gateway;     // "10.0.2.2"
   std::string dns;         // "10.0.2.3"

@@ -1,5 +1,5 @@
 #pragma once
-// Runs the helper programs of an image import (skopeo, mkfs.ext4) from an argv, never through a
+// Runs a helper program (skopeo, mkfs.ext4, ip, nft, dnsmasq) from an argv, never through a
 // shell, so that a source path or registry reference is one argument whatever characters it has.
 
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "common/result.h"
 
-namespace berth::image {
+namespace berth::os {
 
 // Runs argv[0] (looked up in PATH) with `argv`, stdin and stdout on /dev/null, and waits for it.
 // Its stderr is captured: a failure to start, a nonzero exit or a death by signal is an Internal
@@ -15,4 +15,4 @@ namespace berth::image {
 // caller's but 0-2 and a clean signal mask; posix_spawn makes this safe in a threaded daemon.
 Status runCommand(const std::vector<std::string>& argv);
 
-}  // namespace berth::image
+}  // namespace berth::os

@@ -1,4 +1,4 @@
-#include "image/run_command.h"
+#include "os/run_command.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include "os/file_util.h"
 #include "os/unique_fd.h"
 
-namespace berth::image {
+namespace berth::os {
 namespace {
 
 // Enough of a tool's stderr to explain its failure; a chatty tool must not fill our memory.
@@ -94,4 +94,4 @@ Status runCommand(const std::vector<std::string>& argv) {
   return internalError(argv[0] + " failed (" + how + "): " + trimmed(std::move(err_text)));
 }
 
-}  // namespace berth::image
+}  // namespace berth::os

@@ -1,0 +1,178 @@
+#include "agent/network/bridged_network.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+
+#include "agent/network/nft_ruleset.h"
+#include "agent/network/project_resolver.h"
+#include "os/file_util.h"
+#include "os/run_command.h"
+#include "os/unique_fd.h"
+
+namespace berth::agent {
+namespace {
+
+bool hasNetAdmin() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
+}
+
+bool onPath(const std::string& tool) {
+  for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"}) {
+    if (::access((dir + tool).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+// The interfaces of this thread's network namespace (/proc/thread-self/net, not /sys, which
+// shows the namespace it was mounted in) whose name starts with `prefix`: the ones this agent made.
+std::set<std::string> linksNamed(const std::string& prefix) {
+  std::set<std::string> out;
+  auto dev = os::readFile("/proc/thread-self/net/dev");
+  if (!dev.isOk()) return out;
+  std::size_t start = 0;
+  for (std::size_t end; (end = dev->find('\n', start)) != std::string::npos; start = end + 1) {
+    const std::string line = dev->substr(start, end - start);
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::size_t first = line.find_first_not_of(' ');
+    const std::string name = line.substr(first, colon - first);
+    if (name.rfind(prefix, 0) == 0) out.insert(name);
+  }
+  return out;
+}
+
+bool linkExists(const std::string& name) { return linksNamed(name).count(name) > 0; }
+
+Status ip(std::vector<std::string> args) {
+  args.insert(args.begin(), "ip");
+  return os::runCommand(args);
+}
+
+// A sysctl of this thread's network namespace (so written in place, not atomically replaced).
+Status setSysctl(const std::string& name, const std::string& value) {
+  const std::string path = "/proc/sys/" + name;
+  os::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+    return internalError("cannot set " + path + " to " + value + ": " + os::errnoMessage(errno));
+  }
+  return Status::ok();
+}
+
+// Guests get IPv4 only; an interface with IPv6 would give them the host's link-local address.
+// A host without IPv6 has nothing to disable.
+void disableIpv6(const std::string& link) {
+  (void)setSysctl("net/ipv6/conf/" + link + "/disable_ipv6", "1");
+}
+
+Status applyRuleset(const std::string& state_dir, const std::string& text) {
+  const std::string path = state_dir + "/berth.nft";
+  BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, text, 0600));
+  return os::runCommand({"nft", "-f", path})
+      .withContext("cannot apply the node's nftables ruleset " + path);
+}
+
+}  // namespace
+
+BridgedNetwork::BridgedNetwork(std::string state_dir, std::vector<Ipv4Cidr> denied)
+    : state_dir_(std::move(state_dir)), denied_(std::move(denied)) {}
+
+Status BridgedNetwork::usable() {
+  if (!hasNetAdmin()) return failedPrecondition("the agent lacks CAP_NET_ADMIN");
+  if (::access("/dev/net/tun", R_OK | W_OK) != 0)
+    return failedPrecondition("/dev/net/tun is not usable");
+  for (const char* tool : {"ip", "nft", "dnsmasq"}) {
+    if (!onPath(tool)) return failedPrecondition(std::string(tool) + " is not installed");
+  }
+  return Status::ok();
+}
+
+Status BridgedNetwork::apply(const model::NodeAssignment& assignment) {
+  BERTH_ASSIGN_OR_RETURN(NodeNetworkPlan plan, planNetworks(assignment, denied_));
+  std::lock_guard lock(mu_);
+  if (applied_once_ && plan == applied_) return Status::ok();
+  BERTH_RETURN_IF_ERROR(os::makeDirs(state_dir_, 0700));
+  // Routing is what lets a project reach outside; the ruleset decides who may.
+  BERTH_RETURN_IF_ERROR(setSysctl("net/ipv4/ip_forward", "1"));
+  BERTH_RETURN_IF_ERROR(applyLinks(plan));
+  BERTH_RETURN_IF_ERROR(
+      applyRuleset(state_dir_, plan.bridges.empty() ? removeRuleset() : renderRuleset(plan)));
+  for (const BridgePlan& bridge : plan.bridges)
+    BERTH_RETURN_IF_ERROR(ensureResolver(state_dir_, bridge));
+  applied_ = std::move(plan);
+  applied_once_ = true;
+  return Status::ok();
+}
+
+Status BridgedNetwork::applyLinks(const NodeNetworkPlan& plan) {
+  std::set<std::string> bridges, taps;
+  for (const BridgePlan& bridge : plan.bridges) {
+    bridges.insert(bridge.bridge);
+    if (!linkExists(bridge.bridge))
+      BERTH_RETURN_IF_ERROR(ip({"link", "add", bridge.bridge, "type", "bridge"}));
+    disableIpv6(bridge.bridge);
+    BERTH_RETURN_IF_ERROR(
+        ip({"addr", "replace", bridge.gateway + "/" + std::to_string(bridge.subnet.prefix), "dev",
+            bridge.bridge}));
+    BERTH_RETURN_IF_ERROR(ip({"link", "set", bridge.bridge, "up"}));
+    for (const TapPlan& tap : bridge.taps) {
+      taps.insert(tap.tap);
+      // A persistent tap: QEMU attaches to it by name, and it survives QEMU restarting.
+      if (!linkExists(tap.tap))
+        BERTH_RETURN_IF_ERROR(ip({"tuntap", "add", "dev", tap.tap, "mode", "tap"}));
+      disableIpv6(tap.tap);
+      BERTH_RETURN_IF_ERROR(ip({"link", "set", tap.tap, "master", bridge.bridge, "up"}));
+    }
+  }
+  // What no VM of the plan needs any more: its VM was deleted or moved, its project left the node.
+  for (const std::string& tap : linksNamed(kTapPrefix)) {
+    if (!taps.count(tap)) (void)ip({"link", "del", tap});
+  }
+  for (const std::string& bridge : linksNamed(kBridgePrefix)) {
+    if (bridges.count(bridge)) continue;
+    stopResolver(state_dir_, bridge);
+    (void)ip({"link", "del", bridge});
+  }
+  return Status::ok();
+}
+
+Result<BridgedNetwork::Placement> BridgedNetwork::placementOf(const model::VmSpec& vm) const {
+  for (const BridgePlan& bridge : applied_.bridges) {
+    if (bridge.project != vm.project) continue;
+    for (const TapPlan& tap : bridge.taps) {
+      if (tap.vm == vm.name) return Placement{&bridge, &tap};
+    }
+  }
+  return failedPrecondition("VM " + vm.project + "/" + vm.name +
+                            " has no network on this node yet");
+}
+
+Result<std::vector<Nic>> BridgedNetwork::nicsFor(const model::VmSpec& vm, const Paths::Vm&) const {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(const Placement placed, placementOf(vm));
+  Nic nic;
+  nic.mode = Nic::Mode::kTap;
+  nic.tap = placed.tap->tap;
+  nic.mac = placed.tap->mac;
+  nic.guest_cidr = placed.tap->address + "/" + std::to_string(placed.bridge->subnet.prefix);
+  nic.gateway = placed.bridge->gateway;
+  nic.dns = placed.bridge->gateway;
+  return std::vector<Nic>{nic};
+}
+
+Result<std::string> BridgedNetwork::exposePort(const model::VmSpec& vm, const Paths::Vm&,
+                                               int guest_port) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(const Placement placed, placementOf(vm));
+  // The host routes to its own bridges: the port's proxy connects to the guest directly.
+  return placed.tap->address + ":" + std::to_string(guest_port);
+}
+
+}  // namespace berth::agent

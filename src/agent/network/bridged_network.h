@@ -1,0 +1,52 @@
+#pragma once
+// Bridged networking (docs/networking.md): each project with a VM on this node gets a Linux
+// bridge whose address is the project's gateway and resolver, each VM a tap on it, and one
+// nftables ruleset (nft_ruleset.h) keeps projects apart, keeps guests off the host and applies
+// each project's egress policy. Needs CAP_NET_ADMIN; without it the agent uses user mode.
+//
+// The bridges, taps, ruleset and resolvers outlive the agent, as the VMs do: a restarted agent
+// re-applies the same plan over them and changes nothing a guest would notice. An assignment
+// with no VM removes them all, the ruleset included.
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/network/network_plan.h"
+#include "agent/network/vm_network.h"
+
+namespace berth::agent {
+
+class BridgedNetwork final : public VmNetwork {
+ public:
+  // `state_dir` holds the ruleset and the resolvers' files; `denied` are the operator's ranges
+  // no guest may reach (--deny-egress).
+  BridgedNetwork(std::string state_dir, std::vector<Ipv4Cidr> denied);
+
+  // Whether this process may build bridges (CAP_NET_ADMIN, /dev/net/tun, nft and dnsmasq), and
+  // if not, why: the agent says so when it falls back to user mode.
+  static Status usable();
+
+  std::string mode() const override { return "bridged"; }
+  Status apply(const model::NodeAssignment& assignment) override;
+  Result<std::vector<Nic>> nicsFor(const model::VmSpec& vm, const Paths::Vm& paths) const override;
+  Result<std::string> exposePort(const model::VmSpec& vm, const Paths::Vm& paths,
+                                 int guest_port) override;
+
+ private:
+  Status applyLinks(const NodeNetworkPlan& plan);
+  struct Placement {
+    const BridgePlan* bridge;
+    const TapPlan* tap;
+  };
+  // Where `vm` is in the applied plan (mu_ held).
+  Result<Placement> placementOf(const model::VmSpec& vm) const;
+
+  const std::string state_dir_;
+  const std::vector<Ipv4Cidr> denied_;
+  mutable std::mutex mu_;
+  NodeNetworkPlan applied_;  // guarded by mu_
+  bool applied_once_ = false;
+};
+
+}  // namespace berth::agent
