@@ -125,6 +125,17 @@ struct Secret {
   std::string created_by;  // token id
 };
 
+// A published host port and the one app that may publish it. Claims are cluster-wide, not per
+// node: an app's instances may be placed on, or moved to, any node (replicas, rescheduling), so
+// only a port no other app holds anywhere is sure to be free wherever the app lands.
+struct HostPortClaim {
+  int64_t port = 0;
+  std::string project;
+  std::string app;
+  int64_t claimed_at = 0;
+  bool operator==(const HostPortClaim&) const = default;
+};
+
 // An OCI image imported into a project. The root file system is converted once into a
 // read-only ext4 kept by berthd (content-addressed, shared by projects that import the same
 // image); nodes fetch it by its digest.

@@ -107,6 +107,14 @@ ALTER TABLE vms ADD COLUMN address TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX projects_by_subnet ON projects (subnet) WHERE subnet != '';
 CREATE UNIQUE INDEX vms_by_address ON vms (project, address) WHERE address != '';
 )sql",
+      // 9: published host ports, each held by one app of one project across the whole cluster (an
+      // app may land on any node). Filled from the apps' specs at startup, oldest app first.
+      R"sql(
+CREATE TABLE host_ports (
+  port INTEGER PRIMARY KEY, project TEXT NOT NULL, app TEXT NOT NULL, claimed_at INTEGER NOT NULL
+);
+CREATE INDEX host_ports_by_app ON host_ports (project, app);
+)sql",
   };
   return kMigrations;
 }

@@ -71,6 +71,10 @@ App readApp(const Statement& st) {
              st.int64At(7), st.textAt(8), st.textAt(9), {}};
 }
 
+HostPortClaim readHostPortClaim(const Statement& st) {
+  return HostPortClaim{st.int64At(0), st.textAt(1), st.textAt(2), st.int64At(3)};
+}
+
 Release readRelease(const Statement& st) {
   return Release{st.textAt(0),   st.textAt(1),       st.int64At(2), st.textAt(3), st.int64At(4),
                  st.textAt(5),   st.int64At(6),      st.int64At(7) != 0, st.textAt(8), st.textAt(9)};
@@ -344,6 +348,12 @@ Result<Page<App>> SqliteTx::listApps(const std::string& project, const std::stri
   return collectPage<App>(st, limit, readApp, [](const App& a) { return a.name; });
 }
 
+Result<std::vector<App>> SqliteTx::listAppsByAge() {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kAppCols +
+                                                   " FROM apps ORDER BY created_at, project, name"));
+  return collectAll<App>(st, readApp);
+}
+
 Status SqliteTx::insertApp(const App& app) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO apps (") + kAppCols +
                                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -403,6 +413,7 @@ Status SqliteTx::deleteAppInstance(const std::string& project, const std::string
 
 Status SqliteTx::deleteApp(const std::string& project, const std::string& name) {
   for (const char* sql : {"DELETE FROM app_instances WHERE project = ? AND app = ?",
+                          "DELETE FROM host_ports WHERE project = ? AND app = ?",
                           "DELETE FROM releases WHERE project = ? AND app = ?",
                           "DELETE FROM apps WHERE project = ? AND name = ?"}) {
     BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(sql));
@@ -411,6 +422,33 @@ Status SqliteTx::deleteApp(const std::string& project, const std::string& name) 
   }
   if (db_.changes() == 0) return notFound("app '" + name + "' does not exist in project '" + project + "'");
   return Status::ok();
+}
+
+Result<HostPortClaim> SqliteTx::getHostPortClaim(int64_t port) {
+  BERTH_ASSIGN_OR_RETURN(Statement st,
+                         db_.prepare("SELECT port, project, app, claimed_at FROM host_ports WHERE port = ?"));
+  st.bind(1, port);
+  return getOne<HostPortClaim>(st, readHostPortClaim, "host port " + std::to_string(port) + " is not claimed");
+}
+
+Result<std::vector<HostPortClaim>> SqliteTx::listHostPortClaims(const std::string& project, const std::string& app) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("SELECT port, project, app, claimed_at FROM host_ports "
+                                                   "WHERE project = ? AND app = ? ORDER BY port"));
+  st.bind(1, project).bind(2, app);
+  return collectAll<HostPortClaim>(st, readHostPortClaim);
+}
+
+Status SqliteTx::insertHostPortClaim(const HostPortClaim& claim) {
+  BERTH_ASSIGN_OR_RETURN(Statement st,
+                         db_.prepare("INSERT INTO host_ports (port, project, app, claimed_at) VALUES (?, ?, ?, ?)"));
+  st.bind(1, claim.port).bind(2, claim.project).bind(3, claim.app).bind(4, claim.claimed_at);
+  return insertOrExplain(st, "a claim on host port " + std::to_string(claim.port));
+}
+
+Status SqliteTx::deleteHostPortClaim(int64_t port) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("DELETE FROM host_ports WHERE port = ?"));
+  st.bind(1, port);
+  return st.run();
 }
 
 Status SqliteTx::insertRelease(const Release& r) {

@@ -39,12 +39,18 @@ class SqliteTx final : public Tx {
 
   Result<App> getApp(const std::string& project, const std::string& name) override;
   Result<Page<App>> listApps(const std::string& project, const std::string& after, int limit) override;
+  Result<std::vector<App>> listAppsByAge() override;
   Status insertApp(const App& app) override;
   Status updateApp(const App& app, int64_t expected_version) override;
   Status deleteApp(const std::string& project, const std::string& name) override;
   Result<std::vector<AppInstance>> listAppInstances(const std::string& project, const std::string& app) override;
   Status upsertAppInstance(const AppInstance& instance) override;
   Status deleteAppInstance(const std::string& project, const std::string& app, const std::string& vm) override;
+
+  Result<HostPortClaim> getHostPortClaim(int64_t port) override;
+  Result<std::vector<HostPortClaim>> listHostPortClaims(const std::string& project, const std::string& app) override;
+  Status insertHostPortClaim(const HostPortClaim& claim) override;
+  Status deleteHostPortClaim(int64_t port) override;
 
   Status insertRelease(const Release& r) override;
   Status setReleaseOutcome(const std::string& project, const std::string& app, int64_t number,

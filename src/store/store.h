@@ -69,14 +69,25 @@ class Tx {
 
   virtual Result<App> getApp(const std::string& project, const std::string& name) = 0;
   virtual Result<Page<App>> listApps(const std::string& project, const std::string& after, int limit) = 0;
+  // Every app of every project, oldest first (ties by project, then name).
+  virtual Result<std::vector<App>> listAppsByAge() = 0;
   virtual Status insertApp(const App& app) = 0;
   virtual Status updateApp(const App& app, int64_t expected_version) = 0;
-  // Removes the app, its releases and its instances.
+  // Removes the app, its releases, its instances and its host port claims.
   virtual Status deleteApp(const std::string& project, const std::string& name) = 0;
   // The app's instances as their agents last reported them, by VM name.
   virtual Result<std::vector<AppInstance>> listAppInstances(const std::string& project, const std::string& app) = 0;
   virtual Status upsertAppInstance(const AppInstance& instance) = 0;
   virtual Status deleteAppInstance(const std::string& project, const std::string& app, const std::string& vm) = 0;
+
+  // Host ports, each claimed by at most one app in the whole cluster (see HostPortClaim).
+  // The claim on `port`, or NotFound when it is free.
+  virtual Result<HostPortClaim> getHostPortClaim(int64_t port) = 0;
+  // The ports the app holds, ascending.
+  virtual Result<std::vector<HostPortClaim>> listHostPortClaims(const std::string& project, const std::string& app) = 0;
+  // AlreadyExists when the port is held (by any app, this one included).
+  virtual Status insertHostPortClaim(const HostPortClaim& claim) = 0;
+  virtual Status deleteHostPortClaim(int64_t port) = 0;
 
   virtual Status insertRelease(const Release& r) = 0;
   // Records what became of a release (running, or failed and why).

@@ -284,5 +284,72 @@ TEST_F(SqliteStoreTest, KeepsProjectNetworksAndVmAddressesUniqueAndAcrossRestart
   EXPECT_TRUE(insertVm("a", "db", "10.64.0.2").isOk());
 }
 
+TEST_F(SqliteStoreTest, AHostPortHasOneClaimAcrossProjectsGoneWithItsAppAndKeptAcrossRestarts) {
+  ASSERT_TRUE(createProject("a").isOk());
+  ASSERT_TRUE(createProject("b").isOk());
+  auto insertApp = [&](const std::string& project, const std::string& name, int64_t created_at) {
+    return store_->write([&](Tx& tx) {
+      App app;
+      app.project = project;
+      app.name = name;
+      app.spec_json = "{}";
+      app.version = 1;
+      app.created_at = created_at;
+      return tx.insertApp(app);
+    });
+  };
+  auto claim = [&](int64_t port, const std::string& project, const std::string& app) {
+    return store_->write([&](Tx& tx) { return tx.insertHostPortClaim({port, project, app, 7}); });
+  };
+  auto claimsOf = [&](const std::string& project, const std::string& app) {
+    std::vector<HostPortClaim> out;
+    EXPECT_TRUE(store_->read([&](Tx& tx) {
+      BERTH_ASSIGN_OR_RETURN(out, tx.listHostPortClaims(project, app));
+      return Status::ok();
+    }).isOk());
+    return out;
+  };
+  ASSERT_TRUE(insertApp("a", "web", 20).isOk());
+  ASSERT_TRUE(insertApp("b", "web", 10).isOk());
+  ASSERT_TRUE(insertApp("a", "api", 10).isOk());
+  ASSERT_TRUE(claim(8081, "a", "web").isOk());
+  ASSERT_TRUE(claim(8080, "a", "web").isOk());
+  // Taken is taken, whoever asks: another project, another app, the same app.
+  EXPECT_EQ(claim(8080, "b", "web").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(claim(8080, "a", "api").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(claim(8080, "a", "web").code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(claim(9000, "b", "web").isOk());
+
+  reopen();
+  EXPECT_EQ(claimsOf("a", "web"), (std::vector<HostPortClaim>{{8080, "a", "web", 7}, {8081, "a", "web", 7}}));
+  EXPECT_EQ(claimsOf("a", "api"), std::vector<HostPortClaim>{});
+  HostPortClaim held;
+  ASSERT_TRUE(store_->read([&](Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(held, tx.getHostPortClaim(9000));
+    EXPECT_EQ(tx.getHostPortClaim(9001).status().code(), StatusCode::kNotFound);
+    return Status::ok();
+  }).isOk());
+  EXPECT_EQ(held, (HostPortClaim{9000, "b", "web", 7}));
+
+  // Oldest first, ties by project then name: the order startup rebuilds claims in.
+  std::vector<App> apps;
+  ASSERT_TRUE(store_->read([&](Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(apps, tx.listAppsByAge());
+    return Status::ok();
+  }).isOk());
+  ASSERT_EQ(apps.size(), 3u);
+  EXPECT_EQ(apps[0].project + "/" + apps[0].name, "a/api");
+  EXPECT_EQ(apps[1].project + "/" + apps[1].name, "b/web");
+  EXPECT_EQ(apps[2].project + "/" + apps[2].name, "a/web");
+
+  // Released one by one, or all with the app; a released port is free to anyone.
+  ASSERT_TRUE(store_->write([](Tx& tx) { return tx.deleteHostPortClaim(8081); }).isOk());
+  EXPECT_EQ(claimsOf("a", "web"), (std::vector<HostPortClaim>{{8080, "a", "web", 7}}));
+  ASSERT_TRUE(store_->write([](Tx& tx) { return tx.deleteApp("a", "web"); }).isOk());
+  EXPECT_EQ(claimsOf("a", "web"), std::vector<HostPortClaim>{});
+  EXPECT_TRUE(claim(8080, "b", "web").isOk());
+  EXPECT_EQ(claimsOf("b", "web"), (std::vector<HostPortClaim>{{8080, "b", "web", 7}, {9000, "b", "web", 7}}));
+}
+
 }  // namespace
 }  // namespace berth::store
