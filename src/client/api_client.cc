@@ -26,6 +26,7 @@ StatusCode codeFor(int http_status, const std::string& code) {
   if (code == "not_found") return StatusCode::kNotFound;
   if (code == "already_exists") return StatusCode::kAlreadyExists;
   if (code == "failed_precondition") return StatusCode::kFailedPrecondition;
+  if (code == "conflict") return StatusCode::kConflict;
   if (code == "version_mismatch") return StatusCode::kVersionMismatch;
   if (code == "permission_denied") return StatusCode::kPermissionDenied;
   if (code == "unauthenticated") return StatusCode::kUnauthenticated;

@@ -10,6 +10,7 @@ std::string_view statusCodeName(StatusCode code) {
     case StatusCode::kAlreadyExists: return "already_exists";
     case StatusCode::kVersionMismatch: return "version_mismatch";
     case StatusCode::kFailedPrecondition: return "failed_precondition";
+    case StatusCode::kConflict: return "conflict";
     case StatusCode::kPermissionDenied: return "permission_denied";
     case StatusCode::kUnauthenticated: return "unauthenticated";
     case StatusCode::kResourceExhausted: return "resource_exhausted";

@@ -16,6 +16,7 @@ enum class StatusCode {
   kAlreadyExists,
   kVersionMismatch,     // optimistic concurrency: the If-Match version is stale
   kFailedPrecondition,  // state forbids the action (quota exceeded, object in use)
+  kConflict,            // a resource shared by every project is held by someone else (a host port)
   kPermissionDenied,
   kUnauthenticated,
   kResourceExhausted,   // rate limited, too large
@@ -54,6 +55,7 @@ inline Status notFound(std::string m) { return {StatusCode::kNotFound, std::move
 inline Status alreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
 inline Status versionMismatch(std::string m) { return {StatusCode::kVersionMismatch, std::move(m)}; }
 inline Status failedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+inline Status conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
 inline Status permissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 inline Status unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
 inline Status resourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }

@@ -12,6 +12,7 @@ TEST(ApiErrorTest, UsesTheServerMessageAndCode) {
   EXPECT_EQ(s.message(), "project 'x' does not exist");
   EXPECT_EQ(apiError(412, {{"error", {{"code", "version_mismatch"}, {"message", "m"}}}}).code(),
             StatusCode::kVersionMismatch);
+  EXPECT_EQ(apiError(409, {{"error", {{"code", "conflict"}, {"message", "m"}}}}).code(), StatusCode::kConflict);
 }
 
 TEST(ApiErrorTest, FallsBackToTheHttpStatus) {

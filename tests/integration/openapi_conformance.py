@@ -33,7 +33,7 @@ _FORMATS.checks("date-time")(lambda value: not isinstance(value, str) or bool(_T
 # docs/api.md's error table: which codes each status may carry.
 ERROR_CODES = {
     400: {"invalid_argument"}, 401: {"unauthenticated"}, 403: {"permission_denied"}, 404: {"not_found"},
-    405: {"method_not_allowed"}, 409: {"already_exists", "failed_precondition"}, 412: {"version_mismatch"},
+    405: {"method_not_allowed"}, 409: {"already_exists", "failed_precondition", "conflict"}, 412: {"version_mismatch"},
     413: {"payload_too_large"}, 415: {"unsupported_media_type"}, 429: {"rate_limited"}, 500: {"internal"},
     503: {"unavailable"},
 }

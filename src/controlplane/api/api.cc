@@ -113,6 +113,7 @@ int httpStatus(StatusCode code) {
     case StatusCode::kNotFound: return 404;
     case StatusCode::kAlreadyExists: return 409;
     case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kConflict: return 409;
     case StatusCode::kVersionMismatch: return 412;
     case StatusCode::kResourceExhausted: return 429;
     case StatusCode::kUnavailable: return 503;
