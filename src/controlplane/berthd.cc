@@ -86,9 +86,9 @@ Result<SecretBox> loadMasterKey(const BerthdOptions& options) {
 class RunningBerthd final : public Berthd {
  public:
   RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store,
-                NetworkPool networks)
+                NetworkPool networks, HostPortRange host_ports)
       : options_(options), paths_(options.data_dir), lock_(std::move(lock)), store_(std::move(store)),
-        services_(*store_, SystemClock::instance(), std::move(networks)),
+        services_(*store_, SystemClock::instance(), std::move(networks), host_ports),
         image_importer_(paths_.imageCache(), options.api.blob_dir),
         api_(services_, SystemClock::instance(), options.api),
         scheduler_(*store_, SystemClock::instance()) {
@@ -112,6 +112,14 @@ class RunningBerthd final : public Berthd {
     Principal system{"system", "berthd", Role::kAdmin, std::nullopt};
     if (Status s = services_.projects.allocateMissingNetworks(system); !s.isOk()) {
       spdlog::warn("berthd: some projects have no network yet (their next VM create tries again): {}", s.toString());
+    }
+    // Apps made before host port claims get theirs; where two already collide the oldest keeps
+    // the port, and the operator hears of it rather than berthd refusing to start.
+    auto collisions = claimPublishedHostPorts(*store_, SystemClock::instance().wallMillis());
+    if (!collisions.isOk()) {
+      spdlog::warn("berthd: could not claim the host ports apps already publish: {}", collisions.status().toString());
+    } else {
+      for (const auto& line : *collisions) spdlog::warn("berthd: {}", line);
     }
     BERTH_ASSIGN_OR_RETURN(HttpServerOptions http, listenOptions(options_.listen));
     http.is_quick = &Api::isQuick;
@@ -186,7 +194,9 @@ Result<std::unique_ptr<Berthd>> Berthd::start(const BerthdOptions& given) {
   BERTH_ASSIGN_OR_RETURN(auto store, store::SqliteStore::open(paths.database()));
   BERTH_ASSIGN_OR_RETURN(SecretBox master_key, loadMasterKey(options));
   BERTH_ASSIGN_OR_RETURN(NetworkPool networks, NetworkPool::create(options.project_subnets, options.project_subnet_prefix));
-  auto berthd = std::make_unique<RunningBerthd>(options, std::move(lock), std::move(store), std::move(networks));
+  BERTH_ASSIGN_OR_RETURN(HostPortRange host_ports, HostPortRange::parse(options.host_ports));
+  auto berthd =
+      std::make_unique<RunningBerthd>(options, std::move(lock), std::move(store), std::move(networks), host_ports);
   berthd->useSecretBox(std::move(master_key));
   BERTH_RETURN_IF_ERROR(berthd->serve());
   return std::unique_ptr<Berthd>(std::move(berthd));

@@ -67,6 +67,11 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code,
       ->envname("BERTH_PROJECT_SUBNET_PREFIX")
       ->check(CLI::Range(1, 30))
       ->capture_default_str();
+  app.add_option("--host-ports", o.host_ports,
+                 "LOW-HIGH: the host ports apps may publish, each held by one app cluster-wide (privileged ports "
+                 "only if included, e.g. 80-65535); narrowing it moves no app")
+      ->envname("BERTH_HOST_PORTS")
+      ->capture_default_str();
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
       ->envname("BERTH_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
@@ -88,6 +93,10 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code,
   if (auto pool = NetworkPool::create(o.project_subnets, o.project_subnet_prefix); !pool.isOk()) {
     *exit_code = 2;
     return invalidArgument("berthd: --project-subnets: " + pool.status().message());
+  }
+  if (auto range = HostPortRange::parse(o.host_ports); !range.isOk()) {
+    *exit_code = 2;
+    return invalidArgument("berthd: --host-ports: " + range.status().message());
   }
   // Bursts follow rates so one flag sets a limit.
   o.api.per_token.burst = std::max(1.0, 2 * o.api.per_token.per_second);

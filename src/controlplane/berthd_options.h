@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "controlplane/api/api.h"
 #include "controlplane/http/http_server.h"
+#include "controlplane/service/host_ports.h"
 #include "controlplane/service/network_allocator.h"
 
 namespace berth::controlplane {
@@ -31,6 +32,9 @@ struct BerthdOptions {
   // each keeps the subnet it was given.
   std::string project_subnets = NetworkPool::kDefaultPool;
   int project_subnet_prefix = NetworkPool::kDefaultSubnetPrefix;
+  // The host ports apps may publish, "LOW-HIGH" (HostPortRange). Narrowing it moves no app: each
+  // keeps the ports it already holds.
+  std::string host_ports = HostPortRange::kDefault;
 };
 
 // Parses argv. On --help or a usage error returns a Status whose message is the text to print;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "controlplane/service/host_ports.h"
 #include "controlplane/service/scheduler.h"
 #include "services_fixture.h"
 
@@ -188,6 +189,37 @@ TEST_F(NodesTest, AssignmentCarriesEachProjectNetworkWithNamesAcrossNodes) {
             (std::vector<model::NetworkHost>{{"web.a.internal", "10.64.0.2"}}));
 }
 
+TEST_F(NodesTest, WhereTwoAppsPublishedOnePortBeforeClaimsOnlyItsHolderIsAssignedIt) {
+  Principal n1 = nodeToken("n1");
+  ASSERT_TRUE(registerNode(n1, "n1", 4096).isOk());
+  vm("web", 512);
+  ASSERT_TRUE(scheduler_->runOnce().isOk());
+  // Written as a berthd before claims would have: straight into the store.
+  for (const auto& [name, created_at] : {std::pair{"old", 1}, std::pair{"new", 2}}) {
+    model::AppSpec spec;
+    spec.command = {"httpd"};
+    spec.vm = "web";
+    spec.ports = {{8080, "tcp", 18080}, {9090, "tcp", std::string(name) == "new" ? 19090 : 0}};
+    store::App app;
+    app.project = "a";
+    app.name = name;
+    app.spec_json = model::appSpecToJson(spec).dump();
+    app.release = app.version = 1;
+    app.created_at = created_at;
+    ASSERT_TRUE(store_->write([&](store::Tx& tx) { return tx.insertApp(app); }).isOk());
+  }
+  ASSERT_EQ(claimPublishedHostPorts(*store_, 3)->size(), 1u);
+
+  auto assignment = services_->nodes.assignment(n1, "n1");
+  ASSERT_TRUE(assignment.isOk()) << assignment.status().toString();
+  std::map<std::string, std::vector<int64_t>> published;
+  for (const auto& instance : assignment->apps) {
+    for (const auto& p : instance.spec.ports) published[instance.name].push_back(p.host_port);
+  }
+  EXPECT_EQ(published["old"], (std::vector<int64_t>{18080, 0}));
+  EXPECT_EQ(published["new"], (std::vector<int64_t>{0, 19090}));
+}
+
 // One VM, one app with two releases: r1 ran; the agent then reports on `release`.
 class RolloutOutcomeTest : public NodesTest {
  protected:
@@ -261,6 +293,41 @@ TEST_F(RolloutOutcomeTest, AFailedAutomaticRollbackIsNotRolledBackAgain) {
   ASSERT_TRUE(report(3, "failed").isOk());
   EXPECT_EQ(services_->apps.get(admin_, "a", "site")->release, 3);
   EXPECT_EQ(release(3).state, "failed");
+}
+
+TEST_F(RolloutOutcomeTest, NoRollbackToAReleaseWhoseHostPortAnotherAppTookMeanwhile) {
+  AppSpecPatch published;
+  published.ports = std::vector<model::PortSpec>{{8080, "tcp", 9000}};
+  ASSERT_TRUE(services_->apps.update(admin_, "a", "site", published, std::nullopt).isOk());
+  ASSERT_TRUE(report(2, "running").isOk());
+  published.ports = std::vector<model::PortSpec>{{8080, "tcp", 9001}};
+  ASSERT_TRUE(services_->apps.update(admin_, "a", "site", published, std::nullopt).isOk());
+  AppSpecPatch other;
+  other.command = std::vector<std::string>{"x"};
+  other.vm = "web";
+  other.ports = std::vector<model::PortSpec>{{80, "tcp", 9000}};
+  ASSERT_TRUE(services_->apps.create(admin_, "a", "other", other).isOk());
+
+  // The report is taken, the failure recorded, and release 3 stays: 9000 is no longer the app's.
+  ASSERT_TRUE(report(3, "failed", 2).isOk());
+  EXPECT_EQ(services_->apps.get(admin_, "a", "site")->release, 3);
+  EXPECT_EQ(release(3).state, "failed");
+
+  auto held = [&] {
+    std::vector<int64_t> ports;
+    EXPECT_TRUE(store_->read([&](store::Tx& tx) {
+      BERTH_ASSIGN_OR_RETURN(auto claims, tx.listHostPortClaims("a", "site"));
+      for (const auto& c : claims) ports.push_back(c.port);
+      return Status::ok();
+    }).isOk());
+    return ports;
+  };
+  EXPECT_EQ(held(), std::vector<int64_t>{9001});
+
+  // Once the port is free again, a rollback asked for takes it back.
+  ASSERT_TRUE(services_->apps.remove(admin_, "a", "other", std::nullopt).isOk());
+  ASSERT_EQ(services_->apps.rollback(admin_, "a", "site", 2, std::nullopt)->release, 4);
+  EXPECT_EQ(held(), std::vector<int64_t>{9000});
 }
 
 TEST_F(RolloutOutcomeTest, AnOlderReleaseFailingOrAFirstReleaseFailingMakesNoRollback) {

@@ -127,6 +127,26 @@ class CliTest(h.BerthdTestCase):
         self.assertIn("viewer", out)
         self.assertNotIn(secret, out)
 
+    def test_deploy_onto_another_apps_host_port_is_one_line_exit_1(self):
+        self.login()
+        a = self.berthd.admin()
+        self.assertEqual(a.post("/v1/projects", {"name": "portowner"}).status, 201)
+        r = a.post("/v1/projects/portowner/apps",
+                   {"name": "held", "command": ["httpd"], "ports": [{"port": 8080, "host_port": 18555}]})
+        self.assertEqual(r.status, 201, r)
+        self.berth("project", "create", "portclaimer")
+        site = os.path.join(self.home, "site")
+        os.mkdir(site)
+        with open(os.path.join(site, "index.html"), "w") as f:
+            f.write("<p>hi</p>")
+        deploy = ("deploy", "site", "--project", "portclaimer", "--dir", site, "--port", "8080", "--no-wait")
+        code, _, err = self.berth(*deploy, "--host-port", "18555", "--", "busybox", "httpd", "-f", "-p", "8080")
+        self.assertEqual((code, err), (1, "berth: host port 18555 is already published by another app\n"))
+        code, _, err = self.berth(*deploy, "--host-port", "80", "--", "busybox", "httpd", "-f", "-p", "8080")
+        self.assertEqual((code, err),
+                         (1, "berth: host port 80 is outside the range this platform publishes (1024-65535)\n"))
+        self.assertEqual(a.get("/v1/projects/portclaimer/apps").json["items"], [])
+
     def test_events_lists_mutations(self):
         self.login()
         self.berth("project", "create", "evdemo")

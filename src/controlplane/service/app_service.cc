@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "controlplane/service/host_ports.h"
 #include "controlplane/service/image_service.h"
 #include "controlplane/service/quota.h"
 #include "controlplane/service/releases.h"
@@ -23,6 +24,7 @@ Result<store::App> AppService::create(const Principal& who, const std::string& p
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kDeploy, "project '" + project + "'"));
   model::AppSpec spec = applyPatch(model::AppSpec{}, patch);
   BERTH_RETURN_IF_ERROR(model::validateAppSpec(spec));
+  BERTH_RETURN_IF_ERROR(checkHostPortsInRange(ctx_.host_ports, spec));
   store::App app;
   app.project = project;
   app.name = name;
@@ -34,6 +36,9 @@ Result<store::App> AppService::create(const Principal& who, const std::string& p
     if (spec.vm) BERTH_RETURN_IF_ERROR(tx.getVm(project, *spec.vm).status());
     BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, spec));
     BERTH_RETURN_IF_ERROR(checkImageImported(tx, project, spec));
+    // A taken name is said before a taken port, and the existing app's claims are not its.
+    if (tx.getApp(project, name).isOk()) return alreadyExists(appObject(project, name) + " already exists");
+    BERTH_RETURN_IF_ERROR(claimHostPorts(tx, ctx_.host_ports, project, name, spec, app.created_at));
     BERTH_RETURN_IF_ERROR(addReplicaVms(tx, who, project, name, spec));
     app.spec_json = model::appSpecToJson(spec).dump();
     BERTH_RETURN_IF_ERROR(tx.insertApp(app));
@@ -121,6 +126,7 @@ Result<store::App> AppService::update(const Principal& who, const std::string& p
     BERTH_RETURN_IF_ERROR(checkImageImported(tx, project, next));
     // Releases are immutable and numbered: a change that changes nothing makes none.
     if (next == current) return Status::ok();
+    BERTH_RETURN_IF_ERROR(claimHostPorts(tx, ctx_.host_ports, project, name, next, ctx_.clock.wallMillis()));
     BERTH_RETURN_IF_ERROR(addReplicaVms(tx, who, project, name, next));
     BERTH_RETURN_IF_ERROR(
         activateRelease(tx, app, model::appSpecToJson(next).dump(), who.token_id, ctx_.clock.wallMillis()));
@@ -171,6 +177,7 @@ Result<store::App> AppService::rollback(const Principal& who, const std::string&
       return failedPrecondition("release " + std::to_string(target) + " uses secret '" + ref->name + "' version " +
                                 std::to_string(ref->version) + ", which was deleted; set it again and deploy instead");
     }
+    BERTH_RETURN_IF_ERROR(claimHostPorts(tx, ctx_.host_ports, project, name, old_spec, ctx_.clock.wallMillis()));
     BERTH_RETURN_IF_ERROR(activateRelease(tx, app, old.spec_json, who.token_id, ctx_.clock.wallMillis(), target));
     return tx.appendEvent(ctx_.event(who, "app.rollback", project, appPath(project, name),
                                      {{"release", app.release}, {"from_release", target}}))

@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "controlplane/service/host_ports.h"
 #include "controlplane/service/network_allocator.h"
 #include "controlplane/service/placement.h"
 #include "controlplane/service/project_apps.h"
@@ -132,6 +133,7 @@ Result<model::NodeAssignment> NodeService::assignment(const Principal& who, cons
         bool here = false;
         for (const auto& vm : placement) here = here || vm.node == node;
         if (!here) continue;
+        BERTH_RETURN_IF_ERROR(dropUnheldHostPorts(tx, project, app.name, spec));
         BERTH_ASSIGN_OR_RETURN(auto secrets, secrets_.open(tx, project, spec));
         std::optional<model::ContainerImage> image;
         if (spec.isContainer()) {

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "controlplane/service/host_ports.h"
+
 namespace berth::controlplane {
 
 Status activateRelease(store::Tx& tx, store::App& app, const std::string& spec_json, const std::string& actor,
@@ -50,6 +52,11 @@ Status recordRolloutOutcome(const ServiceContext& ctx, store::Tx& tx, const Prin
   BERTH_ASSIGN_OR_RETURN(store::Release good, tx.getRelease(o.project, o.name, target));
   BERTH_ASSIGN_OR_RETURN(model::AppSpec good_spec, model::appSpecFromJson(good.spec_json));
   if (deletedSecret(tx, o.project, good_spec)) return Status::ok();  // its secret is gone
+  // A host port the good release published may have gone to another app (or out of the range)
+  // since: then there is nothing to go back to either, and the node's report still stands.
+  Status claimed = claimHostPorts(tx, ctx.host_ports, o.project, o.name, good_spec, ctx.clock.wallMillis());
+  if (claimed.code() == StatusCode::kConflict || claimed.code() == StatusCode::kInvalidArgument) return Status::ok();
+  BERTH_RETURN_IF_ERROR(claimed);
   BERTH_RETURN_IF_ERROR(activateRelease(tx, app, good.spec_json, who.token_id, ctx.clock.wallMillis(), target, true));
   return tx.appendEvent(ctx.event(who, "app.rollback", o.project, "projects/" + o.project + "/apps/" + o.name,
                                   {{"release", app.release}, {"from_release", target}, {"automatic", true},

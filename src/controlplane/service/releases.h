@@ -25,7 +25,8 @@ std::optional<model::SecretRef> deletedSecret(store::Tx& tx, const std::string& 
 
 // The app's instances, summed up (`o`), finished or failed a rollout of a release: records that
 // on the release. A failed current release is rolled back to the one still serving (or the newest
-// that ever ran), unless it was itself such a rollback; the rollback is an `app.rollback` event
+// that ever ran), unless it was itself such a rollback or another app has since taken a host port
+// that release published (host_ports.h); the rollback is an `app.rollback` event
 // by `who` (the reporting node).
 Status recordRolloutOutcome(const ServiceContext& ctx, store::Tx& tx, const Principal& who, store::App app,
                             const model::AppObservation& o);

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "controlplane/auth/principal.h"
+#include "controlplane/service/host_ports.h"
 #include "controlplane/service/network_allocator.h"
 #include "store/store.h"
 
@@ -24,6 +25,8 @@ struct ServiceContext {
   const Clock& clock;
   // Where project subnets come from (berthd --project-subnets).
   NetworkPool networks;
+  // The host ports apps may claim (berthd --host-ports).
+  HostPortRange host_ports;
 
   // The audit event of `who` doing `action` on `object`, stamped now; append it in the
   // transaction that makes the change, so a change and its event commit together.

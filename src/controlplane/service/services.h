@@ -24,8 +24,8 @@
 namespace berth::controlplane {
 
 struct Services {
-  Services(store::Store& store, const Clock& clock, NetworkPool networks = {})
-      : context{store, clock, std::move(networks)},
+  Services(store::Store& store, const Clock& clock, NetworkPool networks = {}, HostPortRange host_ports = {})
+      : context{store, clock, std::move(networks), host_ports},
         tokens(context),
         projects(context, tokens),
         vms(context),
