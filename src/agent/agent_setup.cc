@@ -1,10 +1,9 @@
 #include "agent/agent_setup.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
-
-#include <spdlog/spdlog.h>
 
 #include "agent/network/bridged_network.h"
 #include "agent/network/user_mode_network.h"
@@ -43,7 +42,8 @@ std::string defaultKernelDir() {
   return "/var/cache/berth/kernel";
 }
 
-Result<std::unique_ptr<VmNetwork>> chooseNetwork(const AgentFlags& flags, const std::string& net_dir) {
+Result<std::unique_ptr<VmNetwork>> chooseNetwork(const AgentFlags& flags,
+                                                 const std::string& net_dir) {
   std::vector<Ipv4Cidr> denied;
   for (const std::string& text : flags.deny_egress) {
     auto cidr = parseIpv4Cidr(text);
@@ -51,15 +51,22 @@ Result<std::unique_ptr<VmNetwork>> chooseNetwork(const AgentFlags& flags, const 
     denied.push_back(*cidr);
   }
   if (flags.network != "user") {
-    const Status usable = BridgedNetwork::usable();
+    Status usable = BridgedNetwork::usable();
     if (usable.isOk()) {
-      spdlog::info("agent: bridged project networks (a bridge per project, nftables table 'berth')");
-      return std::unique_ptr<VmNetwork>(std::make_unique<BridgedNetwork>(net_dir, std::move(denied)));
+      auto bridged = BridgedNetwork::claim(net_dir, std::move(denied));
+      if (bridged.isOk()) {
+        spdlog::info(
+            "agent: bridged project networks (a bridge per project, nftables table 'berth')");
+        return std::unique_ptr<VmNetwork>(std::move(*bridged));
+      }
+      usable = bridged.status();
     }
     if (flags.network == "bridged") return usable.withContext("--network bridged");
-    spdlog::warn("agent: {}, so VMs get QEMU's restricted user-mode network: no VM reaches another VM, the host or "
-                 "the outside, and projects have no private network (docs/networking.md)",
-                 usable.message());
+    spdlog::warn(
+        "agent: {}, so VMs get QEMU's restricted user-mode network: no VM reaches another VM, the "
+        "host or "
+        "the outside, and projects have no private network (docs/networking.md)",
+        usable.message());
   }
   return std::unique_ptr<VmNetwork>(std::make_unique<UserModeNetwork>());
 }
@@ -67,41 +74,54 @@ Result<std::unique_ptr<VmNetwork>> chooseNetwork(const AgentFlags& flags, const 
 }  // namespace
 
 void addAgentFlags(CLI::App& app, AgentFlags& flags) {
-  app.add_option("--server", flags.server, "berthd URL, e.g. http://10.0.0.1:7070")->envname("BERTH_SERVER");
-  app.add_option("--token-file", flags.token_file, "File holding this node's token")->envname("BERTH_NODE_TOKEN_FILE");
-  app.add_option("--name", flags.name, "Node name (a DNS label)")->capture_default_str()->envname("BERTH_NODE_NAME");
-  app.add_option("--data", flags.data_dir, "Agent data directory")->capture_default_str()->envname("BERTH_AGENT_DATA");
-  app.add_option("--kernel", flags.kernel_dir, "Directory with the guest vmlinuz and modules/ (default: .cache/kernel)")
+  app.add_option("--server", flags.server, "berthd URL, e.g. http://10.0.0.1:7070")
+      ->envname("BERTH_SERVER");
+  app.add_option("--token-file", flags.token_file, "File holding this node's token")
+      ->envname("BERTH_NODE_TOKEN_FILE");
+  app.add_option("--name", flags.name, "Node name (a DNS label)")
+      ->capture_default_str()
+      ->envname("BERTH_NODE_NAME");
+  app.add_option("--data", flags.data_dir, "Agent data directory")
+      ->capture_default_str()
+      ->envname("BERTH_AGENT_DATA");
+  app.add_option("--kernel", flags.kernel_dir,
+                 "Directory with the guest vmlinuz and modules/ (default: .cache/kernel)")
       ->envname("BERTH_KERNEL_DIR");
   app.add_option("--init", flags.init_binary, "berth-init binary (default: next to this binary)");
-  app.add_option("--busybox", flags.busybox, "Static busybox for the guest toolbox")->capture_default_str();
+  app.add_option("--busybox", flags.busybox, "Static busybox for the guest toolbox")
+      ->capture_default_str();
   addAppLogFlag(app, flags, "--app-log-bytes");
   addNetworkFlags(app, flags);
 }
 
 void addNetworkFlags(CLI::App& app, AgentFlags& flags) {
-  app.add_option("--network", flags.network,
-                 "How VMs are networked: bridged (a bridge per project, nftables; needs CAP_NET_ADMIN), user "
-                 "(QEMU user mode, restricted: no VM reaches another), or auto (bridged when possible)")
+  app.add_option(
+         "--network", flags.network,
+         "How VMs are networked: bridged (a bridge per project, nftables; needs CAP_NET_ADMIN), "
+         "user "
+         "(QEMU user mode, restricted: no VM reaches another), or auto (bridged when possible)")
       ->check(CLI::IsMember({"auto", "bridged", "user"}))
       ->envname("BERTH_NETWORK")
       ->capture_default_str();
   app.add_option("--deny-egress", flags.deny_egress,
-                 "An IPv4 range no guest may reach whatever its project's egress (repeatable; link-local and "
+                 "An IPv4 range no guest may reach whatever its project's egress (repeatable; "
+                 "link-local and "
                  "loopback always are)")
       ->envname("BERTH_DENY_EGRESS");
 }
 
 void addAppLogFlag(CLI::App& app, AgentFlags& flags, const std::string& name) {
   app.add_option(name, flags.app_log_bytes,
-                 "App output kept on the node, per app and VM: a log of up to this many bytes and its rotated "
+                 "App output kept on the node, per app and VM: a log of up to this many bytes and "
+                 "its rotated "
                  "predecessor (it survives app restarts)")
       ->envname("BERTH_APP_LOG_BYTES")
       ->check(CLI::Range(std::uint64_t{64} << 10, std::uint64_t{1} << 30))
       ->capture_default_str();
 }
 
-Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<client::ApiClient> api) {
+Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags,
+                                          std::unique_ptr<client::ApiClient> api) {
   if (!api) {
     if (flags.server.empty()) return invalidArgument("--server is required");
     std::string token = flags.token;
@@ -128,10 +148,12 @@ Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags, std::unique_ptr<clie
   options.busybox = flags.busybox;
   options.app_log_bytes = flags.app_log_bytes;
   options.agent_binary = firstExisting({self / "berth-agent", self / "../agent/berth-agent"});
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<VmNetwork> network, chooseNetwork(flags, Paths(options.data_dir).netDir()));
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<VmNetwork> network,
+                         chooseNetwork(flags, Paths(options.data_dir).netDir()));
   RuntimeRegistry runtimes(options.node_name);
   BERTH_RETURN_IF_ERROR(runtimes.add(std::make_unique<QemuRuntime>(probeQemuHost())));
-  auto agent = std::make_unique<Agent>(options, std::move(api), std::move(runtimes), std::move(network));
+  auto agent =
+      std::make_unique<Agent>(options, std::move(api), std::move(runtimes), std::move(network));
   BERTH_RETURN_IF_ERROR(agent->start());
   return agent;
 }

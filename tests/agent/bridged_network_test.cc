@@ -67,7 +67,12 @@ class BridgedNetworkTest : public ::testing::Test {
 
 TEST_F(BridgedNetworkTest, BuildsBridgesTapsRulesAndResolversAndRemovesThemAll) {
   inOwnNetworkNamespace([&] {
-    BridgedNetwork network(dir_.path() + "/net", {});
+    auto claimed = BridgedNetwork::claim(dir_.path() + "/net", {});
+    ASSERT_TRUE(claimed.isOk()) << claimed.status().toString();
+    BridgedNetwork& network = **claimed;
+    // A second agent in the same namespace would undo this one's work: refused while it runs.
+    EXPECT_EQ(BridgedNetwork::claim(dir_.path() + "/other", {}).status().code(),
+              StatusCode::kFailedPrecondition);
     // Whatever fails below, the resolvers (processes that would keep the namespace alive) go.
     struct Teardown {
       BridgedNetwork& network;

@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <set>
 
@@ -16,6 +18,8 @@
 
 namespace berth::agent {
 namespace {
+
+constexpr const char* kLockDir = "/run/berth";
 
 bool hasNetAdmin() {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -81,8 +85,32 @@ Status applyRuleset(const std::string& state_dir, const std::string& text) {
 
 }  // namespace
 
-BridgedNetwork::BridgedNetwork(std::string state_dir, std::vector<Ipv4Cidr> denied)
-    : state_dir_(std::move(state_dir)), denied_(std::move(denied)) {}
+BridgedNetwork::BridgedNetwork(std::string state_dir, std::vector<Ipv4Cidr> denied,
+                               os::UniqueFd lock)
+    : state_dir_(std::move(state_dir)), denied_(std::move(denied)), lock_(std::move(lock)) {}
+
+Result<std::unique_ptr<BridgedNetwork>> BridgedNetwork::claim(std::string state_dir,
+                                                              std::vector<Ipv4Cidr> denied) {
+  // Named by this thread's network namespace ("net:[4026531840]"): agents in namespaces of their
+  // own (one per node in the multi-node tests) each build their own.
+  char netns[64] = {};
+  if (::readlink("/proc/thread-self/ns/net", netns, sizeof netns - 1) <= 0) {
+    return internalError("cannot read this process's network namespace: " +
+                         os::errnoMessage(errno));
+  }
+  std::string id = netns;
+  std::erase_if(id, [](char c) { return !std::isdigit(static_cast<unsigned char>(c)); });
+  BERTH_RETURN_IF_ERROR(os::makeDirs(kLockDir, 0755));
+  const std::string path = std::string(kLockDir) + "/network-" + id + ".lock";
+  os::UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) return internalError("cannot open " + path + ": " + os::errnoMessage(errno));
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    return failedPrecondition(
+        "another berth-agent manages this host's project networks (it holds " + path + ")");
+  }
+  return std::unique_ptr<BridgedNetwork>(
+      new BridgedNetwork(std::move(state_dir), std::move(denied), std::move(lock)));
+}
 
 Status BridgedNetwork::usable() {
   if (!hasNetAdmin()) return failedPrecondition("the agent lacks CAP_NET_ADMIN");

@@ -8,20 +8,25 @@
 // re-applies the same plan over them and changes nothing a guest would notice. An assignment
 // with no VM removes them all, the ruleset included.
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "agent/network/network_plan.h"
 #include "agent/network/vm_network.h"
+#include "os/unique_fd.h"
 
 namespace berth::agent {
 
 class BridgedNetwork final : public VmNetwork {
  public:
   // `state_dir` holds the ruleset and the resolvers' files; `denied` are the operator's ranges
-  // no guest may reach (--deny-egress).
-  BridgedNetwork(std::string state_dir, std::vector<Ipv4Cidr> denied);
+  // no guest may reach (--deny-egress). One agent per network namespace may build bridges (two
+  // would delete each other's taps and replace each other's ruleset): this takes a lock held
+  // until the object goes, and fails naming the holder's lock file when another agent has it.
+  static Result<std::unique_ptr<BridgedNetwork>> claim(std::string state_dir,
+                                                       std::vector<Ipv4Cidr> denied);
 
   // Whether this process may build bridges (CAP_NET_ADMIN, /dev/net/tun, nft and dnsmasq), and
   // if not, why: the agent says so when it falls back to user mode.
@@ -42,8 +47,11 @@ class BridgedNetwork final : public VmNetwork {
   // Where `vm` is in the applied plan (mu_ held).
   Result<Placement> placementOf(const model::VmSpec& vm) const;
 
+  BridgedNetwork(std::string state_dir, std::vector<Ipv4Cidr> denied, os::UniqueFd lock);
+
   const std::string state_dir_;
   const std::vector<Ipv4Cidr> denied_;
+  const os::UniqueFd lock_;
   mutable std::mutex mu_;
   NodeNetworkPlan applied_;  // guarded by mu_
   bool applied_once_ = false;
