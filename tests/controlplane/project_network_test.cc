@@ -94,6 +94,23 @@ TEST_F(ProjectNetworkTest, VmsGetTheLowestFreeAddressFreedOnDelete) {
   EXPECT_EQ(vm("a", "two").status().code(), StatusCode::kAlreadyExists);
 }
 
+TEST_F(ProjectNetworkTest, VmsMadeForAnAppsReplicasGetAddressesOfTheirOwn) {
+  ASSERT_TRUE(project("a").isOk());
+  ASSERT_TRUE(vm("a", "first").isOk());
+  AppSpecPatch web;
+  web.command = std::vector<std::string>{"httpd", "-p", "8080"};
+  web.replicas = 3;
+  ASSERT_TRUE(services_->apps.create(admin_, "a", "web", web).isOk());
+  std::set<std::string> addresses;
+  for (const char* name : {"first", "web-1", "web-2"}) {
+    auto made = services_->vms.get(admin_, "a", name);
+    ASSERT_TRUE(made.isOk()) << name;
+    EXPECT_FALSE(made->address.empty()) << name;
+    addresses.insert(made->address);
+  }
+  EXPECT_EQ(addresses, (std::set<std::string>{"10.64.0.2", "10.64.0.3", "10.64.0.4"}));
+}
+
 TEST_F(ProjectNetworkTest, AFullSubnetRefusesANewVm) {
   usePool("10.64.0.0/16", 29);  // .2 to .6: five VMs
   ASSERT_TRUE(project("a").isOk());

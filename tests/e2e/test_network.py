@@ -141,8 +141,10 @@ class NetworkTest(vms.VmTestBase):
         return self.sh(vm, "time busybox nslookup site-one.net-a.internal; time busybox nslookup two.net-a.internal 2>&1")
 
     def resolve(self, vm, name):
-        """The address the guest's resolver (its /etc/resolv.conf) gives `name`, or ""."""
-        return self.sh(vm, f"timeout 5 busybox nslookup {name} 2>/dev/null | "
+        """The address the guest's resolver (its /etc/resolv.conf) gives `name`, or "". Bounded past
+        one retry of glibc's resolver (5 s): now and then one of its parallel A and AAAA queries
+        goes unanswered until the retry, a delay still to be explained (docs/networking.md)."""
+        return self.sh(vm, f"timeout 12 busybox nslookup {name} 2>/dev/null | "
                            "awk '/^Name:/ {found=1} found && /^Address/ {print $NF; exit}'")
 
     def assertUnreachable(self, vm, url):

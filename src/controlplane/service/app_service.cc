@@ -1,4 +1,5 @@
 #include "controlplane/service/app_service.h"
+#include "controlplane/service/project_network.h"
 
 #include <set>
 
@@ -84,6 +85,8 @@ Status AppService::addReplicaVms(store::Tx& tx, const Principal& who, const std:
       return fits.withContext("app '" + app + "' needs " + std::to_string(spec.replicas) + " VMs for its replicas and " +
                               "the project has " + std::to_string(vms.size()));
     }
+    // Sized like the oldest VM, but with an address of its own.
+    BERTH_ASSIGN_OR_RETURN(vm.address, addressForNewVm(tx, ctx_, who, p, now));
     BERTH_RETURN_IF_ERROR(tx.insertVm(vm));
     BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "vm.create", project,
                                                     "projects/" + project + "/vms/" + vm.name,

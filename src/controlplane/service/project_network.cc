@@ -47,4 +47,15 @@ Result<std::vector<std::string>> addressUnaddressedVms(store::Tx& tx, const stor
   return addressed;
 }
 
+Result<std::string> addressForNewVm(store::Tx& tx, const ServiceContext& ctx, const Principal& who,
+                                    store::Project& project, int64_t now) {
+  BERTH_ASSIGN_OR_RETURN(bool allocated, ensureProjectSubnet(tx, ctx.networks, project, now));
+  if (allocated) {
+    BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx.event(who, "project.network", project.name, "projects/" + project.name,
+                                                   {{"subnet", project.subnet}}))
+                              .status());
+  }
+  return newVmAddress(tx, project);
+}
+
 }  // namespace berth::controlplane

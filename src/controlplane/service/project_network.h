@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "controlplane/service/network_allocator.h"
+#include "controlplane/service/service_context.h"
 #include "store/store.h"
 
 namespace berth::controlplane {
@@ -21,6 +22,12 @@ Result<bool> ensureProjectSubnet(store::Tx& tx, const NetworkPool& pool, store::
 
 // The lowest free address in `project`'s subnet for a new VM; the project must have a subnet.
 Result<std::string> newVmAddress(store::Tx& tx, const store::Project& project);
+
+// The address of a new VM of `project` (every way a VM is made: created, or added for an app's
+// replicas), giving the project its subnet first if it has none, with the `project.network`
+// event that records it.
+Result<std::string> addressForNewVm(store::Tx& tx, const ServiceContext& ctx, const Principal& who,
+                                    store::Project& project, int64_t now);
 
 // Gives every VM of `project` without an address one (VMs made before networks); the names of
 // those that got one.

@@ -32,13 +32,7 @@ Result<store::Vm> VmService::create(const Principal& who, store::Vm vm) {
     BERTH_RETURN_IF_ERROR(checkUsageWithinQuota(vm.project, p.quotas, usage));
     // A project made before networks gets its subnet with its first new VM (berthd also gives
     // them one at startup, unless the pool was full then).
-    BERTH_ASSIGN_OR_RETURN(bool allocated, ensureProjectSubnet(tx, ctx_.networks, p, vm.created_at));
-    if (allocated) {
-      BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "project.network", vm.project, "projects/" + vm.project,
-                                                      {{"subnet", p.subnet}}))
-                                .status());
-    }
-    BERTH_ASSIGN_OR_RETURN(vm.address, newVmAddress(tx, p));
+    BERTH_ASSIGN_OR_RETURN(vm.address, addressForNewVm(tx, ctx_, who, p, vm.created_at));
     BERTH_RETURN_IF_ERROR(tx.insertVm(vm));
     return tx.appendEvent(ctx_.event(who, "vm.create", vm.project, vmPath(vm.project, vm.name), vmDetails(vm)))
         .status();
