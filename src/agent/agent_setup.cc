@@ -46,8 +46,8 @@ Result<std::unique_ptr<VmNetwork>> chooseNetwork(const AgentFlags& flags,
                                                  const std::string& net_dir) {
   std::vector<Ipv4Cidr> denied;
   for (const std::string& text : flags.deny_egress) {
-    auto cidr = parseIpv4Cidr(text);
-    if (!cidr.isOk()) return cidr.status().withContext("--deny-egress");
+    auto cidr = parseIpv4Cidr(text, "--deny-egress");
+    if (!cidr.isOk()) return cidr.status();
     denied.push_back(*cidr);
   }
   if (flags.network != "user") {

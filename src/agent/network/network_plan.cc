@@ -1,60 +1,11 @@
 #include "agent/network/network_plan.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <map>
 
 #include "common/crypto.h"
 
 namespace berth::agent {
-namespace {
-
-std::uint32_t maskOf(int prefix) { return prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix); }
-
-}  // namespace
-
-std::string Ipv4Cidr::toString() const {
-  return formatIpv4(network) + "/" + std::to_string(prefix);
-}
-
-bool Ipv4Cidr::contains(std::uint32_t address) const {
-  return (address & maskOf(prefix)) == network;
-}
-
-Result<std::uint32_t> parseIpv4(const std::string& text) {
-  in_addr parsed{};
-  if (text.size() > 15 || ::inet_pton(AF_INET, text.c_str(), &parsed) != 1) {
-    return invalidArgument("'" + text + "' is not an IPv4 address");
-  }
-  return ntohl(parsed.s_addr);
-}
-
-std::string formatIpv4(std::uint32_t address) {
-  in_addr out{htonl(address)};
-  char text[INET_ADDRSTRLEN] = {};
-  ::inet_ntop(AF_INET, &out, text, sizeof text);
-  return text;
-}
-
-Result<Ipv4Cidr> parseIpv4Cidr(const std::string& text) {
-  const std::size_t slash = text.find('/');
-  const std::string length = slash == std::string::npos ? "" : text.substr(slash + 1);
-  if (length.empty() || length.size() > 2 ||
-      length.find_first_not_of("0123456789") != std::string::npos || std::stoi(length) > 32) {
-    return invalidArgument("'" + text + "' is not an IPv4 prefix like 10.64.0.0/10");
-  }
-  auto address = parseIpv4(text.substr(0, slash));
-  if (!address.isOk())
-    return invalidArgument("'" + text + "' is not an IPv4 prefix like 10.64.0.0/10");
-  Ipv4Cidr cidr{*address, std::stoi(length)};
-  if ((cidr.network & ~maskOf(cidr.prefix)) != 0) {
-    return invalidArgument("'" + text + "' has host bits set (did you mean " +
-                           Ipv4Cidr{cidr.network & maskOf(cidr.prefix), cidr.prefix}.toString() +
-                           "?)");
-  }
-  return cidr;
-}
 
 std::string bridgeName(const std::string& project) {
   return kBridgePrefix + sha256Hex("bridge\n" + project).substr(0, 10);
@@ -78,9 +29,8 @@ Result<NodeNetworkPlan> planNetworks(const model::NodeAssignment& assignment,
                                      std::vector<Ipv4Cidr> operator_denied) {
   std::map<std::string, BridgePlan> by_project;
   for (const model::ProjectNetwork& network : assignment.networks) {
-    auto subnet = parseIpv4Cidr(network.subnet);
-    if (!subnet.isOk())
-      return subnet.status().withContext("project " + network.project + "'s network");
+    auto subnet = parseIpv4Cidr(network.subnet, "project " + network.project + "'s network");
+    if (!subnet.isOk()) return subnet.status();
     if (subnet->prefix < 8 || subnet->prefix > 29) {
       return invalidArgument("project " + network.project + "'s network " + network.subnet +
                              " is not a /8 to /29");

@@ -11,23 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "common/ipv4.h"
 #include "common/result.h"
 #include "model/node_protocol.h"
 
 namespace berth::agent {
-
-// An IPv4 prefix, parsed: "10.64.3.0/24".
-struct Ipv4Cidr {
-  std::uint32_t network = 0;  // host byte order
-  int prefix = 0;
-  std::string toString() const;
-  bool contains(std::uint32_t address) const;
-  auto operator<=>(const Ipv4Cidr&) const = default;
-};
-Result<std::uint32_t> parseIpv4(const std::string& text);
-std::string formatIpv4(std::uint32_t address);
-// A network address with no host bits set; InvalidArgument naming `text` otherwise.
-Result<Ipv4Cidr> parseIpv4Cidr(const std::string& text);
 
 // Linux interface names are at most 15 characters: these are 13, derived from a hash so that
 // any project and VM name fits and a restarted agent derives the same ones.

@@ -19,7 +19,8 @@ Result<std::vector<Range>> takenRanges(const std::vector<std::string>& taken) {
     if (!cidr.isOk()) return internalError(cidr.status().message());
     ranges.push_back({cidr->base, cidr->last()});
   }
-  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.first < b.first; });
+  std::sort(ranges.begin(), ranges.end(),
+            [](const Range& a, const Range& b) { return a.first < b.first; });
   std::vector<Range> merged;
   for (const auto& r : ranges) {
     if (!merged.empty() && r.first <= merged.back().last + 1) {
@@ -32,71 +33,22 @@ Result<std::vector<Range>> takenRanges(const std::vector<std::string>& taken) {
 }
 }  // namespace
 
-std::string formatIpv4(uint32_t a) {
-  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 0xff) + "." + std::to_string((a >> 8) & 0xff) +
-         "." + std::to_string(a & 0xff);
-}
-
-std::string Ipv4Cidr::toString() const { return formatIpv4(base) + "/" + std::to_string(prefix); }
-
-// Strict dotted quad: four decimal parts 0..255 without leading zeros (which some tools read
-// as octal).
-Result<uint32_t> parseIpv4(const std::string& text) {
-  auto bad = [&] { return invalidArgument("'" + text + "' is not an IPv4 address"); };
-  if (text.empty() || text.size() > 15) return bad();
-  uint32_t out = 0;
-  int parts = 0;
-  size_t i = 0;
-  while (true) {
-    size_t start = i;
-    uint32_t part = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 3) {
-      part = part * 10 + static_cast<uint32_t>(text[i] - '0');
-      ++i;
-    }
-    const size_t digits = i - start;
-    if (digits == 0 || part > 255 || (digits > 1 && text[start] == '0')) return bad();
-    out = (out << 8) | part;
-    if (++parts == 4) break;
-    if (i >= text.size() || text[i] != '.') return bad();
-    ++i;
-  }
-  if (i != text.size()) return bad();
-  return out;
-}
-
-Result<Ipv4Cidr> parseIpv4Cidr(const std::string& text, const std::string& what) {
-  const size_t slash = text.find('/');
-  const std::string prefix_text = slash == std::string::npos ? "" : text.substr(slash + 1);
-  const bool prefix_ok = !prefix_text.empty() && prefix_text.size() <= 2 &&
-                         std::all_of(prefix_text.begin(), prefix_text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!prefix_ok || std::stoi(prefix_text) > 32) {
-    return invalidArgument(what + " '" + text + "' is not an IPv4 network in CIDR form, such as 10.64.0.0/10");
-  }
-  auto address = parseIpv4(text.substr(0, slash));
-  if (!address.isOk()) return invalidArgument(what + ": " + address.status().message());
-  Ipv4Cidr cidr{*address, std::stoi(prefix_text)};
-  const uint64_t host_mask = cidr.size() - 1;
-  if ((cidr.base & host_mask) != 0) {
-    Ipv4Cidr network{static_cast<uint32_t>(cidr.base & ~host_mask), cidr.prefix};
-    return invalidArgument(what + " '" + text + "' has host bits set; did you mean " + network.toString() + "?");
-  }
-  return cidr;
-}
-
 Result<std::string> subnetGateway(const std::string& subnet) {
   BERTH_ASSIGN_OR_RETURN(Ipv4Cidr cidr, parseIpv4Cidr(subnet, "subnet"));
-  if (cidr.prefix > 30) return invalidArgument("subnet '" + subnet + "' is too small for a gateway and a VM");
+  if (cidr.prefix > 30)
+    return invalidArgument("subnet '" + subnet + "' is too small for a gateway and a VM");
   return formatIpv4(cidr.base + 1);
 }
 
-NetworkPool::NetworkPool() : NetworkPool(Ipv4Cidr{10u << 24 | 64u << 16, 10}, kDefaultSubnetPrefix, kDefaultPool) {}
+NetworkPool::NetworkPool()
+    : NetworkPool(Ipv4Cidr{10u << 24 | 64u << 16, 10}, kDefaultSubnetPrefix, kDefaultPool) {}
 
 Result<NetworkPool> NetworkPool::create(const std::string& pool, int subnet_prefix) {
   BERTH_ASSIGN_OR_RETURN(Ipv4Cidr cidr, parseIpv4Cidr(pool, "the project network pool"));
   if (subnet_prefix < cidr.prefix || subnet_prefix > 30) {
     return invalidArgument("project subnets must be /" + std::to_string(cidr.prefix) +
-                           " to /30 in the pool " + pool + ", not /" + std::to_string(subnet_prefix));
+                           " to /30 in the pool " + pool + ", not /" +
+                           std::to_string(subnet_prefix));
   }
   return NetworkPool(cidr, subnet_prefix, cidr.toString());
 }
@@ -112,8 +64,9 @@ Result<std::string> NetworkPool::allocateSubnet(const std::vector<std::string>& 
     candidate = (r.last + 1 + step - 1) / step * step;  // the first aligned block past it
   }
   if (candidate + step > end) {
-    return failedPrecondition("the project network pool " + text_ +
-                              " is full; delete unused projects or start berthd with a larger --project-subnets");
+    return failedPrecondition(
+        "the project network pool " + text_ +
+        " is full; delete unused projects or start berthd with a larger --project-subnets");
   }
   return Ipv4Cidr{static_cast<uint32_t>(candidate), subnet_prefix_}.toString();
 }
@@ -126,7 +79,8 @@ Result<std::string> allocateVmAddress(const std::string& project, const std::str
   for (const auto& text : taken) {
     if (text.empty()) continue;
     auto address = parseIpv4(text);
-    if (!address.isOk()) return internalError("a VM of project '" + project + "' has a damaged address: " + text);
+    if (!address.isOk())
+      return internalError("a VM of project '" + project + "' has a damaged address: " + text);
     used.insert(*address);
   }
   // .0 is the network, .1 the gateway, the last address the broadcast.

@@ -8,23 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "common/ipv4.h"
 #include "common/result.h"
 
 namespace berth::controlplane {
-
-// An IPv4 network: `base` with no host bits set, /`prefix`.
-struct Ipv4Cidr {
-  uint32_t base = 0;
-  int prefix = 32;
-  uint64_t size() const { return uint64_t{1} << (32 - prefix); }
-  uint32_t last() const { return static_cast<uint32_t>(base + size() - 1); }
-  std::string toString() const;
-};
-
-std::string formatIpv4(uint32_t address);
-Result<uint32_t> parseIpv4(const std::string& text);
-// "10.64.0.0/10"; InvalidArgument naming `what` when malformed or when host bits are set.
-Result<Ipv4Cidr> parseIpv4Cidr(const std::string& text, const std::string& what = "network");
 
 // A project subnet's gateway, its first host address (".1"): the node's side of the bridge.
 Result<std::string> subnetGateway(const std::string& subnet);
@@ -38,7 +25,8 @@ class NetworkPool {
   NetworkPool();
   // `subnet_prefix` must be at least the pool's and at most 30 (a gateway, a VM and the
   // broadcast address need a /30).
-  static Result<NetworkPool> create(const std::string& pool, int subnet_prefix = kDefaultSubnetPrefix);
+  static Result<NetworkPool> create(const std::string& pool,
+                                    int subnet_prefix = kDefaultSubnetPrefix);
 
   const std::string& text() const { return text_; }
   int subnetPrefix() const { return subnet_prefix_; }
