@@ -36,8 +36,8 @@ bool onPath(const std::string& tool) {
 }
 
 // The interfaces of this thread's network namespace (/proc/thread-self/net, not /sys, which
-// shows the namespace it was mounted in) whose name starts with `prefix`: the ones this agent made.
-std::set<std::string> linksNamed(const std::string& prefix) {
+// shows the namespace it was mounted in).
+std::set<std::string> links() {
   std::set<std::string> out;
   auto dev = os::readFile("/proc/thread-self/net/dev");
   if (!dev.isOk()) return out;
@@ -48,12 +48,10 @@ std::set<std::string> linksNamed(const std::string& prefix) {
     if (colon == std::string::npos) continue;
     const std::size_t first = line.find_first_not_of(' ');
     const std::string name = line.substr(first, colon - first);
-    if (name.rfind(prefix, 0) == 0) out.insert(name);
+    out.insert(name);
   }
   return out;
 }
-
-bool linkExists(const std::string& name) { return linksNamed(name).count(name) > 0; }
 
 Status ip(std::vector<std::string> args) {
   args.insert(args.begin(), "ip");
@@ -140,10 +138,12 @@ Status BridgedNetwork::apply(const model::NodeAssignment& assignment) {
 }
 
 Status BridgedNetwork::applyLinks(const NodeNetworkPlan& plan) {
+  // Read once: what this pass creates is in the plan, so it is never among what it removes.
+  const std::set<std::string> present = links();
   std::set<std::string> bridges, taps;
   for (const BridgePlan& bridge : plan.bridges) {
     bridges.insert(bridge.bridge);
-    if (!linkExists(bridge.bridge))
+    if (!present.count(bridge.bridge))
       BERTH_RETURN_IF_ERROR(ip({"link", "add", bridge.bridge, "type", "bridge"}));
     disableIpv6(bridge.bridge);
     BERTH_RETURN_IF_ERROR(
@@ -153,18 +153,18 @@ Status BridgedNetwork::applyLinks(const NodeNetworkPlan& plan) {
     for (const TapPlan& tap : bridge.taps) {
       taps.insert(tap.tap);
       // A persistent tap: QEMU attaches to it by name, and it survives QEMU restarting.
-      if (!linkExists(tap.tap))
+      if (!present.count(tap.tap))
         BERTH_RETURN_IF_ERROR(ip({"tuntap", "add", "dev", tap.tap, "mode", "tap"}));
       disableIpv6(tap.tap);
       BERTH_RETURN_IF_ERROR(ip({"link", "set", tap.tap, "master", bridge.bridge, "up"}));
     }
   }
   // What no VM of the plan needs any more: its VM was deleted or moved, its project left the node.
-  for (const std::string& tap : linksNamed(kTapPrefix)) {
-    if (!taps.count(tap)) (void)ip({"link", "del", tap});
+  for (const std::string& link : present) {
+    if (link.rfind(kTapPrefix, 0) == 0 && !taps.count(link)) (void)ip({"link", "del", link});
   }
-  for (const std::string& bridge : linksNamed(kBridgePrefix)) {
-    if (bridges.count(bridge)) continue;
+  for (const std::string& bridge : present) {
+    if (bridge.rfind(kBridgePrefix, 0) != 0 || bridges.count(bridge)) continue;
     stopResolver(state_dir_, bridge);
     (void)ip({"link", "del", bridge});
   }
