@@ -5,11 +5,10 @@
 // one JSON form here, used on both sides.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 #include "model/app_spec.h"
@@ -27,7 +26,8 @@ struct VmSpec {
   std::string machine = "microvm";  // microvm | q35
   std::string power = "running";    // running | stopped
   int64_t restart_generation = 0;   // a higher one than the VM booted with: reboot it
-  std::string address;              // "10.64.3.2" in its project's network ("" from a berthd that allocates none)
+  std::string
+      address;  // "10.64.3.2" in its project's network ("" from a berthd that allocates none)
   bool operator==(const VmSpec&) const = default;
 };
 
@@ -41,9 +41,9 @@ struct NetworkHost {
 // A project's private network, as every node running one of its VMs provides it.
 struct ProjectNetwork {
   std::string project;
-  std::string subnet;            // "10.64.3.0/24"
-  std::string gateway;           // "10.64.3.1": the node's side of the bridge, the VMs' router and resolver
-  std::string egress = "allow";  // allow | deny
+  std::string subnet;   // "10.64.3.0/24"
+  std::string gateway;  // "10.64.3.1": the node's side of the bridge, the VMs' router and resolver
+  std::string egress = "allow";    // allow | deny
   std::vector<NetworkHost> hosts;  // sorted by name; an app name may appear once per VM serving it
   bool operator==(const ProjectNetwork&) const = default;
 };
@@ -88,6 +88,9 @@ struct AppAssignment {
   AppSpec spec;  // spec.vm is `vm`
   std::vector<SecretValue> secrets;
   std::optional<ContainerImage> image;
+  // Host names the node's ingress routes to the app's instances on this node (sorted): the
+  // project's domains of the app, and its default name under berthd's --base-domain.
+  std::vector<std::string> domains;
   bool operator==(const AppAssignment&) const = default;
 };
 
@@ -120,7 +123,8 @@ struct AppObservation {
   std::string detail;
   // A failed rollout's: the release still serving (its new instance never took traffic).
   int64_t serving_release = 0;
-  std::string vm;  // the VM whose instance this is (empty from agents before replicas: the app's first)
+  std::string
+      vm;  // the VM whose instance this is (empty from agents before replicas: the app's first)
   bool operator==(const AppObservation&) const = default;
 };
 
@@ -140,10 +144,21 @@ struct NodeCapacity {
   bool operator==(const NodeCapacity&) const = default;
 };
 
+// The node's HTTPS ingress (docs/networking.md "Ingress"), as its agent runs it.
+struct NodeIngress {
+  int64_t http_port = 0;  // 0: the node runs no ingress
+  int64_t https_port = 0;
+  // The PEM root certificate the ingress signs with when it is its own CA (dev and tests);
+  // empty when certificates come from ACME.
+  std::string ca;
+  bool operator==(const NodeIngress&) const = default;
+};
+
 struct NodeRegistration {
   std::string name;
   std::string address;  // where the agent can be reached, informational
   NodeCapacity capacity;
+  NodeIngress ingress;
   bool operator==(const NodeRegistration&) const = default;
 };
 nlohmann::json nodeRegistrationToJson(const NodeRegistration& registration);
