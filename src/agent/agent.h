@@ -19,9 +19,10 @@
 #include <thread>
 
 #include "agent/image_delivery.h"
+#include "agent/ingress/ingress.h"
+#include "agent/network/vm_network.h"
 #include "agent/node_reporter.h"
 #include "agent/paths.h"
-#include "agent/network/vm_network.h"
 #include "agent/runtime/runtime_registry.h"
 #include "agent/sessions/session_runner.h"
 #include "agent/traffic_router.h"
@@ -36,24 +37,26 @@ namespace berth::agent {
 struct AgentOptions {
   std::string node_name = "local";
   std::string data_dir;
-  std::string kernel;          // vmlinuz
-  std::string modules_dir;     // the kernel's lib/modules/<version>
-  std::string init_binary;     // berth-init
+  std::string kernel;       // vmlinuz
+  std::string modules_dir;  // the kernel's lib/modules/<version>
+  std::string init_binary;  // berth-init
   std::string busybox = "/bin/busybox";
-  std::string agent_binary;    // berth-agent: the published ports' proxies
-  int64_t vcpus = 0;           // capacity offered; 0 = this host's
+  std::string agent_binary;  // berth-agent: the published ports' proxies
+  int64_t vcpus = 0;         // capacity offered; 0 = this host's
   int64_t memory_mib = 0;
   int64_t disk_gib = 0;
   int poll_seconds = 2;
-  std::uint64_t app_log_bytes = kAppLogBytes;  // per app and VM, before rotation (the ring is twice that)
+  std::uint64_t app_log_bytes =
+      kAppLogBytes;  // per app and VM, before rotation (the ring is twice that)
 };
 
 class Agent {
  public:
-  // `runtimes` holds a driver per runtime name VMs may ask for; `network` networks every VM.
-  // `clock` must outlive the agent.
+  // `runtimes` holds a driver per runtime name VMs may ask for; `network` networks every VM;
+  // `ingress` serves the apps' domains (none: NoIngress). `clock` must outlive the agent.
   Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, RuntimeRegistry runtimes,
-        std::unique_ptr<VmNetwork> network, const Clock& clock = SystemClock::instance());
+        std::unique_ptr<VmNetwork> network, const Clock& clock = SystemClock::instance(),
+        std::unique_ptr<Ingress> ingress = nullptr);
   ~Agent();
 
   // Registers the node, builds the initramfs and starts the loop thread.
@@ -66,6 +69,8 @@ class Agent {
  private:
   void loop();
   void dispatch(const model::NodeAssignment& assignment);
+  // Registers the node (again when what its ingress offers changed: a CA that now exists).
+  Status registerNode();
   std::shared_ptr<GuestConnection> liveChannel(const std::string& project, const std::string& vm);
 
   AgentOptions options_;
@@ -74,6 +79,9 @@ class Agent {
   RuntimeRegistry runtimes_;
   std::unique_ptr<VmNetwork> network_;
   const Clock& clock_;
+  std::unique_ptr<Ingress> ingress_;
+  model::NodeCapacity capacity_;  // set by start()
+  model::NodeIngress registered_ingress_;
   TrafficRouter router_;
   NodeReporter reporter_;
   ImageDelivery images_;
@@ -82,7 +90,7 @@ class Agent {
   std::mutex supervisors_mu_;  // the loop changes the maps; session threads look channels up
   std::map<VmKey, std::unique_ptr<VmSupervisor>> supervisors_;
   std::list<std::unique_ptr<VmSupervisor>> retiring_;  // ending their VM; joined once finished
-  bool pruning_ = false;  // every VM known at start has set its routes
+  bool pruning_ = false;                               // every VM known at start has set its routes
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "agent/ingress/caddy_ingress.h"
 #include "agent/network/bridged_network.h"
 #include "agent/network/user_mode_network.h"
 #include "agent/runtime/qemu_runtime.h"
@@ -71,6 +72,23 @@ Result<std::unique_ptr<VmNetwork>> chooseNetwork(const AgentFlags& flags,
   return std::unique_ptr<VmNetwork>(std::make_unique<UserModeNetwork>());
 }
 
+Result<std::unique_ptr<Ingress>> chooseIngress(const AgentFlags& flags, const std::string& dir) {
+  if (flags.ingress == "none") return std::unique_ptr<Ingress>(std::make_unique<NoIngress>());
+  auto caddy = CaddyIngress::findCaddy();
+  if (!caddy.isOk()) {
+    if (flags.ingress == "caddy") return caddy.status().withContext("--ingress caddy");
+    spdlog::warn("agent: {}, so this node serves no domains (docs/networking.md)",
+                 caddy.status().message());
+    return std::unique_ptr<Ingress>(std::make_unique<NoIngress>());
+  }
+  IngressSettings settings{"", flags.ingress_http_port, flags.ingress_https_port, flags.ingress_tls,
+                           flags.acme_email};
+  spdlog::info(
+      "agent: ingress: Caddy on :{} and :{} (certificates: {}), started with the first domain",
+      settings.http_port, settings.https_port, settings.tls == "internal" ? "its own CA" : "ACME");
+  return std::unique_ptr<Ingress>(std::make_unique<CaddyIngress>(settings, dir, *caddy));
+}
+
 }  // namespace
 
 void addAgentFlags(CLI::App& app, AgentFlags& flags) {
@@ -92,6 +110,32 @@ void addAgentFlags(CLI::App& app, AgentFlags& flags) {
       ->capture_default_str();
   addAppLogFlag(app, flags, "--app-log-bytes");
   addNetworkFlags(app, flags);
+  addIngressFlags(app, flags);
+}
+
+void addIngressFlags(CLI::App& app, AgentFlags& flags) {
+  app.add_option(
+         "--ingress", flags.ingress,
+         "The HTTPS ingress for the apps' domains: caddy, none, or auto (caddy when installed)")
+      ->check(CLI::IsMember({"auto", "caddy", "none"}))
+      ->envname("BERTH_INGRESS")
+      ->capture_default_str();
+  app.add_option("--ingress-http-port", flags.ingress_http_port,
+                 "Port of the ingress's HTTP-to-HTTPS redirect")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  app.add_option("--ingress-https-port", flags.ingress_https_port,
+                 "Port the ingress serves HTTPS on")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  app.add_option("--ingress-tls", flags.ingress_tls,
+                 "Where the ingress's certificates come from: acme (Let's Encrypt; the domains "
+                 "must reach this "
+                 "node on ports 80/443) or internal (its own CA, for development and tests: berth "
+                 "domain ca)")
+      ->check(CLI::IsMember({"acme", "internal"}))
+      ->capture_default_str();
+  app.add_option("--acme-email", flags.acme_email, "Contact address given to the ACME CA");
 }
 
 void addNetworkFlags(CLI::App& app, AgentFlags& flags) {
@@ -152,8 +196,11 @@ Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags,
                          chooseNetwork(flags, Paths(options.data_dir).netDir()));
   RuntimeRegistry runtimes(options.node_name);
   BERTH_RETURN_IF_ERROR(runtimes.add(std::make_unique<QemuRuntime>(probeQemuHost())));
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Ingress> ingress,
+                         chooseIngress(flags, Paths(options.data_dir).ingressDir()));
   auto agent =
-      std::make_unique<Agent>(options, std::move(api), std::move(runtimes), std::move(network));
+      std::make_unique<Agent>(options, std::move(api), std::move(runtimes), std::move(network),
+                              SystemClock::instance(), std::move(ingress));
   BERTH_RETURN_IF_ERROR(agent->start());
   return agent;
 }

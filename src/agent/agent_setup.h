@@ -2,11 +2,10 @@
 // Flags, defaults and start-up shared by the berth-agent binary and `berthd --dev`, which
 // embeds an agent talking to its own API.
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "agent/agent.h"
 
@@ -22,14 +21,21 @@ struct AgentFlags {
   std::string init_binary;
   std::string busybox = "/bin/busybox";
   std::uint64_t app_log_bytes = kAppLogBytes;
-  std::string network = "auto";          // auto | bridged | user (docs/networking.md)
-  std::vector<std::string> deny_egress;  // CIDRs no guest may reach, besides link-local and loopback
+  std::string network = "auto";  // auto | bridged | user (docs/networking.md)
+  std::vector<std::string>
+      deny_egress;               // CIDRs no guest may reach, besides link-local and loopback
+  std::string ingress = "auto";  // auto | caddy | none (docs/networking.md "Ingress")
+  int ingress_http_port = 80;
+  int ingress_https_port = 443;
+  std::string ingress_tls = "acme";  // acme | internal
+  std::string acme_email;
 };
 
 void addAgentFlags(CLI::App& app, AgentFlags& flags);
 // The agent flags `berthd --dev` offers too.
 void addAppLogFlag(CLI::App& app, AgentFlags& flags, const std::string& name);
 void addNetworkFlags(CLI::App& app, AgentFlags& flags);
+void addIngressFlags(CLI::App& app, AgentFlags& flags);
 
 // Resolves defaults (kernel cache, berth-init next to this binary), connects to the API and
 // starts the agent. `api` overrides the client built from flags.server/token.

@@ -42,6 +42,7 @@ class Paths {
   std::string rootfs(const std::string& hex) const { return imagesDir() + "/rootfs-" + hex + ".ext4"; }
   std::string proxiesDir() const { return data_ + "/proxies"; }
   std::string netDir() const { return data_ + "/net"; }
+  std::string ingressDir() const { return data_ + "/ingress"; }  // Caddy: admin socket, certificates, log
   std::string vmsDir() const { return data_ + "/vms"; }
   std::string vmDir(const std::string& project, const std::string& vm) const {
     return vmsDir() + "/" + project + "/" + vm;

@@ -11,7 +11,8 @@ using Kind = RolloutAction::Kind;
 
 // The check's own verdict comes first; this catches an instance that never gets one.
 std::chrono::milliseconds healthLimit(const model::HealthSpec& h) {
-  return std::chrono::milliseconds(h.grace_ms + (h.retries + 1) * (h.interval_ms + h.timeout_ms) + 60'000);
+  return std::chrono::milliseconds(h.grace_ms + (h.retries + 1) * (h.interval_ms + h.timeout_ms) +
+                                   60'000);
 }
 
 RolloutAction stopInstance(const std::string& app, const Instance& instance) {
@@ -21,8 +22,12 @@ RolloutAction stopInstance(const std::string& app, const Instance& instance) {
 }  // namespace
 
 Release releaseOf(const model::AppAssignment& app) {
-  return Release{app.name, app.release, model::appSpecToJson(app.spec).dump(), app.spec.health.enabled(),
-                 app.spec.ports.size(), healthLimit(app.spec.health)};
+  return Release{app.name,
+                 app.release,
+                 model::appSpecToJson(app.spec).dump(),
+                 app.spec.health.enabled(),
+                 app.spec.ports.size(),
+                 healthLimit(app.spec.health)};
 }
 
 Rollouts::Rollouts(std::string vm, const Clock& clock, LogTail last_log_lines)
@@ -37,7 +42,8 @@ RolloutActions Rollouts::release(const Release& r) {
   if (serving != serving_.end() && serving->second.spec == r.spec && !trials_.count(name)) {
     serving->second.release = r.release;
     const bool sick = serving->second.health == "unhealthy";
-    report = {r.release, sick ? "unhealthy" : "running", sick ? serving->second.health_detail : "", 0};
+    report = {r.release, sick ? "unhealthy" : "running", sick ? serving->second.health_detail : "",
+              0};
     return {{Kind::kSave, name}, {Kind::kReport, name}};
   }
   RolloutActions actions;
@@ -54,9 +60,14 @@ RolloutActions Rollouts::release(const Release& r) {
     drains_.erase(drain);
   }
   const bool start_first = r.health_checked && r.ports <= 1 && serving != serving_.end();
-  Instance next{name + "-" + std::to_string(r.release), r.release, r.spec,
-                start_first ? 1 - serving->second.slot : 0, r.health_checked ? "starting" : "", ""};
-  starting_[name] = Start{next, start_first, start_first ? serving->second.release : 0, r.health_limit};
+  Instance next{name + "-" + std::to_string(r.release),
+                r.release,
+                r.spec,
+                start_first ? 1 - serving->second.slot : 0,
+                r.health_checked ? "starting" : "",
+                ""};
+  starting_[name] =
+      Start{next, start_first, start_first ? serving->second.release : 0, r.health_limit};
   report = {r.release, "deploying", r.health_checked ? "waiting for the health check" : "", 0};
   actions.push_back({Kind::kReport, name});
   actions.push_back({Kind::kStartInstance, name, next, !start_first});
@@ -72,9 +83,11 @@ RolloutActions Rollouts::started(const std::string& app, const Status& outcome) 
   AppReport& report = reports_[app];
   RolloutActions actions;
   if (!outcome.isOk()) {
-    spdlog::warn("agent: deploy of {} release {} into {} failed: {}", app, next.release, vm_, outcome.toString());
+    spdlog::warn("agent: deploy of {} release {} into {} failed: {}", app, next.release, vm_,
+                 outcome.toString());
     // Stop-first: the old instance is gone already.
-    if (!start.start_first && serving_.erase(app) > 0) actions.push_back({Kind::kSwitchTraffic, app});
+    if (!start.start_first && serving_.erase(app) > 0)
+      actions.push_back({Kind::kSwitchTraffic, app});
     report = {next.release, "failed", outcome.message(), start.serving_release};
   } else {
     if (!next.health.empty()) {
@@ -94,9 +107,11 @@ RolloutActions Rollouts::started(const std::string& app, const Status& outcome) 
 }
 
 RolloutActions Rollouts::health(const HealthEvent& event) {
-  if (auto trial = trials_.find(event.app); trial != trials_.end() && trial->second.next.id == event.instance) {
+  if (auto trial = trials_.find(event.app);
+      trial != trials_.end() && trial->second.next.id == event.instance) {
     if (event.health == "healthy") return finish(event.app, true, "");
-    if (event.health == "unhealthy") return finish(event.app, false, "health check failed: " + event.detail);
+    if (event.health == "unhealthy")
+      return finish(event.app, false, "health check failed: " + event.detail);
     return {};
   }
   auto serving = serving_.find(event.app);
@@ -159,11 +174,12 @@ RolloutActions Rollouts::finish(const std::string& app, bool healthy, const std:
   return actions;
 }
 
-RolloutActions Rollouts::drain(const std::function<std::size_t(const Instance&)>& open_connections) {
+RolloutActions Rollouts::drain(const OpenConnections& open_connections) {
   RolloutActions actions;
   for (auto it = drains_.begin(); it != drains_.end();) {
     const Drain& drain = it->second;
-    const std::size_t open = clock_.now() < drain.deadline ? open_connections(drain.old) : 0;
+    const std::size_t open =
+        clock_.now() < drain.deadline ? open_connections(it->first, drain.old) : 0;
     if (open > 0) {
       ++it;
       continue;
@@ -201,8 +217,8 @@ RolloutActions Rollouts::guestRuns(const std::map<std::string, std::string>& run
   std::erase_if(serving_, [&](const auto& s) { return !running.count(s.second.id); });
   RolloutActions actions;
   for (const auto& [instance, app] : running) {
-    const bool known =
-        std::any_of(serving_.begin(), serving_.end(), [&](const auto& s) { return s.second.id == instance; });
+    const bool known = std::any_of(serving_.begin(), serving_.end(),
+                                   [&](const auto& s) { return s.second.id == instance; });
     if (known || instance.empty()) continue;
     Instance unknown;
     unknown.id = instance;

@@ -61,7 +61,8 @@ struct HealthEvent {
 
 struct RolloutAction {
   enum class Kind {
-    kStartInstance,  // run `instance` of `app` (`replace`: stopping its other instances); then call started()
+    kStartInstance,  // run `instance` of `app` (`replace`: stopping its other instances); then call
+                     // started()
     kStopInstance,   // stop `instance` of `app`
     kStopApp,        // stop every instance of `app`
     kSwitchTraffic,  // point the published ports at serving()
@@ -91,9 +92,10 @@ class Rollouts {
   RolloutActions health(const HealthEvent& event);
   // Fails the new instances that did not become healthy in time.
   RolloutActions expire();
-  // Stops the replaced instances that have no connection open (`open_connections`) or whose
-  // drain time is up.
-  RolloutActions drain(const std::function<std::size_t(const Instance&)>& open_connections);
+  // Stops the replaced instances that have no connection open (`open_connections(app, old)`)
+  // or whose drain time is up.
+  using OpenConnections = std::function<std::size_t(const std::string& app, const Instance& old)>;
+  RolloutActions drain(const OpenConnections& open_connections);
   // Stops every app not in `apps` and forgets it.
   RolloutActions keepOnly(const std::set<std::string>& apps);
   // What the guest said it runs (instance -> app), on hello: serving instances it does not run
@@ -133,7 +135,7 @@ class Rollouts {
   std::map<std::string, Instance> serving_;  // app -> the instance taking its traffic
   std::map<std::string, Start> starting_;    // app -> the instance being started
   std::map<std::string, Trial> trials_;      // app -> a new instance waiting to be healthy
-  std::map<std::string, Drain> drains_;      // app -> the instance it replaced, finishing its requests
+  std::map<std::string, Drain> drains_;  // app -> the instance it replaced, finishing its requests
   std::map<std::string, AppReport> reports_;
 };
 

@@ -2,11 +2,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -48,8 +47,9 @@ int bootBackoffSeconds(int failures) { return std::min(30, 1 << std::min(failure
 ChannelConnector guestConnector() {
   return [](const std::string& socket_path, GuestConnection::NotificationHandler on_notification,
             GuestConnection::ClosedHandler on_closed) -> Result<std::shared_ptr<GuestChannel>> {
-    BERTH_ASSIGN_OR_RETURN(auto connection,
-                           GuestConnection::connect(socket_path, std::move(on_notification), std::move(on_closed)));
+    BERTH_ASSIGN_OR_RETURN(
+        auto connection,
+        GuestConnection::connect(socket_path, std::move(on_notification), std::move(on_closed)));
     return std::shared_ptr<GuestChannel>(std::move(connection));
   };
 }
@@ -59,7 +59,9 @@ VmSupervisor::VmSupervisor(VmKey key, SupervisorContext& context)
       context_(context),
       paths_(context.paths.vm(key_.project, key_.name)),
       rollouts_(key_.toString(), context.clock,
-                [this](const std::string& app, const std::string& instance) { return lastLogLines(app, instance); }) {}
+                [this](const std::string& app, const std::string& instance) {
+                  return lastLogLines(app, instance);
+                }) {}
 
 VmSupervisor::~VmSupervisor() { stop(); }
 
@@ -107,20 +109,24 @@ bool VmSupervisor::stopping() const {
 
 bool VmSupervisor::pause(std::chrono::milliseconds d) {
   std::unique_lock lock(mailbox_->mu);
-  return !mailbox_->cv.wait_for(lock, d, [this] { return mailbox_->stopping || mailbox_->retiring; });
+  return !mailbox_->cv.wait_for(lock, d,
+                                [this] { return mailbox_->stopping || mailbox_->retiring; });
 }
 
 void VmSupervisor::run() {
   for (;;) {
     {
-      auto tick = std::chrono::duration_cast<std::chrono::milliseconds>(rollouts_.busy() ? kRolloutTick : kIdleTick);
+      auto tick = std::chrono::duration_cast<std::chrono::milliseconds>(
+          rollouts_.busy() ? kRolloutTick : kIdleTick);
       const auto now = context_.clock.now();
       if (pid_ < 0 && next_boot_ > now) {
-        tick = std::min(tick, std::chrono::duration_cast<std::chrono::milliseconds>(next_boot_ - now) + 1ms);
+        tick = std::min(
+            tick, std::chrono::duration_cast<std::chrono::milliseconds>(next_boot_ - now) + 1ms);
       }
       std::unique_lock lock(mailbox_->mu);
-      mailbox_->cv.wait_for(lock, tick,
-                            [this] { return mailbox_->woken || mailbox_->stopping || mailbox_->retiring; });
+      mailbox_->cv.wait_for(lock, tick, [this] {
+        return mailbox_->woken || mailbox_->stopping || mailbox_->retiring;
+      });
       mailbox_->woken = false;
       if (mailbox_->retiring) break;
       if (mailbox_->stopping) return;
@@ -157,6 +163,10 @@ void VmSupervisor::pass() {
   }
   if (!vm) return;
   spec_ = *vm;
+  domains_.clear();
+  for (const model::AppAssignment& app : apps) {
+    if (!app.domains.empty()) domains_[app.name] = app.domains;
+  }
   reconcileVm(*vm);
   if (state_ == "running") reconcileApps(apps);
   publishRoutes();
@@ -176,7 +186,8 @@ void VmSupervisor::reconcileVm(const model::VmSpec& vm) {
 
   {
     std::lock_guard lock(mailbox_->mu);
-    if (!mailbox_->channel_error.empty()) channel_error_ = std::exchange(mailbox_->channel_error, "");
+    if (!mailbox_->channel_error.empty())
+      channel_error_ = std::exchange(mailbox_->channel_error, "");
   }
   if (!channel_error_.empty()) {
     // A misbehaving guest: its channel is gone and stays gone until the VM boots again.
@@ -197,7 +208,8 @@ void VmSupervisor::reconcileVm(const model::VmSpec& vm) {
     // Adoption: a VM left running by a previous agent process.
     pid_ = *pid;
     up_since_ = clock.now();
-    if (auto gen = os::readFile(paths_.dir + "/generation"); gen.isOk()) booted_generation_ = std::atoll(gen->c_str());
+    if (auto gen = os::readFile(paths_.dir + "/generation"); gen.isOk())
+      booted_generation_ = std::atoll(gen->c_str());
     DeployedState deployed = loadDeployedState(paths_.appsState());
     rollouts_.adopt(std::move(deployed.serving));
     forwards_ = std::move(deployed.forwards);
@@ -255,7 +267,8 @@ void VmSupervisor::reconcileVm(const model::VmSpec& vm) {
       pid_ = -1;
       state_ = "failed";
       detail_ = "the guest did not say hello within " + std::to_string(kHelloDeadline.count()) +
-                " s of booting (see berth vm console); booting again in " + std::to_string(backoff) + "s";
+                " s of booting (see berth vm console); booting again in " +
+                std::to_string(backoff) + "s";
       next_boot_ = clock.now() + std::chrono::seconds(backoff);
       spdlog::warn("agent: VM {}: {}", key_.toString(), detail_);
       return;
@@ -273,8 +286,9 @@ void VmSupervisor::reconcileVm(const model::VmSpec& vm) {
     failures_ = 0;
   }
   // Keep the console log bounded: QEMU appends to it, the agent rotates it.
-  struct stat st{};
-  if (::stat(paths_.serialLog().c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) > kSerialLogBytes) {
+  struct stat st {};
+  if (::stat(paths_.serialLog().c_str(), &st) == 0 &&
+      static_cast<std::uint64_t>(st.st_size) > kSerialLogBytes) {
     (void)os::writeFileAtomic(paths_.serialLog() + ".1", os::readFile(paths_.serialLog()).value());
     ::truncate(paths_.serialLog().c_str(), 0);
   }
@@ -312,14 +326,15 @@ guest::StopAppRequest stopAppRequest(const std::string& app, const std::string& 
 }
 
 // The notification's work; an error when it does not decode.
-Status handleNotification(const std::function<void(HealthEvent)>& on_health, TrafficRouter& router, const VmKey& key,
-                          const Paths::Vm& paths, std::uint64_t log_bytes, const Clock& clock,
-                          const guest::Message& message) {
+Status handleNotification(const std::function<void(HealthEvent)>& on_health, TrafficRouter& router,
+                          const VmKey& key, const Paths::Vm& paths, std::uint64_t log_bytes,
+                          const Clock& clock, const guest::Message& message) {
   if (message.type == guest::AppExitedNotification::kType) {
     BERTH_ASSIGN_OR_RETURN(auto exited, guest::fromMessage<guest::AppExitedNotification>(message));
     router.markInstance({key, exited.instance}, false);
   } else if (message.type == guest::AppStartedNotification::kType) {
-    BERTH_ASSIGN_OR_RETURN(auto started, guest::fromMessage<guest::AppStartedNotification>(message));
+    BERTH_ASSIGN_OR_RETURN(auto started,
+                           guest::fromMessage<guest::AppStartedNotification>(message));
     router.markInstance({key, started.instance}, true);
   } else if (message.type == guest::AppHealthNotification::kType) {
     BERTH_ASSIGN_OR_RETURN(auto health, guest::fromMessage<guest::AppHealthNotification>(message));
@@ -334,12 +349,14 @@ Status handleNotification(const std::function<void(HealthEvent)>& on_health, Tra
 
 // Runs on the channel's reader thread. The guest is not trusted: a notification that does not
 // decode is dropped, and the channel stays up.
-void onNotification(const std::function<void(HealthEvent)>& on_health, TrafficRouter& router, const VmKey& key,
-                    const Paths::Vm& paths, std::uint64_t log_bytes, const Clock& clock,
-                    const guest::Message& message) {
-  const Status handled = handleNotification(on_health, router, key, paths, log_bytes, clock, message);
+void onNotification(const std::function<void(HealthEvent)>& on_health, TrafficRouter& router,
+                    const VmKey& key, const Paths::Vm& paths, std::uint64_t log_bytes,
+                    const Clock& clock, const guest::Message& message) {
+  const Status handled =
+      handleNotification(on_health, router, key, paths, log_bytes, clock, message);
   if (!handled.isOk()) {
-    spdlog::warn("agent: VM {}: ignored a '{}' notification: {}", key.toString(), message.type, handled.message());
+    spdlog::warn("agent: VM {}: ignored a '{}' notification: {}", key.toString(), message.type,
+                 handled.message());
   }
 }
 
@@ -358,7 +375,8 @@ Status VmSupervisor::connectChannel() {
     box->cv.notify_all();
   };
   auto on_notification = [on_health, &router = context_.router, key = key_, paths = paths_,
-                          log_bytes = context_.app_log_bytes, &clock = context_.clock](const guest::Message& m) {
+                          log_bytes = context_.app_log_bytes,
+                          &clock = context_.clock](const guest::Message& m) {
     onNotification(on_health, router, key, paths, log_bytes, clock, m);
   };
   auto on_closed = [mailbox, key = key_](const std::string& reason) {
@@ -373,7 +391,8 @@ Status VmSupervisor::connectChannel() {
     }
     box->cv.notify_all();
   };
-  BERTH_ASSIGN_OR_RETURN(auto channel, context_.connect(runtime_->channelEndpoint(paths_), on_notification, on_closed));
+  BERTH_ASSIGN_OR_RETURN(auto channel, context_.connect(runtime_->channelEndpoint(paths_),
+                                                        on_notification, on_closed));
   auto hello = callGuest<guest::HelloReply>(*channel, guest::HelloRequest{}, kHelloTimeout);
   if (!hello.isOk()) return hello.status().withContext("waiting for the guest's hello");
   boot_id_ = hello->boot_id;
@@ -382,7 +401,8 @@ Status VmSupervisor::connectChannel() {
   // What runs in the guest is the truth: an app the guest does not know must be deployed again,
   // and an instance the agent does not know (a rollout cut short by an agent restart) goes.
   std::map<std::string, std::string> running;  // instance -> its app
-  for (const guest::AppState& app : hello->apps) running[app.instance.empty() ? app.app : app.instance] = app.app;
+  for (const guest::AppState& app : hello->apps)
+    running[app.instance.empty() ? app.app : app.instance] = app.app;
   execute(rollouts_.guestRuns(running));
   return Status::ok();
 }
@@ -393,7 +413,9 @@ void VmSupervisor::stopVm() {
   bool asked = false;
   if (auto c = channel(); c && c->open()) {
     // Its reply's result is empty: only whether the guest agreed matters.
-    asked = c->call(std::string(guest::ShutdownRequest::kType), guest::ShutdownRequest{}.encode(), 15s).isOk();
+    asked =
+        c->call(std::string(guest::ShutdownRequest::kType), guest::ShutdownRequest{}.encode(), 15s)
+            .isOk();
   }
   if (!asked) (void)runtime_->stop(paths_);
   const auto deadline = context_.clock.now() + kShutdownGrace;
@@ -444,11 +466,13 @@ void VmSupervisor::reconcileApps(const std::vector<model::AppAssignment>& apps) 
   }
   for (const HealthEvent& event : events) execute(rollouts_.health(event));
   execute(rollouts_.expire());
-  execute(rollouts_.drain([this](const Instance& old) {
+  execute(rollouts_.drain([this](const std::string& app, const Instance& old) {
     std::size_t open = 0;
     for (const auto& [host_port, backend] : publishedForwards(old)) {
       open += context_.router.connectionsTo(host_port, backend);
     }
+    if (auto backend = domainBackend(app, old, false))
+      open += context_.router.ingressRequestsTo(*backend);
     return open;
   }));
   std::set<std::string> wanted;
@@ -471,7 +495,8 @@ void VmSupervisor::execute(const RolloutActions& actions, const model::AppAssign
         stopInstance(action.app, action.instance.id);
         break;
       case Kind::kStopApp:
-        if (auto c = channel()) (void)callGuest<guest::AppState>(*c, stopAppRequest(action.app, ""), kGuestTimeout);
+        if (auto c = channel())
+          (void)callGuest<guest::AppState>(*c, stopAppRequest(action.app, ""), kGuestTimeout);
         break;
       case Kind::kSwitchTraffic:
         publishRoutes();
@@ -506,11 +531,13 @@ Result<std::optional<OfferedImage>> VmSupervisor::offerImage(const model::AppAss
   return std::optional(image);
 }
 
-Status VmSupervisor::deploy(const model::AppAssignment& app, const Instance& instance, bool replace) {
+Status VmSupervisor::deploy(const model::AppAssignment& app, const Instance& instance,
+                            bool replace) {
   auto c = channel();
   if (!c) return unavailable("guest channel is not up");
   BERTH_ASSIGN_OR_RETURN(std::optional<OfferedImage> image, offerImage(app));
-  BERTH_ASSIGN_OR_RETURN(guest::RunAppRequest request, runAppRequest(app, instance, replace, image));
+  BERTH_ASSIGN_OR_RETURN(guest::RunAppRequest request,
+                         runAppRequest(app, instance, replace, image));
   for (const model::PortSpec& port : app.spec.ports) {
     const int host_port = static_cast<int>(port.host_port);
     if (host_port <= 0) continue;
@@ -523,11 +550,13 @@ Status VmSupervisor::deploy(const model::AppAssignment& app, const Instance& ins
 
 Status VmSupervisor::ensureForward(int guest_port) {
   if (forwards_.count(guest_port)) return Status::ok();
-  BERTH_ASSIGN_OR_RETURN(forwards_[guest_port], context_.network.exposePort(spec_, paths_, guest_port));
+  BERTH_ASSIGN_OR_RETURN(forwards_[guest_port],
+                         context_.network.exposePort(spec_, paths_, guest_port));
   return Status::ok();
 }
 
-std::vector<std::pair<int, Backend>> VmSupervisor::publishedForwards(const Instance& instance) const {
+std::vector<std::pair<int, Backend>> VmSupervisor::publishedForwards(
+    const Instance& instance) const {
   std::vector<std::pair<int, Backend>> out;
   const auto spec = model::appSpecFromJson(instance.spec);
   if (!spec.isOk()) return out;
@@ -539,22 +568,46 @@ std::vector<std::pair<int, Backend>> VmSupervisor::publishedForwards(const Insta
   return out;
 }
 
+std::optional<Backend> VmSupervisor::domainBackend(const std::string& app, const Instance& instance,
+                                                   bool expose) {
+  if (!domains_.count(app)) return std::nullopt;
+  const auto spec = model::appSpecFromJson(instance.spec);
+  if (!spec.isOk() || spec->ports.empty()) return std::nullopt;
+  const int guest_port = instancePort(static_cast<int>(spec->ports.front().port), instance.slot);
+  if (expose) {
+    if (Status exposed = ensureForward(guest_port); !exposed.isOk()) {
+      spdlog::warn("agent: VM {}: the ingress cannot reach app {}: {}", key_.toString(), app,
+                   exposed.toString());
+      return std::nullopt;
+    }
+  }
+  auto forward = forwards_.find(guest_port);
+  if (forward == forwards_.end()) return std::nullopt;
+  return forward->second;
+}
+
 void VmSupervisor::publishRoutes() {
   PortRoutes routes;
+  DomainRoutes domains;
   if (state_ == "running") {
     for (const auto& [name, instance] : rollouts_.serving()) {
       for (const auto& [host_port, backend] : publishedForwards(instance)) {
         routes[host_port].push_back(Route{{key_, instance.id}, backend});
       }
+      if (auto backend = domainBackend(name, instance, true)) {
+        for (const std::string& host : domains_[name])
+          domains[host].push_back(Route{{key_, instance.id}, *backend});
+      }
     }
   }
-  context_.router.setRoutes(key_, std::move(routes));
+  context_.router.setRoutes(key_, std::move(routes), std::move(domains));
 }
 
 void VmSupervisor::publishSnapshot() {
   VmSnapshot snapshot{{key_.project, key_.name, state_, detail_}, {}};
   for (const auto& [app, r] : rollouts_.reports()) {
-    snapshot.apps.push_back({key_.project, app, r.release, r.state, r.detail, r.serving_release, key_.name});
+    snapshot.apps.push_back(
+        {key_.project, app, r.release, r.state, r.detail, r.serving_release, key_.name});
   }
   std::lock_guard lock(mailbox_->mu);
   if (mailbox_->retiring) return;
@@ -574,7 +627,8 @@ std::string VmSupervisor::lastLogLines(const std::string& app, const std::string
   std::vector<LogRecord> records = decodeRecords(partial, *text);
   std::erase_if(records, [&](const LogRecord& r) { return r.instance != instance; });
   std::string out;
-  for (const LogRecord& record : tailRecords(std::move(records), kFailureLogLines)) out += record.data;
+  for (const LogRecord& record : tailRecords(std::move(records), kFailureLogLines))
+    out += record.data;
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }

@@ -33,10 +33,10 @@
 #include "agent/guest_channel/guest_connection.h"
 #include "agent/image_delivery.h"
 #include "agent/image_port.h"
+#include "agent/network/vm_network.h"
 #include "agent/node_reporter.h"
 #include "agent/paths.h"
 #include "agent/rollout.h"
-#include "agent/network/vm_network.h"
 #include "agent/runtime/runtime_registry.h"
 #include "agent/traffic_router.h"
 #include "agent/vm_key.h"
@@ -63,8 +63,9 @@ struct VmBoot {
 // they open (a session may hold one a little longer).
 struct SupervisorContext {
   Paths paths;
-  const RuntimeRegistry& runtimes;  // a VM's driver by its runtime name; called for different VMs at once
-  VmNetwork& network;               // the VMs' NICs and port forwards; called for different VMs at once
+  const RuntimeRegistry&
+      runtimes;        // a VM's driver by its runtime name; called for different VMs at once
+  VmNetwork& network;  // the VMs' NICs and port forwards; called for different VMs at once
   TrafficRouter& router;
   NodeReporter& reporter;
   ImageDelivery& images;
@@ -133,6 +134,10 @@ class VmSupervisor {
   void stopInstance(const std::string& app, const std::string& instance);
   // The instance's published ports, each with where the node reaches its guest port.
   std::vector<std::pair<int, Backend>> publishedForwards(const Instance& instance) const;
+  // Where the ingress reaches the instance (its first port), when its app has domains here;
+  // `expose` makes the forward if there is none yet.
+  std::optional<Backend> domainBackend(const std::string& app, const Instance& instance,
+                                       bool expose);
   void publishRoutes();
   void publishSnapshot();
   void save();
@@ -151,7 +156,8 @@ class VmSupervisor {
   std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
 
   // The worker's own.
-  Runtime* runtime_ = nullptr;  // the driver of the VM's runtime (owned by the registry); null until known
+  Runtime* runtime_ =
+      nullptr;  // the driver of the VM's runtime (owned by the registry); null until known
   pid_t pid_ = -1;
   std::string state_ = "pending";
   std::string detail_;
@@ -160,9 +166,12 @@ class VmSupervisor {
   std::string channel_error_;
   int failures_ = 0;
   std::chrono::steady_clock::time_point next_boot_{};
-  std::chrono::steady_clock::time_point up_since_{};  // booted or adopted; hello is due by a deadline
-  model::VmSpec spec_;                                 // as the last pass saw it
-  std::map<int, std::string> forwards_;               // guest port -> where the node reaches it (exposePort)
+  std::chrono::steady_clock::time_point
+      up_since_{};                       // booted or adopted; hello is due by a deadline
+  model::VmSpec spec_;                   // as the last pass saw it
+  std::map<int, std::string> forwards_;  // guest port -> where the node reaches it (exposePort)
+  std::map<std::string, std::vector<std::string>>
+      domains_;  // app -> its domains, as the last pass saw them
   Rollouts rollouts_;
 
   mutable std::mutex channel_mu_;

@@ -11,8 +11,13 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   berth::agent::AgentFlags agent_flags;
   agent_flags.data_dir.clear();  // default: berthd's <data>/agent
+  // A laptop's ports and no public name: the ingress beside the API's 7070, with its own CA.
+  agent_flags.ingress_http_port = 7080;
+  agent_flags.ingress_https_port = 7443;
+  agent_flags.ingress_tls = "internal";
   auto options = berth::controlplane::parseBerthdOptions(
-      argc, argv, &exit_code, [&](CLI::App& app) { berth::dev::addEmbeddedAgentFlags(app, agent_flags); });
+      argc, argv, &exit_code,
+      [&](CLI::App& app) { berth::dev::addEmbeddedAgentFlags(app, agent_flags); });
   if (!options.isOk()) {
     std::fprintf(exit_code == 0 ? stdout : stderr, "%s\n", options.status().message().c_str());
     return exit_code;

@@ -8,14 +8,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "agent/guest_channel/guest_channel.h"
+#include "agent/ingress/ingress.h"
 #include "agent/network/vm_network.h"
 #include "agent/runtime/runtime.h"
 #include "agent/runtime/runtime_registry.h"
@@ -30,7 +30,9 @@ class FakeRuntime final : public Runtime {
  public:
   const std::string& name() const override { return name_; }
   RuntimeCapabilities capabilities() const override { return {}; }
-  std::string channelEndpoint(const Paths::Vm& paths) const override { return paths.channelSocket(); }
+  std::string channelEndpoint(const Paths::Vm& paths) const override {
+    return paths.channelSocket();
+  }
   Result<pid_t> launch(const VmLaunch& launch, const Paths::Vm& paths) override {
     std::lock_guard lock(mu_);
     launches_.push_back(launch);
@@ -92,6 +94,7 @@ class FakeRuntime final : public Runtime {
     std::lock_guard lock(mu_);
     return stops_;
   }
+
  private:
   const std::string name_ = "qemu";
   mutable std::mutex mu_;
@@ -112,6 +115,36 @@ inline RuntimeRegistry registryWith(std::unique_ptr<Runtime> runtime) {
 
 // The node's network, recording the ports it was asked to expose: guest port P of the n-th
 // exposed is reached at 127.0.0.1:(40000 + n).
+// An ingress that records the routes it is given and reports requests set by the test.
+class RecordingIngress final : public Ingress {
+ public:
+  Status route(const DomainBackends& domains) override {
+    std::lock_guard lock(mu_);
+    routed_.push_back(domains);
+    return Status::ok();
+  }
+  std::size_t requestsTo(const Backend& backend) const override {
+    std::lock_guard lock(mu_);
+    auto it = requests_.find(backend);
+    return it == requests_.end() ? 0 : it->second;
+  }
+  model::NodeIngress describe() const override { return {7080, 7443, ""}; }
+  void setRequests(const Backend& backend, std::size_t n) {
+    std::lock_guard lock(mu_);
+    requests_[backend] = n;
+  }
+  // Every set of routes given, oldest first.
+  std::vector<DomainBackends> routed() const {
+    std::lock_guard lock(mu_);
+    return routed_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<DomainBackends> routed_;
+  std::map<Backend, std::size_t> requests_;
+};
+
 class FakeNetwork final : public VmNetwork {
  public:
   std::string mode() const override { return "fake"; }
@@ -159,7 +192,9 @@ class FakeGuest : public std::enable_shared_from_this<FakeGuest> {
     // The guest keeps its channels, so a channel only refers back to it (no cycle to leak).
     Channel(std::weak_ptr<FakeGuest> guest, GuestConnection::NotificationHandler on_notification,
             GuestConnection::ClosedHandler on_closed)
-        : guest_(std::move(guest)), on_notification_(std::move(on_notification)), on_closed_(std::move(on_closed)) {}
+        : guest_(std::move(guest)),
+          on_notification_(std::move(on_notification)),
+          on_closed_(std::move(on_closed)) {}
     Result<nlohmann::json> call(const std::string& type, nlohmann::json body,
                                 std::chrono::milliseconds timeout) override {
       auto guest = guest_.lock();
@@ -182,7 +217,9 @@ class FakeGuest : public std::enable_shared_from_this<FakeGuest> {
       cv_.notify_all();
     }
     // The guest sends a notification (from "its reader thread": the caller's).
-    void notify(const std::string& type, nlohmann::json body) { on_notification_(guest::Message{type, 0, body}); }
+    void notify(const std::string& type, nlohmann::json body) {
+      on_notification_(guest::Message{type, 0, body});
+    }
     // The guest broke the protocol: the channel closes with `reason`, as GuestConnection's does.
     void breakProtocol(const std::string& reason) {
       close();
@@ -199,9 +236,11 @@ class FakeGuest : public std::enable_shared_from_this<FakeGuest> {
   };
 
   ChannelConnector connector() {
-    return [self = shared_from_this()](const std::string&, GuestConnection::NotificationHandler on_notification,
-                                       GuestConnection::ClosedHandler on_closed) -> Result<std::shared_ptr<GuestChannel>> {
-      auto channel = std::make_shared<Channel>(self, std::move(on_notification), std::move(on_closed));
+    return [self = shared_from_this()](
+               const std::string&, GuestConnection::NotificationHandler on_notification,
+               GuestConnection::ClosedHandler on_closed) -> Result<std::shared_ptr<GuestChannel>> {
+      auto channel =
+          std::make_shared<Channel>(self, std::move(on_notification), std::move(on_closed));
       std::lock_guard lock(self->mu_);
       self->channels_.push_back(channel);
       return std::shared_ptr<GuestChannel>(channel);
@@ -256,7 +295,8 @@ class FakeGuest : public std::enable_shared_from_this<FakeGuest> {
     std::lock_guard lock(mu_);
     return held_.count(type) > 0;
   }
-  static guest::AppState state(const std::string& app, const std::string& instance, const std::string& state) {
+  static guest::AppState state(const std::string& app, const std::string& instance,
+                               const std::string& state) {
     guest::AppState out;
     out.app = app;
     out.instance = instance;
@@ -271,11 +311,14 @@ class FakeGuest : public std::enable_shared_from_this<FakeGuest> {
     if (type == "hello") {
       guest::HelloReply hello;
       hello.boot_id = "boot-1";
-      for (const auto& [instance, app] : apps_) hello.apps.push_back(state(app, instance, "running"));
+      for (const auto& [instance, app] : apps_)
+        hello.apps.push_back(state(app, instance, "running"));
       return hello.encode();
     }
     if (type == "run_app" || type == "stop_app") {
-      return state(body.value("app", ""), body.value("instance", ""), type == "run_app" ? "running" : "stopped").encode();
+      return state(body.value("app", ""), body.value("instance", ""),
+                   type == "run_app" ? "running" : "stopped")
+          .encode();
     }
     return nlohmann::json::object();
   }
@@ -292,7 +335,9 @@ class FakeGuest : public std::enable_shared_from_this<FakeGuest> {
 // Records posts; answers every request with 200 and {} (downloads: not found).
 class FakeApiClient final : public client::ApiClient {
  public:
-  Result<client::ApiResponse> get(const std::string&) override { return client::ApiResponse{200, {}}; }
+  Result<client::ApiResponse> get(const std::string&) override {
+    return client::ApiResponse{200, {}};
+  }
   Result<client::ApiResponse> post(const std::string& path, const nlohmann::json& body) override {
     {
       std::lock_guard lock(mu_);
@@ -304,14 +349,18 @@ class FakeApiClient final : public client::ApiClient {
   Result<client::ApiResponse> patch(const std::string&, const nlohmann::json&) override {
     return client::ApiResponse{200, {}};
   }
-  Result<client::ApiResponse> del(const std::string&) override { return client::ApiResponse{204, {}}; }
-  Result<client::ApiResponse> postBytes(const std::string&, const std::string&, const std::string&) override {
+  Result<client::ApiResponse> del(const std::string&) override {
+    return client::ApiResponse{204, {}};
+  }
+  Result<client::ApiResponse> postBytes(const std::string&, const std::string&,
+                                        const std::string&) override {
     return client::ApiResponse{200, {}};
   }
   Result<std::string> download(const std::string& path, std::uint64_t) override {
     return notFound(path + " is not in this fake");
   }
-  Status stream(const client::StreamRequest&, const std::function<bool(const client::SseEvent&)>&) override {
+  Status stream(const client::StreamRequest&,
+                const std::function<bool(const client::SseEvent&)>&) override {
     return unavailable("no streams in this fake");
   }
   const std::string& url() const override { return url_; }

@@ -14,7 +14,8 @@ using namespace std::chrono_literals;
 using Kind = RolloutAction::Kind;
 
 Release checked(const std::string& app, int64_t release, std::string spec = "") {
-  return Release{app, release, spec.empty() ? "spec-" + std::to_string(release) : spec, true, 1, 80s};
+  return Release{app,  release, spec.empty() ? "spec-" + std::to_string(release) : spec,
+                 true, 1,       80s};
 }
 Release unchecked(const std::string& app, int64_t release) {
   return Release{app, release, "spec-" + std::to_string(release), false, 1, 0ms};
@@ -38,15 +39,19 @@ class RolloutTest : public ::testing::Test {
   // Takes `release` through a successful start, and (checked) a healthy verdict.
   void deploy(const Release& release) {
     RolloutActions actions = rollouts_.release(release);
-    ASSERT_NE(find(actions, Kind::kStartInstance), nullptr) << ::testing::PrintToString(kinds(actions));
+    ASSERT_NE(find(actions, Kind::kStartInstance), nullptr)
+        << ::testing::PrintToString(kinds(actions));
     rollouts_.started(release.app, Status::ok());
-    if (release.health_checked) rollouts_.health({release.app, release.app + "-" + std::to_string(release.release), "healthy", ""});
+    if (release.health_checked)
+      rollouts_.health(
+          {release.app, release.app + "-" + std::to_string(release.release), "healthy", ""});
     ASSERT_EQ(rollouts_.serving().at(release.app).release, release.release);
   }
 
   FakeClock clock_;
   std::string log_tail_ = "listening\ncrashed";
-  Rollouts rollouts_{"p/vm", clock_, [this](const std::string&, const std::string&) { return log_tail_; }};
+  Rollouts rollouts_{"p/vm", clock_,
+                     [this](const std::string&, const std::string&) { return log_tail_; }};
 };
 
 TEST_F(RolloutTest, WithoutAHealthCheckTheOldInstanceStopsFirst) {
@@ -76,7 +81,8 @@ TEST_F(RolloutTest, WithAHealthCheckTheNewInstanceStartsBesideTheServingOneOnThe
   EXPECT_FALSE(start->replace);
   EXPECT_EQ(start->instance.slot, 1);
   EXPECT_EQ(start->instance.health, "starting");
-  EXPECT_EQ(rollouts_.reports().at("web"), (AppReport{2, "deploying", "waiting for the health check", 0}));
+  EXPECT_EQ(rollouts_.reports().at("web"),
+            (AppReport{2, "deploying", "waiting for the health check", 0}));
 
   rollouts_.started("web", Status::ok());
   // Started is not healthy: the old one still takes the traffic.
@@ -97,12 +103,12 @@ TEST_F(RolloutTest, TheReplacedInstanceDrainsUntilItsConnectionsAreDone) {
   deploy(checked("web", 2));
   std::size_t open = 2;
   std::vector<std::string> asked;
-  auto connections = [&](const Instance& old) {
-    asked.push_back(old.id);
+  auto connections = [&](const std::string& app, const Instance& old) {
+    asked.push_back(app + ":" + old.id);
     return open;
   };
   EXPECT_TRUE(rollouts_.drain(connections).empty());
-  EXPECT_EQ(asked, std::vector<std::string>{"web-1"});
+  EXPECT_EQ(asked, std::vector<std::string>{"web:web-1"});
   EXPECT_TRUE(rollouts_.busy());
   open = 0;
   RolloutActions actions = rollouts_.drain(connections);
@@ -115,7 +121,7 @@ TEST_F(RolloutTest, TheReplacedInstanceDrainsUntilItsConnectionsAreDone) {
 TEST_F(RolloutTest, ADrainEndsAfterThirtySecondsWhateverIsStillOpen) {
   deploy(checked("web", 1));
   deploy(checked("web", 2));
-  auto busy_forever = [](const Instance&) { return std::size_t{5}; };
+  auto busy_forever = [](const std::string&, const Instance&) { return std::size_t{5}; };
   clock_.advance(kDrainLimit - 1s);
   EXPECT_TRUE(rollouts_.drain(busy_forever).empty());
   clock_.advance(1s);
@@ -151,9 +157,11 @@ TEST_F(RolloutTest, AnUnhealthyNewInstanceIsStoppedAndTheOldOneKeepsServing) {
   EXPECT_EQ(stop->instance.id, "web-2");
   EXPECT_EQ(find(actions, Kind::kSwitchTraffic), nullptr);
   EXPECT_EQ(rollouts_.serving().at("web").id, "web-1");
-  EXPECT_EQ(rollouts_.reports().at("web"),
-            (AppReport{2, "failed", "release 2 health check failed: HTTP 500; its last log lines:\nlistening\ncrashed",
-                       1}));
+  EXPECT_EQ(
+      rollouts_.reports().at("web"),
+      (AppReport{2, "failed",
+                 "release 2 health check failed: HTTP 500; its last log lines:\nlistening\ncrashed",
+                 1}));
 }
 
 TEST_F(RolloutTest, ANewInstanceNotHealthyInTimeFails) {
@@ -166,7 +174,8 @@ TEST_F(RolloutTest, ANewInstanceNotHealthyInTimeFails) {
   log_tail_ = "";
   RolloutActions actions = rollouts_.expire();
   ASSERT_NE(find(actions, Kind::kStopInstance), nullptr);
-  EXPECT_EQ(rollouts_.reports().at("web"), (AppReport{2, "failed", "release 2 not healthy in time", 1}));
+  EXPECT_EQ(rollouts_.reports().at("web"),
+            (AppReport{2, "failed", "release 2 not healthy in time", 1}));
   EXPECT_FALSE(rollouts_.busy());
 }
 
@@ -200,7 +209,7 @@ TEST_F(RolloutTest, AFailedStartStartFirstKeepsTheOldOneAndNamesIt) {
 TEST_F(RolloutTest, AReleaseWhoseSpecAlreadyServesOnlyRelabelsIt) {
   deploy(checked("web", 1, "same"));
   deploy(checked("web", 2, "other"));
-  rollouts_.drain([](const Instance&) { return std::size_t{0}; });
+  rollouts_.drain([](const std::string&, const Instance&) { return std::size_t{0}; });
   // berthd rolls back: release 3 restores release 2's spec, which serves.
   RolloutActions actions = rollouts_.release(checked("web", 3, "other"));
   EXPECT_EQ(kinds(actions), (std::vector<Kind>{Kind::kSave, Kind::kReport}));
@@ -249,7 +258,8 @@ TEST_F(RolloutTest, AServingInstanceThatTurnsUnhealthyIsReportedNotReplaced) {
   deploy(checked("web", 1));
   RolloutActions actions = rollouts_.health({"web", "web-1", "unhealthy", "timeout"});
   EXPECT_EQ(kinds(actions), std::vector<Kind>{Kind::kReport});
-  EXPECT_EQ(rollouts_.reports().at("web"), (AppReport{1, "unhealthy", "health check failing: timeout", 0}));
+  EXPECT_EQ(rollouts_.reports().at("web"),
+            (AppReport{1, "unhealthy", "health check failing: timeout", 0}));
   rollouts_.health({"web", "web-1", "healthy", ""});
   EXPECT_EQ(rollouts_.reports().at("web"), (AppReport{1, "running", "", 0}));
 }
@@ -266,7 +276,8 @@ TEST_F(RolloutTest, AppsNoLongerAssignedAreStoppedAndForgotten) {
 }
 
 TEST_F(RolloutTest, TheGuestsHelloDecidesWhatRuns) {
-  rollouts_.adopt({{"web", Instance{"web-3", 3, "s", 0, "", ""}}, {"api", Instance{"api-1", 1, "s", 0, "", ""}}});
+  rollouts_.adopt({{"web", Instance{"web-3", 3, "s", 0, "", ""}},
+                   {"api", Instance{"api-1", 1, "s", 0, "", ""}}});
   // The guest rebooted api away, and runs an instance of a rollout the agent lost.
   RolloutActions actions = rollouts_.guestRuns({{"web-3", "web"}, {"web-4", "web"}});
   ASSERT_EQ(actions.size(), 1u);

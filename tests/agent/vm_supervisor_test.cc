@@ -21,7 +21,8 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-model::VmSpec vmSpec(const std::string& name, std::string power = "running", int64_t generation = 0) {
+model::VmSpec vmSpec(const std::string& name, std::string power = "running",
+                     int64_t generation = 0) {
   model::VmSpec vm;
   vm.project = "p";
   vm.name = name;
@@ -56,8 +57,10 @@ bool eventually(Predicate p, std::chrono::milliseconds limit = 5s) {
 class VmSupervisorTest : public ::testing::Test {
  protected:
   SupervisorContext contextFor(const std::shared_ptr<FakeGuest>& guest) {
-    return SupervisorContext{paths_,  runtimes_, network_, router_, reporter_, images_, clock_, guest->connector(),
-                             VmBoot{"/k/vmlinuz", "/k/initramfs"}, kAppLogBytes};
+    return SupervisorContext{paths_,      runtimes_,          network_,
+                             router_,     reporter_,          images_,
+                             clock_,      guest->connector(), VmBoot{"/k/vmlinuz", "/k/initramfs"},
+                             kAppLogBytes};
   }
   std::unique_ptr<VmSupervisor> supervisor(const std::string& name = "vm") {
     return std::make_unique<VmSupervisor>(VmKey{"p", name}, context_);
@@ -80,7 +83,8 @@ class VmSupervisorTest : public ::testing::Test {
   FakeRuntime& runtime_ = static_cast<FakeRuntime&>(*runtimes_.find("qemu").value());
   FakeNetwork network_;
   FakeApiClient api_;
-  TrafficRouter router_{PortPublisher("/nonexistent/berth-agent", paths_.proxiesDir())};
+  RecordingIngress ingress_;
+  TrafficRouter router_{PortPublisher("/nonexistent/berth-agent", paths_.proxiesDir()), ingress_};
   NodeReporter reporter_{"node-1", api_};
   ImageDelivery images_{api_, paths_};
   std::shared_ptr<FakeGuest> guest_ = std::make_shared<FakeGuest>();
@@ -115,7 +119,8 @@ TEST_F(VmSupervisorTest, AVmNamingARuntimeTheNodeLacksFailsAndNothingBoots) {
   s->pass();
   EXPECT_EQ(runtime_.starts(), 0u);
   EXPECT_EQ(observed().state, "failed");
-  EXPECT_EQ(observed().detail, "runtime 'firecracker' is not available on node node-1; it has: qemu");
+  EXPECT_EQ(observed().detail,
+            "runtime 'firecracker' is not available on node node-1; it has: qemu");
 }
 
 TEST_F(VmSupervisorTest, BootsWithTheNetworksNics) {
@@ -133,7 +138,8 @@ TEST_F(VmSupervisorTest, AdoptsAVmWhoseQemuStillRunsWithWhatItServed) {
   const model::AppAssignment web = app("web", 3);
   const std::string spec = model::appSpecToJson(web.spec).dump();
   ASSERT_TRUE(saveDeployedState(vmPaths().appsState(),
-                                DeployedState{{{"web", Instance{"web-3", 3, spec, 0, "", ""}}}, {{8080, "127.0.0.1:40000"}}})
+                                DeployedState{{{"web", Instance{"web-3", 3, spec, 0, "", ""}}},
+                                              {{8080, "127.0.0.1:40000"}}})
                   .isOk());
   runtime_.leaveRunning(vmPaths(), 4242);
   guest_->runs({{"web-3", "web"}});
@@ -260,7 +266,8 @@ TEST_F(VmSupervisorTest, AGuestThatNeverSaysHelloIsEndedAfterTheDeadlineAndBoote
   EXPECT_FALSE(runtime_.running(vmPaths()));
   EXPECT_EQ(observed().state, "failed");
   EXPECT_EQ(observed().detail,
-            "the guest did not say hello within 120 s of booting (see berth vm console); booting again in 1s");
+            "the guest did not say hello within 120 s of booting (see berth vm console); booting "
+            "again in 1s");
   clock_.advance(1s);
   s->pass();
   EXPECT_EQ(runtime_.starts(), 2u);
@@ -273,7 +280,8 @@ TEST_F(VmSupervisorTest, AGuestThatBreaksTheProtocolFailsTheVmUntilItBootsAgain)
   guest_->channel()->breakProtocol("guest sent a bad frame: unknown message type 'x'");
   s->pass();
   EXPECT_EQ(observed().state, "failed");
-  EXPECT_EQ(observed().detail, "guest channel closed: guest sent a bad frame: unknown message type 'x'");
+  EXPECT_EQ(observed().detail,
+            "guest channel closed: guest sent a bad frame: unknown message type 'x'");
   EXPECT_EQ(s->liveChannel(), nullptr);
   // Its QEMU keeps running, and the channel stays closed.
   s->pass();
@@ -305,8 +313,9 @@ TEST_F(VmSupervisorTest, DeploysAReleaseAndRollsTheNextOutWhenItIsHealthy) {
   ASSERT_EQ(apps().size(), 1u);
   EXPECT_EQ(apps()[0].state, "deploying");
 
-  guest_->channel()->notify("app_health",
-                            {{"app", "web"}, {"instance", "web-1"}, {"health", "healthy"}, {"from", "starting"}});
+  guest_->channel()->notify(
+      "app_health",
+      {{"app", "web"}, {"instance", "web-1"}, {"health", "healthy"}, {"from", "starting"}});
   s->pass();
   EXPECT_EQ(apps()[0].state, "running");
   EXPECT_EQ(apps()[0].release, 1);
@@ -322,8 +331,9 @@ TEST_F(VmSupervisorTest, DeploysAReleaseAndRollsTheNextOutWhenItIsHealthy) {
   EXPECT_EQ(apps()[0].state, "deploying");
   EXPECT_TRUE(guest_->calls("stop_app").empty());
 
-  guest_->channel()->notify("app_health",
-                            {{"app", "web"}, {"instance", "web-2"}, {"health", "healthy"}, {"from", "starting"}});
+  guest_->channel()->notify(
+      "app_health",
+      {{"app", "web"}, {"instance", "web-2"}, {"health", "healthy"}, {"from", "starting"}});
   s->pass();
   EXPECT_EQ(apps()[0].state, "running");
   // No published port, so no connection to wait for: the old instance stops at once.
@@ -332,24 +342,77 @@ TEST_F(VmSupervisorTest, DeploysAReleaseAndRollsTheNextOutWhenItIsHealthy) {
   EXPECT_EQ(loadDeployedState(vmPaths().appsState()).serving.at("web").id, "web-2");
 }
 
+TEST_F(VmSupervisorTest,
+       AnAppsDomainsGoToTheServingInstanceAndTheReplacedOneDrainsItsIngressRequests) {
+  auto s = supervisor();
+  router_.startPruning();  // every VM of the node has had its say (one, here)
+  auto web = [](int64_t release) {
+    model::AppAssignment a = app("web", release, "http");
+    a.domains = {"shop.example.com", "www.shop.example.com"};
+    return a;
+  };
+  s->assign(vmSpec("vm"), {web(1)});
+  s->pass();
+  guest_->channel()->notify(
+      "app_health",
+      {{"app", "web"}, {"instance", "web-1"}, {"health", "healthy"}, {"from", "starting"}});
+  s->pass();
+  ASSERT_FALSE(ingress_.routed().empty());
+  // The ingress reaches slot 0's port 8080 through the network's forward.
+  const DomainBackends first = ingress_.routed().back();
+  ASSERT_EQ(first.size(), 2u);
+  const Backend old_backend = first.at("shop.example.com").at(0);
+  EXPECT_EQ(first.at("www.shop.example.com"), std::vector<Backend>{old_backend});
+  EXPECT_EQ(network_.forwards().at(0), std::make_pair(old_backend, 8080));
+
+  // A request under way to the old instance holds it until it is done.
+  ingress_.setRequests(old_backend, 1);
+  s->assign(vmSpec("vm"), {web(2)});
+  s->pass();
+  guest_->channel()->notify(
+      "app_health",
+      {{"app", "web"}, {"instance", "web-2"}, {"health", "healthy"}, {"from", "starting"}});
+  s->pass();
+  const DomainBackends second = ingress_.routed().back();
+  ASSERT_EQ(second.at("shop.example.com").size(), 1u);
+  const Backend new_backend = second.at("shop.example.com").at(0);
+  EXPECT_NE(new_backend, old_backend);
+  EXPECT_EQ(network_.forwards().back(), std::make_pair(new_backend, 18080));
+  EXPECT_TRUE(guest_->calls("stop_app").empty());
+
+  ingress_.setRequests(old_backend, 0);
+  s->pass();
+  ASSERT_EQ(guest_->calls("stop_app").size(), 1u);
+  EXPECT_EQ(guest_->calls("stop_app")[0].body, (json{{"app", "web"}, {"instance", "web-1"}}));
+
+  // Its domains removed, the app is no longer routed.
+  s->assign(vmSpec("vm"), {app("web", 2, "http")});
+  s->pass();
+  EXPECT_TRUE(ingress_.routed().back().empty());
+}
+
 TEST_F(VmSupervisorTest, ANotificationThatDoesNotDecodeIsIgnoredAndTheChannelStaysUp) {
   auto s = supervisor();
   s->assign(vmSpec("vm"), {app("web", 1, "http")});
   s->pass();
   ASSERT_EQ(apps().size(), 1u);
   // A hostile guest: fields of the wrong type, and a health state that does not exist.
-  guest_->channel()->notify("app_health", {{"app", "web"}, {"instance", 7}, {"health", "healthy"}, {"from", "starting"}});
-  guest_->channel()->notify("app_health",
-                            {{"app", "web"}, {"instance", "web-1"}, {"health", "great"}, {"from", "starting"}});
+  guest_->channel()->notify(
+      "app_health", {{"app", "web"}, {"instance", 7}, {"health", "healthy"}, {"from", "starting"}});
+  guest_->channel()->notify(
+      "app_health",
+      {{"app", "web"}, {"instance", "web-1"}, {"health", "great"}, {"from", "starting"}});
   guest_->channel()->notify("app_started", {{"app", "web"}, {"instance", "web-1"}, {"pid", "one"}});
-  guest_->channel()->notify("log", {{"app", "web"}, {"instance", "web-1"}, {"stream", "stdout"}, {"data", 5}});
+  guest_->channel()->notify(
+      "log", {{"app", "web"}, {"instance", "web-1"}, {"stream", "stdout"}, {"data", 5}});
   s->pass();
   EXPECT_EQ(apps()[0].state, "deploying");
   EXPECT_EQ(observed().state, "running");
   EXPECT_NE(::access(vmPaths().appLog("web").c_str(), F_OK), 0);
 
-  guest_->channel()->notify("app_health",
-                            {{"app", "web"}, {"instance", "web-1"}, {"health", "healthy"}, {"from", "starting"}});
+  guest_->channel()->notify(
+      "app_health",
+      {{"app", "web"}, {"instance", "web-1"}, {"health", "healthy"}, {"from", "starting"}});
   s->pass();
   EXPECT_EQ(apps()[0].state, "running");
   EXPECT_EQ(guest_->calls("hello").size(), 1u);
@@ -367,8 +430,11 @@ TEST_F(VmSupervisorTest, AFailedRolloutIsReportedWithTheInstancesLastLogLines) {
                                     {"seq", 0u},
                                     {"ts_ms", 1u},
                                     {"data", json::binary({'b', 'o', 'o', 'm', '\n'})}});
-  guest_->channel()->notify("app_health",
-                            {{"app", "web"}, {"instance", "web-2"}, {"health", "unhealthy"}, {"from", "starting"}, {"detail", "refused"}});
+  guest_->channel()->notify("app_health", {{"app", "web"},
+                                           {"instance", "web-2"},
+                                           {"health", "unhealthy"},
+                                           {"from", "starting"},
+                                           {"detail", "refused"}});
   s->pass();
   ASSERT_EQ(apps().size(), 1u);
   EXPECT_EQ(apps()[0].state, "failed");

@@ -64,8 +64,10 @@ TEST(AppSpecJsonTest, AWrongTypeIsNamedAndNothingThrows) {
   EXPECT_EQ(bad_port.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(bad_port.status().message(), HasSubstr("spec.ports[0].port has the wrong type"));
 
-  EXPECT_THAT(appSpecFromJson(json{{"health", "yes"}}).status().message(), HasSubstr("spec.health"));
-  EXPECT_THAT(appSpecFromJson(json{{"command", {1, 2}}}).status().message(), HasSubstr("spec.command"));
+  EXPECT_THAT(appSpecFromJson(json{{"health", "yes"}}).status().message(),
+              HasSubstr("spec.health"));
+  EXPECT_THAT(appSpecFromJson(json{{"command", {1, 2}}}).status().message(),
+              HasSubstr("spec.command"));
   EXPECT_FALSE(appSpecFromJson(json::array()).isOk());
   EXPECT_FALSE(appSpecFromJson(std::string("{not json")).isOk());
 }
@@ -87,11 +89,21 @@ NodeAssignment sampleAssignment() {
   NodeAssignment a;
   a.revision = 42;
   a.vms.push_back({"shop", "web-1", 2, 1024, 4, "qemu", "microvm", "running", 3, "10.64.3.2"});
-  a.networks.push_back({"shop", "10.64.3.0/24", "10.64.3.1", "deny",
-                        {{"web-1.shop.internal", "10.64.3.2"}, {"web.shop.internal", "10.64.3.2"}}});
-  AppAssignment app{"shop", "web", "web-1", 7, fullSpec(), {{"DB_PASSWORD", "env", "hunter2"}}, std::nullopt};
-  app.image = ContainerImage{"sha256:" + std::string(64, 'b'), "sha256:" + std::string(64, 'c'), 4096,
-                             {{"/entry"}, {"serve"}, {"PATH=/bin"}, "/srv", "1000:1000", {"8080/tcp"}}};
+  a.networks.push_back(
+      {"shop",
+       "10.64.3.0/24",
+       "10.64.3.1",
+       "deny",
+       {{"web-1.shop.internal", "10.64.3.2"}, {"web.shop.internal", "10.64.3.2"}}});
+  AppAssignment app{"shop",       "web",
+                    "web-1",      7,
+                    fullSpec(),   {{"DB_PASSWORD", "env", "hunter2"}},
+                    std::nullopt, {"shop.example.com", "web.shop.berth.example"}};
+  app.image =
+      ContainerImage{"sha256:" + std::string(64, 'b'),
+                     "sha256:" + std::string(64, 'c'),
+                     4096,
+                     {{"/entry"}, {"serve"}, {"PATH=/bin"}, "/srv", "1000:1000", {"8080/tcp"}}};
   a.apps.push_back(app);
   return a;
 }
@@ -112,7 +124,8 @@ TEST(NodeAssignmentJsonTest, RoundTripsWithSecretsAndImagesOnTheirApp) {
 TEST(NodeAssignmentJsonTest, AMalformedMemberIsNamed) {
   json j = nodeAssignmentToJson(sampleAssignment());
   j["apps"][0]["release"] = "seven";
-  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("apps[0].release has the wrong type"));
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
+              HasSubstr("apps[0].release has the wrong type"));
   j = nodeAssignmentToJson(sampleAssignment());
   j["vms"][0]["power"] = 1;
   EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("vms[0].power"));
@@ -125,20 +138,24 @@ TEST(NodeAssignmentJsonTest, AMalformedMemberIsNamed) {
 TEST(NodeAssignmentJsonTest, AMalformedNetworkIsNamed) {
   json j = nodeAssignmentToJson(sampleAssignment());
   j["vms"][0]["address"] = 10;
-  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("vms[0].address has the wrong type"));
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
+              HasSubstr("vms[0].address has the wrong type"));
   j = nodeAssignmentToJson(sampleAssignment());
   j["networks"] = {{"project", "shop"}};
-  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("networks has the wrong type"));
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
+              HasSubstr("networks has the wrong type"));
   j = nodeAssignmentToJson(sampleAssignment());
   j["networks"][0]["egress"] = false;
-  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("networks[0].egress has the wrong type"));
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
+              HasSubstr("networks[0].egress has the wrong type"));
   j = nodeAssignmentToJson(sampleAssignment());
   j["networks"][0]["hosts"][1]["address"] = json::array();
   EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
               HasSubstr("networks[0].hosts[1].address has the wrong type"));
   j = nodeAssignmentToJson(sampleAssignment());
   j["networks"][0]["hosts"] = "everyone";
-  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(), HasSubstr("networks[0].hosts has the wrong type"));
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
+              HasSubstr("networks[0].hosts has the wrong type"));
 }
 
 TEST(NodeAssignmentJsonTest, AnAssignmentWithoutNetworksReadsAsNone) {
@@ -166,11 +183,17 @@ TEST(NodeReportJsonTest, ServingReleaseOnlyWhenSet) {
   EXPECT_EQ(j["vms"][0]["state"], "running");
 }
 
-TEST(NodeRegistrationJsonTest, AddressOnlyWhenKnown) {
-  const json j = nodeRegistrationToJson({"node-1", "", {8, 4096, 100}});
+TEST(NodeRegistrationJsonTest, AddressAndIngressOnlyWhenKnown) {
+  const json j = nodeRegistrationToJson({"node-1", "", {8, 4096, 100}, {}});
   EXPECT_EQ(j["capacity"]["memory_mib"], 4096);
   EXPECT_FALSE(j.contains("address"));
-  EXPECT_EQ(nodeRegistrationToJson({"node-1", "10.0.0.2", {}})["address"], "10.0.0.2");
+  EXPECT_FALSE(j.contains("ingress"));
+  EXPECT_EQ(nodeRegistrationToJson({"node-1", "10.0.0.2", {}, {}})["address"], "10.0.0.2");
+  const json ingress = nodeRegistrationToJson(
+      {"node-1", "", {}, {80, 443, "-----BEGIN CERTIFICATE-----\n"}})["ingress"];
+  EXPECT_EQ(
+      ingress,
+      (json{{"http_port", 80}, {"https_port", 443}, {"ca", "-----BEGIN CERTIFICATE-----\n"}}));
 }
 
 }  // namespace

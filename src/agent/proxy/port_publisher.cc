@@ -1,12 +1,9 @@
 #include "agent/proxy/port_publisher.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +13,7 @@
 #include <thread>
 
 #include "agent/proxy/port_proxy.h"
+#include "os/detached_process.h"
 #include "os/file_util.h"
 #include "os/unique_fd.h"
 
@@ -48,8 +46,12 @@ std::string trimmed(std::string text) {
 PortPublisher::PortPublisher(std::string agent_binary, std::string dir)
     : agent_binary_(std::move(agent_binary)), dir_(std::move(dir)) {}
 
-std::string PortPublisher::socketPath(int port) const { return dir_ + "/" + std::to_string(port) + ".sock"; }
-std::string PortPublisher::logPath(int port) const { return dir_ + "/" + std::to_string(port) + ".log"; }
+std::string PortPublisher::socketPath(int port) const {
+  return dir_ + "/" + std::to_string(port) + ".sock";
+}
+std::string PortPublisher::logPath(int port) const {
+  return dir_ + "/" + std::to_string(port) + ".log";
+}
 
 Result<std::string> PortPublisher::request(int port, const std::string& line) const {
   BERTH_ASSIGN_OR_RETURN(sockaddr_un addr, unixAddress(socketPath(port)));
@@ -61,13 +63,15 @@ Result<std::string> PortPublisher::request(int port, const std::string& line) co
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     return unavailable("no proxy answers for port " + std::to_string(port));
   }
-  if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+  if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(line.size())) {
     return unavailable("the proxy of port " + std::to_string(port) + " hung up");
   }
   std::string reply;
   char buffer[256];
   ssize_t n;
-  while (reply.find('\n') == std::string::npos && (n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) {
+  while (reply.find('\n') == std::string::npos &&
+         (n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) {
     reply.append(buffer, static_cast<std::size_t>(n));
   }
   reply = trimmed(reply);
@@ -79,7 +83,8 @@ Result<std::string> PortPublisher::request(int port, const std::string& line) co
 
 Result<std::size_t> PortPublisher::connectionsTo(int port, const Backend& backend) const {
   BERTH_ASSIGN_OR_RETURN(std::string reply, request(port, "count " + backend + "\n"));
-  return static_cast<std::size_t>(std::strtoull(reply.c_str() + std::min<std::size_t>(reply.size(), 3), nullptr, 10));
+  return static_cast<std::size_t>(
+      std::strtoull(reply.c_str() + std::min<std::size_t>(reply.size(), 3), nullptr, 10));
 }
 
 Status PortPublisher::publish(int port, const std::vector<Backend>& backends) {
@@ -108,37 +113,14 @@ std::vector<int> PortPublisher::published() const {
   return ports;
 }
 
-// Started in a session of its own (a double fork, so init reaps it), with the agent's signal
-// mask cleared and none of its descriptors: it must outlive the agent like QEMU does.
 Status PortPublisher::spawn(int port, const std::vector<Backend>& backends) {
   BERTH_RETURN_IF_ERROR(os::makeDirs(dir_, 0700));
   ::unlink(socketPath(port).c_str());
   std::vector<std::string> argv = {agent_binary_, "proxy", std::to_string(port), socketPath(port)};
   for (const Backend& backend : backends) argv.push_back(backend);
-  std::vector<char*> cargv;
-  for (auto& arg : argv) cargv.push_back(arg.data());
-  cargv.push_back(nullptr);
   const std::string log = logPath(port);
-  const pid_t child = ::fork();
-  if (child < 0) return internalError(std::string("fork: ") + std::strerror(errno));
-  if (child == 0) {
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    const int null_fd = ::open("/dev/null", O_RDWR);
-    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(null_fd, 0);
-    ::dup2(null_fd, 1);
-    ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
-    ::close_range(3, ~0U, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execv(cargv[0], cargv.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", cargv[0], std::strerror(errno));
-    ::_exit(127);
-  }
-  while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  ::unlink(log.c_str());  // what it says now is about this start
+  BERTH_RETURN_IF_ERROR(os::spawnDetached(argv, log));
   // Ready once its socket answers; a port it could not bind shows in its log.
   const auto deadline = std::chrono::steady_clock::now() + kStartLimit;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -150,7 +132,8 @@ Status PortPublisher::spawn(int port, const std::vector<Backend>& backends) {
   return unavailable("the proxy for port " + std::to_string(port) + " did not start within 5 s");
 }
 
-int PortPublisher::runProxy(int port, const std::string& control_socket, const std::vector<Backend>& backends) {
+int PortPublisher::runProxy(int port, const std::string& control_socket,
+                            const std::vector<Backend>& backends) {
   auto proxy = PortProxy::start(port, backends);
   if (!proxy.isOk()) {
     std::fprintf(stderr, "cannot publish port %d on 127.0.0.1 (is it in use?): %s\n", port,

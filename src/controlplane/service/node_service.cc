@@ -143,7 +143,7 @@ Result<model::NodeAssignment> NodeService::assignment(const Principal& who, cons
         // One entry per instance on this node, each naming its VM.
         for (const auto& vm : placement) {
           if (vm.node != node) continue;
-          model::AppAssignment instance{project, app.name, vm.name, app.release, spec, secrets, image};
+          model::AppAssignment instance{project, app.name, vm.name, app.release, spec, secrets, image, {}};
           instance.spec.vm = vm.name;
           out.apps.push_back(std::move(instance));
         }
