@@ -24,6 +24,7 @@ Result<HttpResponse> handleRegisterNode(RequestContext& c) {
   } else if (f.ok()) {
     f.fail(invalidArgument("capacity is required"));
   }
+  (void)f.object("ingress");  // the node's ingress: stored once domains are objects
   BERTH_RETURN_IF_ERROR(f.finish());
   node.name = *name;
   BERTH_ASSIGN_OR_RETURN(store::Node stored, c.services.nodes.registerNode(c.who, node));
