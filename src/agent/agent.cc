@@ -22,7 +22,8 @@ Agent::Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, Runti
       network_(std::move(network)),
       clock_(clock),
       ingress_(ingress ? std::move(ingress) : std::make_unique<NoIngress>()),
-      router_(PortPublisher(options_.agent_binary, paths_.proxiesDir()), *ingress_),
+      router_(PortPublisher(options_.agent_binary, paths_.proxiesDir(), options_.publish_address),
+              *ingress_),
       reporter_(options_.node_name, *api_),
       images_(*api_, paths_) {}
 

@@ -41,8 +41,9 @@ struct AgentOptions {
   std::string modules_dir;  // the kernel's lib/modules/<version>
   std::string init_binary;  // berth-init
   std::string busybox = "/bin/busybox";
-  std::string agent_binary;  // berth-agent: the published ports' proxies
-  int64_t vcpus = 0;         // capacity offered; 0 = this host's
+  std::string agent_binary;                   // berth-agent: the published ports' proxies
+  std::string publish_address = "127.0.0.1";  // where they listen
+  int64_t vcpus = 0;                          // capacity offered; 0 = this host's
   int64_t memory_mib = 0;
   int64_t disk_gib = 0;
   int poll_seconds = 2;

@@ -1,9 +1,9 @@
 // berth-agent: the node daemon (`berth-agent --server URL --token-file F`), and the process that
-// publishes one app port (`berth-agent proxy PORT SOCKET [BACKEND...]`).
+// publishes one app port (`berth-agent proxy [ADDRESS:]PORT SOCKET [BACKEND...]`).
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -14,13 +14,15 @@
 int main(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "proxy") {
     std::vector<berth::agent::Backend> backends(argv + 4, argv + argc);
-    return berth::agent::PortPublisher::runProxy(std::atoi(argv[2]), argv[3], backends);
+    return berth::agent::PortPublisher::runProxy(argv[2], argv[3], backends);
   }
 
   CLI::App app{"berth-agent: runs a node's VMs for berthd"};
   berth::agent::AgentFlags flags;
   berth::agent::addAgentFlags(app, flags);
-  app.footer("Example:\n  berth-agent --server http://10.0.0.1:7070 --token-file /etc/berth/node.token --name node-1");
+  app.footer(
+      "Example:\n  berth-agent --server http://10.0.0.1:7070 --token-file /etc/berth/node.token "
+      "--name node-1");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 #include "agent/network/bridged_network.h"
 #include "agent/network/user_mode_network.h"
 #include "agent/runtime/qemu_runtime.h"
+#include "common/ipv4.h"
 #include "os/file_util.h"
 
 namespace berth::agent {
@@ -81,13 +82,19 @@ Result<std::unique_ptr<Ingress>> chooseIngress(const AgentFlags& flags, const st
                  caddy.status().message());
     return std::unique_ptr<Ingress>(std::make_unique<NoIngress>());
   }
-  IngressSettings settings{"", flags.ingress_http_port, flags.ingress_https_port, flags.ingress_tls,
-                           flags.acme_email};
+  IngressSettings settings{flags.ingress_address, flags.ingress_http_port, flags.ingress_https_port,
+                           flags.ingress_tls, flags.acme_email};
   spdlog::info(
       "agent: ingress: Caddy on :{} and :{} (certificates: {}), started with the first domain",
       settings.http_port, settings.https_port, settings.tls == "internal" ? "its own CA" : "ACME");
   return std::unique_ptr<Ingress>(std::make_unique<CaddyIngress>(settings, dir, *caddy));
 }
+
+const CLI::Validator ipv4Address(
+    [](const std::string& text) {
+      return text.empty() || parseIpv4(text).isOk() ? "" : "not an IPv4 address: " + text;
+    },
+    "IPV4");
 
 }  // namespace
 
@@ -120,6 +127,10 @@ void addIngressFlags(CLI::App& app, AgentFlags& flags) {
       ->check(CLI::IsMember({"auto", "caddy", "none"}))
       ->envname("BERTH_INGRESS")
       ->capture_default_str();
+  app.add_option("--ingress-address", flags.ingress_address,
+                 "IPv4 address the ingress listens on (default: every address of the node)")
+      ->check(ipv4Address)
+      ->capture_default_str();
   app.add_option("--ingress-http-port", flags.ingress_http_port,
                  "Port of the ingress's HTTP-to-HTTPS redirect")
       ->check(CLI::Range(1, 65535))
@@ -139,6 +150,11 @@ void addIngressFlags(CLI::App& app, AgentFlags& flags) {
 }
 
 void addNetworkFlags(CLI::App& app, AgentFlags& flags) {
+  app.add_option("--publish-address", flags.publish_address,
+                 "IPv4 address the apps' published ports listen on (0.0.0.0: every address)")
+      ->check(ipv4Address)
+      ->envname("BERTH_PUBLISH_ADDRESS")
+      ->capture_default_str();
   app.add_option(
          "--network", flags.network,
          "How VMs are networked: bridged (a bridge per project, nftables; needs CAP_NET_ADMIN), "
@@ -191,6 +207,7 @@ Result<std::unique_ptr<Agent>> startAgent(AgentFlags flags,
                             : flags.init_binary;
   options.busybox = flags.busybox;
   options.app_log_bytes = flags.app_log_bytes;
+  options.publish_address = flags.publish_address;
   options.agent_binary = firstExisting({self / "berth-agent", self / "../agent/berth-agent"});
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<VmNetwork> network,
                          chooseNetwork(flags, Paths(options.data_dir).netDir()));

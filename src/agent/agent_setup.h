@@ -23,8 +23,10 @@ struct AgentFlags {
   std::uint64_t app_log_bytes = kAppLogBytes;
   std::string network = "auto";  // auto | bridged | user (docs/networking.md)
   std::vector<std::string>
-      deny_egress;               // CIDRs no guest may reach, besides link-local and loopback
-  std::string ingress = "auto";  // auto | caddy | none (docs/networking.md "Ingress")
+      deny_egress;  // CIDRs no guest may reach, besides link-local and loopback
+  std::string publish_address = "127.0.0.1";  // where published ports listen
+  std::string ingress = "auto";               // auto | caddy | none (docs/networking.md "Ingress")
+  std::string ingress_address;                // "" : every address
   int ingress_http_port = 80;
   int ingress_https_port = 443;
   std::string ingress_tls = "acme";  // acme | internal

@@ -11,10 +11,12 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   berth::agent::AgentFlags agent_flags;
   agent_flags.data_dir.clear();  // default: berthd's <data>/agent
-  // A laptop's ports and no public name: the ingress beside the API's 7070, with its own CA.
+  // A laptop's ports and no public name: the ingress beside the API's 7070 on loopback, with
+  // its own CA.
   agent_flags.ingress_http_port = 7080;
   agent_flags.ingress_https_port = 7443;
   agent_flags.ingress_tls = "internal";
+  agent_flags.ingress_address = "127.0.0.1";
   auto options = berth::controlplane::parseBerthdOptions(
       argc, argv, &exit_code,
       [&](CLI::App& app) { berth::dev::addEmbeddedAgentFlags(app, agent_flags); });

@@ -3,11 +3,10 @@
 // a fixed reply, and a client that reads what a port answers.
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-
-#include <gtest/gtest.h>
 
 #include <string>
 #include <thread>
@@ -53,20 +52,21 @@ class Greeter {
   std::thread thread_;
 };
 
-// What a connection to 127.0.0.1:`port` answers until the peer closes; "(refused)" if none is made.
-inline std::string readFrom(int port) {
+// What a connection to `address`:`port` answers until the peer closes; "(refused)" if none is made.
+inline std::string readFrom(int port, uint32_t address = INADDR_LOOPBACK) {
   os::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr.s_addr = htonl(address);
   timeval timeout{5, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "(refused)";
   std::string out;
   char buffer[64];
   ssize_t n;
-  while ((n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) out.append(buffer, static_cast<std::size_t>(n));
+  while ((n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0)
+    out.append(buffer, static_cast<std::size_t>(n));
   return out;
 }
 

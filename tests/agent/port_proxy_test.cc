@@ -130,7 +130,8 @@ class Client {
   std::string read(std::size_t n) {
     std::string out(n, '\0');
     std::size_t got = 0;
-    asio::async_read(socket_, asio::buffer(out), [&](const error_code&, std::size_t k) { got = k; });
+    asio::async_read(socket_, asio::buffer(out),
+                     [&](const error_code&, std::size_t k) { got = k; });
     run();
     out.resize(got);
     return out;
@@ -306,6 +307,19 @@ TEST(PortProxyTest, APortInUseIsAnErrorNamingThePort) {
   EXPECT_EQ(PortProxy::start(70000, {}).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(PortProxyTest, ListensOnTheAddressItIsGivenOnly) {
+  Upstream a(sayId("A"));
+  auto proxy = PortProxy::start(0, {loopback::at(a.port())}, "127.0.0.2");
+  ASSERT_TRUE(proxy.isOk()) << proxy.status().toString();
+  const int port = (*proxy)->listenPort();
+  EXPECT_EQ(loopback::readFrom(port, 0x7f000002), "A");
+  EXPECT_EQ(loopback::readFrom(port), "(refused)");
+  auto bad = PortProxy::start(0, {}, "localhost");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("'localhost'"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST(PortProxyTest, WithoutBackendsTheClientIsClosedPromptly) {
   auto proxy = startProxy({});
   ASSERT_TRUE(proxy);
@@ -326,7 +340,8 @@ TEST(PortProxyTest, DestroyingTheProxyClosesItsConnections) {
   ASSERT_EQ(client.read(2), "hi");
   proxy.reset();
   Ending end = client.readToEnd();
-  EXPECT_TRUE(end.ec == asio::error::eof || end.ec == asio::error::connection_reset) << end.ec.message();
+  EXPECT_TRUE(end.ec == asio::error::eof || end.ec == asio::error::connection_reset)
+      << end.ec.message();
 }
 
 }  // namespace

@@ -4,11 +4,10 @@
 #include "agent/proxy/port_publisher.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
@@ -35,7 +34,9 @@ TEST(PortPublisherTest, SetSwitchesBackendsAndStopEndsTheProxy) {
   const int port = freePort();
   const std::string socket = dir.path() + "/" + std::to_string(port) + ".sock";
   int exit_code = -1;
-  std::thread proxy([&] { exit_code = PortPublisher::runProxy(port, socket, {loopback::at(blue.port())}); });
+  std::thread proxy([&] {
+    exit_code = PortPublisher::runProxy(std::to_string(port), socket, {loopback::at(blue.port())});
+  });
   // The binary is never run: a proxy already answers on the socket.
   PortPublisher publisher("/nonexistent/berth-agent", dir.path());
   for (int i = 0; i < 500 && ::access(socket.c_str(), F_OK) != 0; ++i) {
@@ -62,7 +63,7 @@ TEST(PortPublisherTest, AProxyWhoseSocketIsGoneExits) {
   const int port = freePort();
   const std::string socket = dir.path() + "/" + std::to_string(port) + ".sock";
   int exit_code = -1;
-  std::thread proxy([&] { exit_code = PortPublisher::runProxy(port, socket, {}); });
+  std::thread proxy([&] { exit_code = PortPublisher::runProxy(std::to_string(port), socket, {}); });
   for (int i = 0; i < 500 && ::access(socket.c_str(), F_OK) != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -74,7 +75,7 @@ TEST(PortPublisherTest, AProxyWhoseSocketIsGoneExits) {
 TEST(PortPublisherTest, APortInUseIsNamedWithTheReason) {
   auto dir = os::TempDir::create("berth-proxies-").value();
   Greeter taken("x");
-  EXPECT_EQ(PortPublisher::runProxy(taken.port(), dir.path() + "/p.sock", {}), 1);
+  EXPECT_EQ(PortPublisher::runProxy(std::to_string(taken.port()), dir.path() + "/p.sock", {}), 1);
 }
 
 }  // namespace

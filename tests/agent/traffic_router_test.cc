@@ -44,7 +44,7 @@ class LeftoverProxy {
     }();
     socket_ = dir_ + "/" + std::to_string(port_) + ".sock";
     exit_ = std::async(std::launch::async, [port = port_, socket = socket_] {
-      return PortPublisher::runProxy(port, socket, {});
+      return PortPublisher::runProxy(std::to_string(port), socket, {});
     });
     for (int i = 0; i < 500 && !running(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

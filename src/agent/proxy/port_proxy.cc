@@ -28,14 +28,11 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // Per direction, so 64 KiB per connection.
 constexpr std::size_t kBufferBytes = 32 * 1024;
 
-tcp::endpoint loopback(int port) {
-  return tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(port));
-}
-
 // "a.b.c.d:port", or nothing: a backend that is not one counts as a failing one.
 std::optional<tcp::endpoint> endpointOf(const std::string& backend) {
   const std::size_t colon = backend.rfind(':');
-  if (colon == std::string::npos || colon + 1 == backend.size() || backend.size() - colon > 6) return std::nullopt;
+  if (colon == std::string::npos || colon + 1 == backend.size() || backend.size() - colon > 6)
+    return std::nullopt;
   const std::string port_text = backend.substr(colon + 1);
   if (port_text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
   const int port = std::stoi(port_text);
@@ -74,8 +71,8 @@ class BackendCounts {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   // `order[0]`, if any, was counted when the order was chosen (Impl::nextOrder).
-  Session(tcp::socket client, std::vector<Backend> order, int listen_port, std::atomic<std::size_t>& active,
-          BackendCounts& counts)
+  Session(tcp::socket client, std::vector<Backend> order, int listen_port,
+          std::atomic<std::size_t>& active, BackendCounts& counts)
       : client_(std::move(client)),
         upstream_(client_.get_executor()),
         timer_(client_.get_executor()),
@@ -121,7 +118,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 void Session::connectNext() {
   if (tried_ == order_.size()) {
-    spdlog::warn("port proxy {}: no backend took the connection ({} tried); closing it", listen_port_, tried_);
+    spdlog::warn("port proxy {}: no backend took the connection ({} tried); closing it",
+                 listen_port_, tried_);
     return closeBoth();
   }
   const Backend backend = order_[tried_++];
@@ -133,11 +131,13 @@ void Session::connectNext() {
   const std::optional<tcp::endpoint> endpoint = endpointOf(backend);
   if (!endpoint) return connectNext();
   error_code ignored;
-  upstream_.close(ignored);  // a failed connect leaves the socket unusable; async_connect reopens it
+  upstream_.close(
+      ignored);  // a failed connect leaves the socket unusable; async_connect reopens it
   timer_.expires_after(kConnectTimeout);
   timer_.async_wait([self = shared_from_this(), attempt = attempt_](const error_code& ec) {
     error_code ignored;
-    if (!ec && attempt == self->attempt_) self->upstream_.close(ignored);  // the connect ends aborted
+    if (!ec && attempt == self->attempt_)
+      self->upstream_.close(ignored);  // the connect ends aborted
   });
   upstream_.async_connect(*endpoint, [self = shared_from_this(), backend](const error_code& ec) {
     self->onConnected(ec, backend);
@@ -148,8 +148,9 @@ void Session::onConnected(const error_code& ec, const Backend& backend) {
   ++attempt_;
   timer_.cancel();
   if (ec) {
-    spdlog::debug("port proxy {}: backend {} failed: {}", listen_port_, backend,
-                  ec == asio::error::operation_aborted ? std::string("connect timed out") : ec.message());
+    spdlog::debug(
+        "port proxy {}: backend {} failed: {}", listen_port_, backend,
+        ec == asio::error::operation_aborted ? std::string("connect timed out") : ec.message());
     return connectNext();
   }
   error_code ignored;
@@ -187,8 +188,9 @@ void Session::closeBoth() {
   timer_.cancel();
 }
 
-Status listenError(int port, const error_code& ec) {
-  std::string message = "cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + ec.message();
+Status listenError(const std::string& address, int port, const error_code& ec) {
+  std::string message =
+      "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message();
   if (ec == asio::error::address_in_use) return failedPrecondition(std::move(message));
   if (ec == asio::error::access_denied) return permissionDenied(std::move(message));
   return unavailable(std::move(message));
@@ -212,7 +214,8 @@ struct PortProxy::Impl {
     std::lock_guard lock(mu);
     std::vector<Backend> order;
     order.reserve(backends.size());
-    for (std::size_t i = 0; i < backends.size(); ++i) order.push_back(backends[(next + i) % backends.size()]);
+    for (std::size_t i = 0; i < backends.size(); ++i)
+      order.push_back(backends[(next + i) % backends.size()]);
     ++next;
     if (!order.empty()) counts.add(order[0]);
     return order;
@@ -239,7 +242,7 @@ struct PortProxy::Impl {
 
   mutable std::mutex mu;
   std::vector<Backend> backends;  // guarded by mu
-  std::size_t next = 0;       // guarded by mu: connections accepted, for the round-robin start
+  std::size_t next = 0;           // guarded by mu: connections accepted, for the round-robin start
   std::atomic<std::size_t> active{0};
   BackendCounts counts;
   int port = 0;
@@ -249,21 +252,25 @@ struct PortProxy::Impl {
   std::thread thread;
 };
 
-Result<std::unique_ptr<PortProxy>> PortProxy::start(int listen_port, std::vector<Backend> backends) {
+Result<std::unique_ptr<PortProxy>> PortProxy::start(int listen_port, std::vector<Backend> backends,
+                                                    const std::string& address) {
   if (listen_port < 0 || listen_port > 65535) {
     return invalidArgument("listen port " + std::to_string(listen_port) + " is outside 0..65535");
   }
+  error_code parsed;
+  const auto ip = asio::ip::make_address_v4(address, parsed);
+  if (parsed) return invalidArgument("cannot publish on '" + address + "': not an IPv4 address");
   auto impl = std::make_unique<Impl>();
   impl->backends = std::move(backends);
-  const tcp::endpoint endpoint = loopback(listen_port);
+  const tcp::endpoint endpoint(ip, static_cast<unsigned short>(listen_port));
   error_code ec;
   impl->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return listenError(listen_port, ec);
+  if (ec) return listenError(address, listen_port, ec);
   impl->port = impl->acceptor.local_endpoint(ec).port();
-  if (ec) return listenError(listen_port, ec);
+  if (ec) return listenError(address, listen_port, ec);
   impl->accept();
   impl->thread = std::thread([io = &impl->io] { io->run(); });
   return std::unique_ptr<PortProxy>(new PortProxy(std::move(impl)));
@@ -287,6 +294,8 @@ int PortProxy::listenPort() const { return impl_->port; }
 
 std::size_t PortProxy::activeConnections() const { return impl_->active.load(); }
 
-std::size_t PortProxy::connectionsTo(const Backend& backend) const { return impl_->counts.get(backend); }
+std::size_t PortProxy::connectionsTo(const Backend& backend) const {
+  return impl_->counts.get(backend);
+}
 
 }  // namespace berth::agent

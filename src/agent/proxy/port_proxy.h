@@ -29,11 +29,13 @@ using Backend = std::string;
 
 class PortProxy {
  public:
-  // Binds 127.0.0.1:<listen_port> (SO_REUSEADDR) before returning, so a port in use is the
+  // Binds <address>:<listen_port> (SO_REUSEADDR) before returning, so a port in use is the
   // caller's error: failed_precondition naming the port (permission_denied for a privileged one
-  // without the right; invalid_argument outside 0..65535). Port 0 picks a free port: see
-  // listenPort(). A backend that is not "a.b.c.d:port" is never reachable and counts as failing.
-  static Result<std::unique_ptr<PortProxy>> start(int listen_port, std::vector<Backend> backends);
+  // without the right; invalid_argument outside 0..65535 or for an address that is not IPv4).
+  // Port 0 picks a free port: see listenPort(). A backend that is not "a.b.c.d:port" is never
+  // reachable and counts as failing.
+  static Result<std::unique_ptr<PortProxy>> start(int listen_port, std::vector<Backend> backends,
+                                                  const std::string& address = "127.0.0.1");
 
   // Stops accepting, closes every connection (its client and its backend) and joins the thread.
   // Data still in flight is dropped.

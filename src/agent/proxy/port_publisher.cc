@@ -43,8 +43,8 @@ std::string trimmed(std::string text) {
 
 }  // namespace
 
-PortPublisher::PortPublisher(std::string agent_binary, std::string dir)
-    : agent_binary_(std::move(agent_binary)), dir_(std::move(dir)) {}
+PortPublisher::PortPublisher(std::string agent_binary, std::string dir, std::string address)
+    : agent_binary_(std::move(agent_binary)), dir_(std::move(dir)), address_(std::move(address)) {}
 
 std::string PortPublisher::socketPath(int port) const {
   return dir_ + "/" + std::to_string(port) + ".sock";
@@ -116,7 +116,8 @@ std::vector<int> PortPublisher::published() const {
 Status PortPublisher::spawn(int port, const std::vector<Backend>& backends) {
   BERTH_RETURN_IF_ERROR(os::makeDirs(dir_, 0700));
   ::unlink(socketPath(port).c_str());
-  std::vector<std::string> argv = {agent_binary_, "proxy", std::to_string(port), socketPath(port)};
+  std::vector<std::string> argv = {agent_binary_, "proxy", address_ + ":" + std::to_string(port),
+                                   socketPath(port)};
   for (const Backend& backend : backends) argv.push_back(backend);
   const std::string log = logPath(port);
   ::unlink(log.c_str());  // what it says now is about this start
@@ -132,12 +133,16 @@ Status PortPublisher::spawn(int port, const std::vector<Backend>& backends) {
   return unavailable("the proxy for port " + std::to_string(port) + " did not start within 5 s");
 }
 
-int PortPublisher::runProxy(int port, const std::string& control_socket,
+int PortPublisher::runProxy(const std::string& listen, const std::string& control_socket,
                             const std::vector<Backend>& backends) {
-  auto proxy = PortProxy::start(port, backends);
+  // "PORT" is what agents before --publish-address started their proxies with.
+  const std::size_t colon = listen.rfind(':');
+  const std::string address = colon == std::string::npos ? "127.0.0.1" : listen.substr(0, colon);
+  const int port = std::atoi(listen.c_str() + (colon == std::string::npos ? 0 : colon + 1));
+  auto proxy = PortProxy::start(port, backends, address);
   if (!proxy.isOk()) {
-    std::fprintf(stderr, "cannot publish port %d on 127.0.0.1 (is it in use?): %s\n", port,
-                 proxy.status().message().c_str());
+    std::fprintf(stderr, "cannot publish port %d on %s (is it in use?): %s\n", port,
+                 address.c_str(), proxy.status().message().c_str());
     return 1;
   }
   auto addr = unixAddress(control_socket);
