@@ -68,6 +68,11 @@ struct Node {
   int64_t version = 0;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  // The node's HTTPS ingress as its agent last registered it: ports 0 when it runs none, and the
+  // PEM root certificate it signs with when it is its own CA ("" when ACME issues).
+  int64_t ingress_http_port = 0;
+  int64_t ingress_https_port = 0;
+  std::string ingress_ca;
 };
 
 // What the agent of one VM reports about the app's instance there (one per VM the app runs in).
@@ -134,6 +139,17 @@ struct HostPortClaim {
   std::string app;
   int64_t claimed_at = 0;
   bool operator==(const HostPortClaim&) const = default;
+};
+
+// A host name the nodes' ingress routes to one app. Names are cluster-wide, not per project:
+// one name can reach only one app, so no tenant can take traffic meant for another's.
+struct Domain {
+  std::string name;  // lowercase, no trailing dot: "shop.example.com"
+  std::string project;
+  std::string app;
+  int64_t created_at = 0;
+  std::string created_by;  // token id
+  bool operator==(const Domain&) const = default;
 };
 
 // An OCI image imported into a project. The root file system is converted once into a

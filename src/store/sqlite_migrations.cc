@@ -115,6 +115,18 @@ CREATE TABLE host_ports (
 );
 CREATE INDEX host_ports_by_app ON host_ports (project, app);
 )sql",
+      // 10: domains, each routed to one app of one project across the whole cluster; and the
+      // HTTPS ingress each node registers (its ports, and its CA when it issues its own).
+      R"sql(
+CREATE TABLE domains (
+  name TEXT PRIMARY KEY, project TEXT NOT NULL, app TEXT NOT NULL,
+  created_at INTEGER NOT NULL, created_by TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX domains_by_app ON domains (project, app);
+ALTER TABLE nodes ADD COLUMN ingress_http_port INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN ingress_https_port INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN ingress_ca TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

@@ -10,7 +10,8 @@ constexpr char kVmCols[] =
     "project, name, vcpus, memory_mib, disk_gib, runtime, machine, node, power, state, version, "
     "created_at, updated_at, restart_generation, state_detail, address";
 constexpr char kNodeCols[] =
-    "name, address, vcpus, memory_mib, disk_gib, state, heartbeat_at, version, created_at, updated_at";
+    "name, address, vcpus, memory_mib, disk_gib, state, heartbeat_at, version, created_at, "
+    "updated_at, ingress_http_port, ingress_https_port, ingress_ca";
 constexpr char kAppCols[] =
     "project, name, spec, release, version, created_at, updated_at, observed_release, state, state_detail";
 constexpr char kReleaseCols[] =
@@ -63,6 +64,9 @@ Node readNode(const Statement& st) {
   n.version = st.int64At(7);
   n.created_at = st.int64At(8);
   n.updated_at = st.int64At(9);
+  n.ingress_http_port = st.int64At(10);
+  n.ingress_https_port = st.int64At(11);
+  n.ingress_ca = st.textAt(12);
   return n;
 }
 
@@ -313,12 +317,18 @@ Result<std::vector<Node>> SqliteTx::listNodes() {
 }
 
 Status SqliteTx::upsertNode(const Node& n) {
-  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO nodes (") + kNodeCols +
-      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET address = excluded.address, "
-      "vcpus = excluded.vcpus, memory_mib = excluded.memory_mib, disk_gib = excluded.disk_gib, "
-      "heartbeat_at = excluded.heartbeat_at, updated_at = excluded.updated_at"));
+  BERTH_ASSIGN_OR_RETURN(
+      Statement st,
+      db_.prepare(std::string("INSERT INTO nodes (") + kNodeCols +
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                  "address = excluded.address, vcpus = excluded.vcpus, "
+                  "memory_mib = excluded.memory_mib, disk_gib = excluded.disk_gib, "
+                  "heartbeat_at = excluded.heartbeat_at, updated_at = excluded.updated_at, "
+                  "ingress_http_port = excluded.ingress_http_port, "
+                  "ingress_https_port = excluded.ingress_https_port, ingress_ca = excluded.ingress_ca"));
   st.bind(1, n.name).bind(2, n.address).bind(3, n.vcpus).bind(4, n.memory_mib).bind(5, n.disk_gib);
   st.bind(6, n.state).bind(7, n.heartbeat_at).bind(8, n.version).bind(9, n.created_at).bind(10, n.updated_at);
+  st.bind(11, n.ingress_http_port).bind(12, n.ingress_https_port).bind(13, n.ingress_ca);
   return st.run();
 }
 
@@ -414,6 +424,7 @@ Status SqliteTx::deleteAppInstance(const std::string& project, const std::string
 Status SqliteTx::deleteApp(const std::string& project, const std::string& name) {
   for (const char* sql : {"DELETE FROM app_instances WHERE project = ? AND app = ?",
                           "DELETE FROM host_ports WHERE project = ? AND app = ?",
+                          "DELETE FROM domains WHERE project = ? AND app = ?",
                           "DELETE FROM releases WHERE project = ? AND app = ?",
                           "DELETE FROM apps WHERE project = ? AND name = ?"}) {
     BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(sql));
@@ -450,6 +461,47 @@ Status SqliteTx::deleteHostPortClaim(int64_t port) {
   st.bind(1, port);
   return st.run();
 }
+
+// --- domains ---
+
+namespace {
+constexpr const char* kDomainCols = "name, project, app, created_at, created_by";
+Domain readDomain(const Statement& st) {
+  return Domain{st.textAt(0), st.textAt(1), st.textAt(2), st.int64At(3), st.textAt(4)};
+}
+}  // namespace
+
+Result<Domain> SqliteTx::getDomain(const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("SELECT ") + kDomainCols +
+                                                   " FROM domains WHERE name = ?"));
+  st.bind(1, name);
+  return getOne<Domain>(st, readDomain, "domain '" + name + "' does not exist");
+}
+
+Result<std::vector<Domain>> SqliteTx::listDomains(const std::string& project) {
+  BERTH_ASSIGN_OR_RETURN(Statement st,
+                         db_.prepare(std::string("SELECT ") + kDomainCols +
+                                     " FROM domains WHERE project = ? ORDER BY name"));
+  st.bind(1, project);
+  return collectAll<Domain>(st, readDomain);
+}
+
+Status SqliteTx::insertDomain(const Domain& d) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO domains (") +
+                                                   kDomainCols + ") VALUES (?, ?, ?, ?, ?)"));
+  st.bind(1, d.name).bind(2, d.project).bind(3, d.app).bind(4, d.created_at).bind(5, d.created_by);
+  return insertOrExplain(st, "domain '" + d.name + "'");
+}
+
+Status SqliteTx::deleteDomain(const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare("DELETE FROM domains WHERE name = ?"));
+  st.bind(1, name);
+  BERTH_RETURN_IF_ERROR(st.run());
+  if (db_.changes() == 0) return notFound("domain '" + name + "' does not exist");
+  return Status::ok();
+}
+
+// --- releases ---
 
 Status SqliteTx::insertRelease(const Release& r) {
   BERTH_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string("INSERT INTO releases (") + kReleaseCols +

@@ -52,6 +52,11 @@ class SqliteTx final : public Tx {
   Status insertHostPortClaim(const HostPortClaim& claim) override;
   Status deleteHostPortClaim(int64_t port) override;
 
+  Result<Domain> getDomain(const std::string& name) override;
+  Result<std::vector<Domain>> listDomains(const std::string& project) override;
+  Status insertDomain(const Domain& domain) override;
+  Status deleteDomain(const std::string& name) override;
+
   Status insertRelease(const Release& r) override;
   Status setReleaseOutcome(const std::string& project, const std::string& app, int64_t number,
                            const std::string& state, const std::string& detail) override;

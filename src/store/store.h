@@ -63,7 +63,7 @@ class Tx {
 
   virtual Result<Node> getNode(const std::string& name) = 0;
   virtual Result<std::vector<Node>> listNodes() = 0;
-  // Inserts the node, or refreshes address, capacity and heartbeat of an existing one.
+  // Inserts the node, or refreshes address, capacity, ingress and heartbeat of an existing one.
   virtual Status upsertNode(const Node& node) = 0;
   virtual Status updateNode(const Node& node, int64_t expected_version) = 0;
 
@@ -73,7 +73,7 @@ class Tx {
   virtual Result<std::vector<App>> listAppsByAge() = 0;
   virtual Status insertApp(const App& app) = 0;
   virtual Status updateApp(const App& app, int64_t expected_version) = 0;
-  // Removes the app, its releases, its instances and its host port claims.
+  // Removes the app, its releases, its instances, its host port claims and its domains.
   virtual Status deleteApp(const std::string& project, const std::string& name) = 0;
   // The app's instances as their agents last reported them, by VM name.
   virtual Result<std::vector<AppInstance>> listAppInstances(const std::string& project, const std::string& app) = 0;
@@ -88,6 +88,16 @@ class Tx {
   // AlreadyExists when the port is held (by any app, this one included).
   virtual Status insertHostPortClaim(const HostPortClaim& claim) = 0;
   virtual Status deleteHostPortClaim(int64_t port) = 0;
+
+  // Domains, each routed to at most one app in the whole cluster (see Domain).
+  // The domain `name`, of whichever project holds it; NotFound when nobody does.
+  virtual Result<Domain> getDomain(const std::string& name) = 0;
+  // The project's domains, by name.
+  virtual Result<std::vector<Domain>> listDomains(const std::string& project) = 0;
+  // AlreadyExists when the name is held (by any app, this one included).
+  virtual Status insertDomain(const Domain& domain) = 0;
+  // NotFound when nobody holds the name.
+  virtual Status deleteDomain(const std::string& name) = 0;
 
   virtual Status insertRelease(const Release& r) = 0;
   // Records what became of a release (running, or failed and why).

@@ -351,5 +351,86 @@ TEST_F(SqliteStoreTest, AHostPortHasOneClaimAcrossProjectsGoneWithItsAppAndKeptA
   EXPECT_EQ(claimsOf("b", "web"), (std::vector<HostPortClaim>{{8080, "b", "web", 7}, {9000, "b", "web", 7}}));
 }
 
+TEST_F(SqliteStoreTest, ADomainIsOneAppsAcrossProjectsGoneWithItsAppAndKeptAcrossRestarts) {
+  ASSERT_TRUE(createProject("a").isOk());
+  ASSERT_TRUE(createProject("b").isOk());
+  ASSERT_TRUE(store_->write([](Tx& tx) {
+    for (const char* name : {"web", "api"}) {
+      App app;
+      app.project = "a";
+      app.name = name;
+      app.spec_json = "{}";
+      app.version = 1;
+      BERTH_RETURN_IF_ERROR(tx.insertApp(app));
+    }
+    return Status::ok();
+  }).isOk());
+  auto add = [&](const std::string& name, const std::string& project, const std::string& app) {
+    return store_->write([&](Tx& tx) { return tx.insertDomain({name, project, app, 7, "tok_1"}); });
+  };
+  auto domainsOf = [&](const std::string& project) {
+    std::vector<Domain> out;
+    EXPECT_TRUE(store_->read([&](Tx& tx) {
+      BERTH_ASSIGN_OR_RETURN(out, tx.listDomains(project));
+      return Status::ok();
+    }).isOk());
+    return out;
+  };
+  ASSERT_TRUE(add("www.shop.test", "a", "web").isOk());
+  ASSERT_TRUE(add("shop.test", "a", "web").isOk());
+  ASSERT_TRUE(add("api.shop.test", "a", "api").isOk());
+  // Taken is taken, whoever asks: another project, another app, the same app.
+  EXPECT_EQ(add("shop.test", "b", "web").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(add("shop.test", "a", "api").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(add("shop.test", "a", "web").code(), StatusCode::kAlreadyExists);
+
+  reopen();
+  EXPECT_EQ(domainsOf("a"), (std::vector<Domain>{{"api.shop.test", "a", "api", 7, "tok_1"},
+                                                 {"shop.test", "a", "web", 7, "tok_1"},
+                                                 {"www.shop.test", "a", "web", 7, "tok_1"}}));
+  EXPECT_EQ(domainsOf("b"), std::vector<Domain>{});
+  Domain held;
+  ASSERT_TRUE(store_->read([&](Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(held, tx.getDomain("api.shop.test"));
+    EXPECT_EQ(tx.getDomain("other.test").status().code(), StatusCode::kNotFound);
+    return Status::ok();
+  }).isOk());
+  EXPECT_EQ(held.app, "api");
+
+  ASSERT_TRUE(store_->write([](Tx& tx) { return tx.deleteDomain("api.shop.test"); }).isOk());
+  EXPECT_EQ(store_->write([](Tx& tx) { return tx.deleteDomain("api.shop.test"); }).code(), StatusCode::kNotFound);
+  // Deleting the app releases its names, in the same transaction.
+  ASSERT_TRUE(store_->write([](Tx& tx) { return tx.deleteApp("a", "web"); }).isOk());
+  EXPECT_EQ(domainsOf("a"), std::vector<Domain>{});
+  EXPECT_TRUE(add("shop.test", "b", "web").isOk());
+}
+
+TEST_F(SqliteStoreTest, ANodesIngressIsRefreshedByEachRegistration) {
+  Node node;
+  node.name = "n1";
+  node.vcpus = 4;
+  node.ingress_http_port = 80;
+  node.ingress_https_port = 443;
+  node.ingress_ca = "-----BEGIN CERTIFICATE-----\nx\n";
+  ASSERT_TRUE(store_->write([&](Tx& tx) { return tx.upsertNode(node); }).isOk());
+  reopen();
+  auto stored = [&] {
+    Node out;
+    EXPECT_TRUE(store_->read([&](Tx& tx) {
+      BERTH_ASSIGN_OR_RETURN(out, tx.getNode("n1"));
+      return Status::ok();
+    }).isOk());
+    return out;
+  };
+  EXPECT_EQ(stored().ingress_https_port, 443);
+  EXPECT_EQ(stored().ingress_ca, node.ingress_ca);
+  node.ingress_http_port = node.ingress_https_port = 0;
+  node.ingress_ca.clear();
+  ASSERT_TRUE(store_->write([&](Tx& tx) { return tx.upsertNode(node); }).isOk());
+  EXPECT_EQ(stored().ingress_http_port, 0);
+  EXPECT_EQ(stored().ingress_https_port, 0);
+  EXPECT_EQ(stored().ingress_ca, "");
+}
+
 }  // namespace
 }  // namespace berth::store
