@@ -88,7 +88,8 @@ class RunningBerthd final : public Berthd {
   RunningBerthd(const BerthdOptions& options, os::UniqueFd lock, std::unique_ptr<store::SqliteStore> store,
                 NetworkPool networks, HostPortRange host_ports)
       : options_(options), paths_(options.data_dir), lock_(std::move(lock)), store_(std::move(store)),
-        services_(*store_, SystemClock::instance(), std::move(networks), host_ports),
+        services_(*store_, SystemClock::instance(), std::move(networks), host_ports,
+                  options.base_domain),
         image_importer_(paths_.imageCache(), options.api.blob_dir),
         api_(services_, SystemClock::instance(), options.api),
         scheduler_(*store_, SystemClock::instance()) {

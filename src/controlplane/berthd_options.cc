@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "controlplane/service/host_name.h"
+
 namespace berth::controlplane {
 
 namespace {
@@ -72,6 +74,11 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code,
                  "only if included, e.g. 80-65535); narrowing it moves no app")
       ->envname("BERTH_HOST_PORTS")
       ->capture_default_str();
+  app.add_option("--base-domain", o.base_domain,
+                 "DOMAIN under which every app gets a default name, <app>.<project>.DOMAIN, "
+                 "routed by the nodes' ingress (point a wildcard DNS record at them); projects "
+                 "cannot add names under it")
+      ->envname("BERTH_BASE_DOMAIN");
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
       ->envname("BERTH_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
@@ -97,6 +104,14 @@ Result<BerthdOptions> parseBerthdOptions(int argc, char** argv, int* exit_code,
   if (auto range = HostPortRange::parse(o.host_ports); !range.isOk()) {
     *exit_code = 2;
     return invalidArgument("berthd: --host-ports: " + range.status().message());
+  }
+  if (!o.base_domain.empty()) {
+    auto base = normalizeHostName(o.base_domain, "'" + o.base_domain + "'");
+    if (!base.isOk()) {
+      *exit_code = 2;
+      return invalidArgument("berthd: --base-domain: " + base.status().message());
+    }
+    o.base_domain = *base;
   }
   // Bursts follow rates so one flag sets a limit.
   o.api.per_token.burst = std::max(1.0, 2 * o.api.per_token.per_second);

@@ -35,6 +35,9 @@ struct BerthdOptions {
   // The host ports apps may publish, "LOW-HIGH" (HostPortRange). Narrowing it moves no app: each
   // keeps the ports it already holds.
   std::string host_ports = HostPortRange::kDefault;
+  // Where every app gets a default name, <app>.<project>.<base_domain> (normalized by parsing);
+  // empty: apps have only the domains their projects add.
+  std::string base_domain;
 };
 
 // Parses argv. On --help or a usage error returns a Status whose message is the text to print;

@@ -101,6 +101,10 @@ struct App {
   std::string state_detail;
   // Each instance's own report (filled in where one app is shown, not in lists).
   std::vector<AppInstance> instances;
+  // Where the app answers (filled in where apps are shown, not stored): the host names the
+  // nodes' ingress routes to it, and the URLs those and its published ports make.
+  std::vector<std::string> domains;
+  std::vector<std::string> urls;
 };
 
 struct Release {

@@ -72,7 +72,7 @@ Node readNode(const Statement& st) {
 
 App readApp(const Statement& st) {
   return App{st.textAt(0), st.textAt(1), st.textAt(2), st.int64At(3), st.int64At(4), st.int64At(5), st.int64At(6),
-             st.int64At(7), st.textAt(8), st.textAt(9), {}};
+             st.int64At(7), st.textAt(8), st.textAt(9), {}, {}, {}};
 }
 
 HostPortClaim readHostPortClaim(const Statement& st) {

@@ -63,6 +63,11 @@ void renderApp(JsonWriter& w, const store::App& app) {
     w.endArray();
   }
   w.endObject();
+  w.key("domains").beginArray();
+  for (const auto& d : app.domains) w.value(d);
+  w.endArray().key("urls").beginArray();
+  for (const auto& u : app.urls) w.value(u);
+  w.endArray();
   w.field("version", app.version);
   timestamps(w, app.created_at, app.updated_at);
   w.endObject();
@@ -97,6 +102,9 @@ void renderNode(JsonWriter& w, const store::Node& n) {
   w.key("capacity").beginObject();
   resources(w, n.vcpus, n.memory_mib, n.disk_gib);
   w.endObject();
+  // Its ports only: the CA is served once for all nodes (GET /v1/ingress/ca).
+  w.key("ingress").beginObject().field("http_port", n.ingress_http_port);
+  w.field("https_port", n.ingress_https_port).endObject();
   w.field("state", n.state).field("heartbeat_at", formatTimestamp(n.heartbeat_at)).field("version", n.version);
   timestamps(w, n.created_at, n.updated_at);
   w.endObject();

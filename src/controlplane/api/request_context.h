@@ -61,6 +61,10 @@ Result<HttpResponse> handleListImages(RequestContext& c);
 Result<HttpResponse> handleSetSecret(RequestContext& c);
 Result<HttpResponse> handleListSecrets(RequestContext& c);
 Result<HttpResponse> handleDeleteSecret(RequestContext& c);
+Result<HttpResponse> handleAddDomain(RequestContext& c);
+Result<HttpResponse> handleListDomains(RequestContext& c);
+Result<HttpResponse> handleDeleteDomain(RequestContext& c);
+Result<HttpResponse> handleIngressCa(RequestContext& c);
 
 Result<HttpResponse> handleCreateProject(RequestContext& c);
 Result<HttpResponse> handleListProjects(RequestContext& c);

@@ -24,7 +24,14 @@ Result<HttpResponse> handleRegisterNode(RequestContext& c) {
   } else if (f.ok()) {
     f.fail(invalidArgument("capacity is required"));
   }
-  (void)f.object("ingress");  // the node's ingress: stored once domains are objects
+  // Absent: the node runs no ingress (agents before ingress, or one without it).
+  if (const auto* ingress = f.object("ingress")) {
+    FieldReader inf(*ingress, "ingress.");
+    node.ingress_http_port = inf.integer("http_port", 0, 65535, true).value_or(0);
+    node.ingress_https_port = inf.integer("https_port", 0, 65535, true).value_or(0);
+    node.ingress_ca = inf.string("ca").value_or("");
+    BERTH_RETURN_IF_ERROR(inf.finish());
+  }
   BERTH_RETURN_IF_ERROR(f.finish());
   node.name = *name;
   BERTH_ASSIGN_OR_RETURN(store::Node stored, c.services.nodes.registerNode(c.who, node));

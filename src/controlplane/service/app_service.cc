@@ -1,10 +1,11 @@
 #include "controlplane/service/app_service.h"
-#include "controlplane/service/project_network.h"
 
 #include <set>
 
+#include "controlplane/service/app_urls.h"
 #include "controlplane/service/host_ports.h"
 #include "controlplane/service/image_service.h"
+#include "controlplane/service/project_network.h"
 #include "controlplane/service/quota.h"
 #include "controlplane/service/releases.h"
 #include "controlplane/service/secret_service.h"
@@ -44,7 +45,10 @@ Result<store::App> AppService::create(const Principal& who, const std::string& p
     app.spec_json = model::appSpecToJson(spec).dump();
     BERTH_RETURN_IF_ERROR(tx.insertApp(app));
     BERTH_RETURN_IF_ERROR(tx.insertRelease({project, name, 1, app.spec_json, app.created_at, who.token_id, 0, false, "", ""}));
-    return tx.appendEvent(ctx_.event(who, "app.create", project, appPath(project, name), {{"release", 1}})).status();
+    BERTH_RETURN_IF_ERROR(tx.appendEvent(ctx_.event(who, "app.create", project,
+                                                    appPath(project, name), {{"release", 1}}))
+                              .status());
+    return withUrls(tx, app);
   }));
   return app;
 }
@@ -97,10 +101,22 @@ Status AppService::addReplicaVms(store::Tx& tx, const Principal& who, const std:
   return Status::ok();
 }
 
+Status AppService::withUrls(store::Tx& tx, store::App& app) const {
+  BERTH_ASSIGN_OR_RETURN(auto nodes, tx.listNodes());
+  return fillAppUrls(tx, ctx_.base_domain, nodes, app);
+}
+
 Result<store::Page<store::App>> AppService::list(const Principal& who, const std::string& project,
                                                  const std::string& after, int limit) {
   BERTH_RETURN_IF_ERROR(authorize(who, project, Access::kRead, "project '" + project + "'"));
-  return ctx_.listInProject(project, [&](store::Tx& tx) { return tx.listApps(project, after, limit); });
+  return ctx_.listInProject(project, [&](store::Tx& tx) -> Result<store::Page<store::App>> {
+    BERTH_ASSIGN_OR_RETURN(auto page, tx.listApps(project, after, limit));
+    BERTH_ASSIGN_OR_RETURN(auto nodes, tx.listNodes());
+    for (auto& app : page.items) {
+      BERTH_RETURN_IF_ERROR(fillAppUrls(tx, ctx_.base_domain, nodes, app));
+    }
+    return page;
+  });
 }
 
 Result<store::App> AppService::get(const Principal& who, const std::string& project, const std::string& name) {
@@ -109,7 +125,7 @@ Result<store::App> AppService::get(const Principal& who, const std::string& proj
   BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
     BERTH_ASSIGN_OR_RETURN(app, tx.getApp(project, name));
     BERTH_ASSIGN_OR_RETURN(app.instances, tx.listAppInstances(project, name));
-    return Status::ok();
+    return withUrls(tx, app);
   }));
   return app;
 }
@@ -128,13 +144,16 @@ Result<store::App> AppService::update(const Principal& who, const std::string& p
     BERTH_RETURN_IF_ERROR(resolveSecretVersions(tx, project, next));
     BERTH_RETURN_IF_ERROR(checkImageImported(tx, project, next));
     // Releases are immutable and numbered: a change that changes nothing makes none.
-    if (next == current) return Status::ok();
+    if (next == current) return withUrls(tx, app);
     BERTH_RETURN_IF_ERROR(claimHostPorts(tx, ctx_.host_ports, project, name, next, ctx_.clock.wallMillis()));
     BERTH_RETURN_IF_ERROR(addReplicaVms(tx, who, project, name, next));
     BERTH_RETURN_IF_ERROR(
         activateRelease(tx, app, model::appSpecToJson(next).dump(), who.token_id, ctx_.clock.wallMillis()));
-    return tx.appendEvent(ctx_.event(who, "app.update", project, appPath(project, name), {{"release", app.release}}))
-        .status();
+    BERTH_RETURN_IF_ERROR(
+        tx.appendEvent(ctx_.event(who, "app.update", project, appPath(project, name),
+                                  {{"release", app.release}}))
+            .status());
+    return withUrls(tx, app);
   }));
   return app;
 }
@@ -182,9 +201,11 @@ Result<store::App> AppService::rollback(const Principal& who, const std::string&
     }
     BERTH_RETURN_IF_ERROR(claimHostPorts(tx, ctx_.host_ports, project, name, old_spec, ctx_.clock.wallMillis()));
     BERTH_RETURN_IF_ERROR(activateRelease(tx, app, old.spec_json, who.token_id, ctx_.clock.wallMillis(), target));
-    return tx.appendEvent(ctx_.event(who, "app.rollback", project, appPath(project, name),
-                                     {{"release", app.release}, {"from_release", target}}))
-        .status();
+    BERTH_RETURN_IF_ERROR(
+        tx.appendEvent(ctx_.event(who, "app.rollback", project, appPath(project, name),
+                                  {{"release", app.release}, {"from_release", target}}))
+            .status());
+    return withUrls(tx, app);
   }));
   return app;
 }

@@ -23,6 +23,7 @@ class AppService {
 
   Result<store::App> create(const Principal& who, const std::string& project, const std::string& name,
                             const AppSpecPatch& spec);
+  // The apps returned by every call come with where they answer (store::App::domains, urls).
   Result<store::Page<store::App>> list(const Principal& who, const std::string& project, const std::string& after,
                                        int limit);
   // With its instances.
@@ -40,6 +41,8 @@ class AppService {
  private:
   Status addReplicaVms(store::Tx& tx, const Principal& who, const std::string& project, const std::string& app,
                        const model::AppSpec& spec);
+  // Fills in where `app` answers, in the caller's transaction (app_urls.h).
+  Status withUrls(store::Tx& tx, store::App& app) const;
 
   const ServiceContext& ctx_;
 };

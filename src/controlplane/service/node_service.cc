@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "controlplane/service/domain_service.h"
 #include "controlplane/service/host_ports.h"
 #include "controlplane/service/network_allocator.h"
 #include "controlplane/service/placement.h"
@@ -38,6 +39,33 @@ Result<model::ProjectNetwork> projectNetwork(store::Tx& tx, const store::Project
   return network;
 }
 
+constexpr int64_t kMaxPort = 65535;
+constexpr size_t kMaxCaBytes = 16 * 1024;
+constexpr std::string_view kPemCertificate = "-----BEGIN CERTIFICATE-----";
+
+// What an agent says of its ingress, checked before anything is stored.
+Status checkIngress(const store::Node& node) {
+  for (auto [field, port] : {std::pair{"ingress.http_port", node.ingress_http_port},
+                             std::pair{"ingress.https_port", node.ingress_https_port}}) {
+    if (port < 0 || port > kMaxPort) {
+      return invalidArgument(std::string(field) + " must be 0..65535, not " + std::to_string(port));
+    }
+  }
+  if (node.ingress_https_port > 0 && node.ingress_http_port == 0) {
+    return invalidArgument(
+        "ingress.http_port is required with ingress.https_port (HTTP redirects to HTTPS)");
+  }
+  if (node.ingress_ca.size() > kMaxCaBytes) {
+    return invalidArgument("ingress.ca may be at most 16 KiB, not " +
+                           std::to_string(node.ingress_ca.size()) + " bytes");
+  }
+  if (!node.ingress_ca.empty() && !node.ingress_ca.starts_with(kPemCertificate)) {
+    return invalidArgument("ingress.ca must be a PEM certificate, starting with " +
+                           std::string(kPemCertificate));
+  }
+  return Status::ok();
+}
+
 Result<model::ContainerImage> containerImage(const store::Image& image) {
   auto config = model::imageConfigFromJson(nlohmann::json::parse(image.config_json, nullptr, false));
   if (!config.isOk()) return internalError("the stored config of image " + image.digest + " is damaged: " +
@@ -49,6 +77,7 @@ Result<model::ContainerImage> containerImage(const store::Image& image) {
 
 Result<store::Node> NodeService::registerNode(const Principal& who, store::Node node) {
   BERTH_RETURN_IF_ERROR(authorizeNode(who, node.name));
+  BERTH_RETURN_IF_ERROR(checkIngress(node));
   int64_t now = ctx_.clock.wallMillis();
   node.heartbeat_at = now;
   store::Node stored;
@@ -73,6 +102,27 @@ Result<store::Node> NodeService::registerNode(const Principal& who, store::Node 
         .status();
   }));
   return stored;
+}
+
+// Any token: a CA certificate is public, it is what clients are to trust.
+Result<std::string> NodeService::ingressCa(const Principal& /*who*/) {
+  std::string out;
+  BERTH_RETURN_IF_ERROR(ctx_.store.read([&](store::Tx& tx) {
+    BERTH_ASSIGN_OR_RETURN(auto nodes, tx.listNodes());
+    std::set<std::string> seen;
+    for (const auto& n : nodes) {
+      if (n.ingress_ca.empty() || !seen.insert(n.ingress_ca).second) continue;
+      out += n.ingress_ca;
+      if (out.back() != '\n') out += '\n';
+    }
+    return Status::ok();
+  }));
+  if (out.empty()) {
+    return notFound(
+        "no node's ingress has a CA of its own (its certificates come from ACME, or no node runs "
+        "an ingress); trust the public CAs instead");
+  }
+  return out;
 }
 
 Result<std::vector<store::Node>> NodeService::list(const Principal& who) {
@@ -135,6 +185,7 @@ Result<model::NodeAssignment> NodeService::assignment(const Principal& who, cons
         if (!here) continue;
         BERTH_RETURN_IF_ERROR(dropUnheldHostPorts(tx, project, app.name, spec));
         BERTH_ASSIGN_OR_RETURN(auto secrets, secrets_.open(tx, project, spec));
+        BERTH_ASSIGN_OR_RETURN(auto domains, appDomains(tx, ctx_.base_domain, project, app.name));
         std::optional<model::ContainerImage> image;
         if (spec.isContainer()) {
           BERTH_ASSIGN_OR_RETURN(store::Image stored, tx.getImage(project, spec.image));
@@ -143,7 +194,8 @@ Result<model::NodeAssignment> NodeService::assignment(const Principal& who, cons
         // One entry per instance on this node, each naming its VM.
         for (const auto& vm : placement) {
           if (vm.node != node) continue;
-          model::AppAssignment instance{project, app.name, vm.name, app.release, spec, secrets, image, {}};
+          model::AppAssignment instance{project, app.name, vm.name, app.release,
+                                        spec,    secrets,  image,   domains};
           instance.spec.vm = vm.name;
           out.apps.push_back(std::move(instance));
         }

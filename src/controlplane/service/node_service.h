@@ -23,8 +23,14 @@ class NodeService {
   // `secrets` opens the secrets of the apps in an assignment. Both must outlive this.
   NodeService(const ServiceContext& context, const SecretService& secrets) : ctx_(context), secrets_(secrets) {}
 
+  // Registers the node with its capacity and ingress; InvalidArgument for an ingress whose ports
+  // are not 0..65535, that has HTTPS without HTTP, or whose CA is not one PEM certificate of at
+  // most 16 KiB.
   Result<store::Node> registerNode(const Principal& who, store::Node node);
   Result<std::vector<store::Node>> list(const Principal& who);
+  // The distinct CAs of the nodes' ingresses, PEM, concatenated (for `curl --cacert`): any token
+  // may read them. NotFound when no node's ingress is its own CA.
+  Result<std::string> ingressCa(const Principal& who);
   Result<store::Node> drain(const Principal& who, const std::string& name);
   // What `node` must run; its revision is the event sequence it reflects.
   Result<model::NodeAssignment> assignment(const Principal& who, const std::string& node);

@@ -27,6 +27,9 @@ struct ServiceContext {
   NetworkPool networks;
   // The host ports apps may claim (berthd --host-ports).
   HostPortRange host_ports;
+  // Where every app has a default name, <app>.<project>.<base_domain> (berthd --base-domain,
+  // normalized); empty: apps have only the domains their projects add.
+  std::string base_domain;
 
   // The audit event of `who` doing `action` on `object`, stamped now; append it in the
   // transaction that makes the change, so a change and its event commit together.

@@ -11,6 +11,7 @@
 // must outlive it.
 
 #include "controlplane/service/app_service.h"
+#include "controlplane/service/domain_service.h"
 #include "controlplane/service/event_service.h"
 #include "controlplane/service/image_service.h"
 #include "controlplane/service/node_service.h"
@@ -24,13 +25,15 @@
 namespace berth::controlplane {
 
 struct Services {
-  Services(store::Store& store, const Clock& clock, NetworkPool networks = {}, HostPortRange host_ports = {})
-      : context{store, clock, std::move(networks), host_ports},
+  Services(store::Store& store, const Clock& clock, NetworkPool networks = {},
+           HostPortRange host_ports = {}, std::string base_domain = {})
+      : context{store, clock, std::move(networks), host_ports, std::move(base_domain)},
         tokens(context),
         projects(context, tokens),
         vms(context),
         apps(context),
         secrets(context),
+        domains(context),
         images(context),
         nodes(context, secrets),
         sessions(context),
@@ -44,6 +47,7 @@ struct Services {
   VmService vms;
   AppService apps;
   SecretService secrets;
+  DomainService domains;
   ImageService images;
   NodeService nodes;
   SessionService sessions;
