@@ -88,6 +88,10 @@ Status writeApp(std::ostream& out, const nlohmann::json& a) {
   for (const auto& [k, v] : spec.env) out << "Env:       " << k << "=" << v << "\n";
   for (const auto& s : spec.secrets) out << "Secret:    " << s.name << " v" << s.version << " (" << s.as << ")\n";
   if (spec.health.enabled()) out << "Health:    " << healthText(spec.health) << "\n";
+  for (const auto& d : a.value("domains", nlohmann::json::array())) {
+    out << "Domain:    " << str(d) << "\n";
+  }
+  for (const auto& u : a.value("urls", nlohmann::json::array())) out << "URL:       " << str(u) << "\n";
   return Status::ok();
 }
 

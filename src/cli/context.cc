@@ -86,6 +86,7 @@ int runCli(int argc, const char* const* argv, std::map<std::string, std::string>
   addStreamCommands(app, ctx, action);
   addTokenCommands(app, ctx, action);
   addSecretCommands(app, ctx, action);
+  addDomainCommands(app, ctx, action);
   addImageCommands(app, ctx, action);
   allowGlobalFlagsAnywhere(app);
   // Set after the subcommands exist: CLI11 copies a parent's footer into subcommands made later.

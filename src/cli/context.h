@@ -67,6 +67,7 @@ void addVmCommands(CLI::App& app, Context& ctx, Action& action);
 void addAppCommands(CLI::App& app, Context& ctx, Action& action);     // app, releases, rollback
 void addTokenCommands(CLI::App& app, Context& ctx, Action& action);
 void addSecretCommands(CLI::App& app, Context& ctx, Action& action);
+void addDomainCommands(CLI::App& app, Context& ctx, Action& action);  // domain add/ls/rm/ca
 void addImageCommands(CLI::App& app, Context& ctx, Action& action);
 void addDeployCommand(CLI::App& app, Context& ctx, Action& action);  // deploy a directory
 // logs, exec and `vm console` (after addVmCommands: it extends `vm`).

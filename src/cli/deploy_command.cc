@@ -146,6 +146,16 @@ Status waitUntilAnswering(Context& ctx, client::ApiClient& api, const DeployOpti
                      o.name + "`");
 }
 
+// Where the app answers, as berthd says: its domains over HTTPS and its published ports.
+Status printUrls(Context& ctx, client::ApiClient& api, const std::string& app_path) {
+  BERTH_ASSIGN_OR_RETURN(client::ApiResponse app, api.get(app_path));
+  const json urls = app.body.value("urls", json::array());
+  if (urls.empty()) return Status::ok();
+  ctx.out() << "URLs:" << std::endl;
+  for (const auto& url : urls) ctx.out() << "  " << str(url) << std::endl;
+  return Status::ok();
+}
+
 }  // namespace
 
 void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
@@ -233,8 +243,10 @@ void addDeployCommand(CLI::App& app, Context& ctx, Action& action) {
       if (!written.isOk()) return written.status();
       const int64_t release = written->body.value("release", int64_t{0});
       ctx.out() << "Release " << release << " of " << opts.name << " created" << std::endl;
-      if (opts.no_wait || opts.port == 0) return Status::ok();
-      return waitUntilAnswering(ctx, *api, opts, vm, release);
+      if (!opts.no_wait && opts.port > 0) {
+        BERTH_RETURN_IF_ERROR(waitUntilAnswering(ctx, *api, opts, vm, release));
+      }
+      return printUrls(ctx, *api, apps + "/" + client::urlEncode(opts.name));
     };
   });
 }
