@@ -36,6 +36,16 @@ TEST(CaddyConfig, RoutesEachHostToItsBackendsAndEverythingElseToA404) {
   EXPECT_EQ(routes[2]["handle"][0]["status_code"], 404);
 }
 
+TEST(CaddyConfig, DrainingBackendsStayReferencedByARouteNoRequestMatches) {
+  const json config = caddyConfig(IngressSettings{}, kFiles,
+                                  {{"shop.example.com", {"10.64.0.2:18080"}}}, {"10.64.0.2:8080"});
+  const json& routes = config["apps"]["http"]["servers"]["berth"]["routes"];
+  ASSERT_EQ(routes.size(), 3u);
+  EXPECT_EQ(routes[1]["handle"][0]["upstreams"], json::parse(R"([{"dial":"10.64.0.2:8080"}])"));
+  EXPECT_EQ(routes[1]["match"],
+            json::parse(R"([{"remote_ip":{"ranges":["255.255.255.255/32"]}}])"));
+}
+
 TEST(CaddyConfig, TheAdminApiIsOnlyTheAgentsSocketAndNothingIsPersisted) {
   const json config = caddyConfig(IngressSettings{}, kFiles, {});
   EXPECT_EQ(config["admin"]["listen"], "unix//var/lib/berth-agent/ingress/admin.sock");

@@ -5,13 +5,12 @@ instance's last log lines, and berthd rolls the app back, while the old release 
 request throughout. `berth rollback --to` then serves the earlier content again."""
 import os
 import sys
-import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import berth_harness as h  # noqa: E402
-from test_vms import BOOT_SECONDS, Poller, VmTestBase, fetch, free_port  # noqa: E402
+from test_vms import BOOT_SECONDS, ClientThreads, Poller, VmTestBase, fetch, free_port  # noqa: E402
 
 HEALTH = ("--health-interval", "1s", "--health-timeout", "1s", "--health-grace", "2s", "--health-retries", "2")
 
@@ -21,34 +20,17 @@ def server(banner):
     return ("busybox", "sh", "-c", f"echo {banner} booting on $(PORT); exec busybox httpd -f -v -p $(PORT)")
 
 
-class SlowClients:
+class SlowClients(ClientThreads):
     """Clients that keep a slow page (0.4 s of CGI) in flight, so that a rollout always has
     requests open on the old instance when it switches; every one must complete."""
 
     def __init__(self, port, count=3):
-        self.port, self.failures, self.answers = port, [], 0
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run) for _ in range(count)]
+        super().__init__(count, 0)
+        self.port = port
 
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/cgi-bin/slow", timeout=10) as r:
-                    if r.read() != b"slow done\n":
-                        self.failures.append("wrong answer")
-                    self.answers += 1
-            except Exception as e:  # noqa: BLE001 - every failure is recorded, none may happen
-                self.failures.append(repr(e))
-
-    def __enter__(self):
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self._threads:
-            t.join()
+    def request(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/cgi-bin/slow", timeout=10) as r:
+            return None if r.read() == b"slow done\n" else "wrong answer"
 
 
 class RolloutTest(VmTestBase):

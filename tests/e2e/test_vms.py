@@ -62,6 +62,38 @@ class Poller:
         self._thread.join()
 
 
+class ClientThreads:
+    """`count` threads calling `self.request()` every `interval` s while in a `with` block; a
+    request returns None when its answer was right, or what was wrong, recorded in `failures`."""
+
+    def __init__(self, count, interval):
+        self.interval, self.failures, self.answers = interval, [], 0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(count)]
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                wrong = self.request()
+                if wrong is None:
+                    self.answers += 1
+                else:
+                    self.failures.append(wrong)
+            except Exception as e:  # noqa: BLE001 - every failure is recorded, none may happen
+                self.failures.append(repr(e))
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+
 def main_with_init(test_case, script):
     """Runs `test_case` against a berthd --dev whose guests boot the init given as --init PATH
     (tests/e2e/hostile_init.cc), taken out of the arguments the harness reads."""

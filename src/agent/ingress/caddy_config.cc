@@ -41,11 +41,19 @@ json issuer(const IngressSettings& settings) {
 json caddyBootstrapConfig(const CaddyFiles& files) { return {{"admin", adminConfig(files)}}; }
 
 json caddyConfig(const IngressSettings& settings, const CaddyFiles& files,
-                 const DomainBackends& domains) {
+                 const DomainBackends& domains, const std::vector<Backend>& draining) {
   json servers = json::object();
-  if (!domains.empty()) {
+  if (!domains.empty() || !draining.empty()) {
     json routes = json::array();
     for (const auto& [host, backends] : domains) routes.push_back(routeTo(host, backends));
+    if (!draining.empty()) {
+      // No TCP peer has the broadcast address: nothing reaches these, and no host matcher means
+      // no certificate is asked for them.
+      json parked = routeTo("", draining);
+      parked["match"] =
+          json::array({{{"remote_ip", {{"ranges", json::array({"255.255.255.255/32"})}}}}});
+      routes.push_back(parked);
+    }
     json not_served = {{"handler", "static_response"},
                        {"status_code", 404},
                        {"body", "no app is served under this name here\n"}};

@@ -28,9 +28,13 @@ struct CaddyFiles {
 // check), so a page in a browser on the node cannot reconfigure the ingress.
 inline constexpr const char* kCaddyAdminOrigin = "berth-agent";
 
-// Caddy's config for `domains` (may be empty: then Caddy listens on nothing).
+// Caddy's config for `domains` (may be empty: then Caddy listens on nothing). `draining` are
+// backends no domain routes to any more but whose requests are still counted: a reload drops an
+// upstream from Caddy's count while requests to it are under way, so they stay referenced by a
+// route no request can match until the agent has seen them idle.
 nlohmann::json caddyConfig(const IngressSettings& settings, const CaddyFiles& files,
-                           const DomainBackends& domains);
+                           const DomainBackends& domains,
+                           const std::vector<Backend>& draining = {});
 
 // Only the admin endpoint, for `caddy run --config`: the routes always come through the API.
 nlohmann::json caddyBootstrapConfig(const CaddyFiles& files);

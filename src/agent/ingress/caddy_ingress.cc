@@ -20,6 +20,8 @@ using namespace std::chrono_literals;
 constexpr auto kStartLimit = 15s;
 constexpr auto kLoadTimeout = 30s;  // a reload waits for the old servers' requests to hand over
 constexpr std::size_t kMaxCaBytes = 16 * 1024;
+// As long as a replaced instance may drain (rollout.h's kDrainLimit).
+constexpr auto kDrainTime = 30s;
 
 std::string tail(std::string text, std::size_t lines) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -89,7 +91,25 @@ Status CaddyIngress::ensureRunningLocked() {
 
 Status CaddyIngress::route(const DomainBackends& domains) {
   std::lock_guard lock(mu_);
-  const std::string document = caddyConfig(settings_, files_, domains).dump();
+  std::set<Backend> wanted;
+  for (const auto& [host, backends] : domains) wanted.insert(backends.begin(), backends.end());
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [host, backends] : routed_) {
+    for (const Backend& backend : backends) {
+      if (!wanted.count(backend)) draining_.emplace(backend, now + kDrainTime);
+    }
+  }
+  std::vector<Backend> draining;
+  for (auto it = draining_.begin(); it != draining_.end();) {
+    if (wanted.count(it->first) || idle_.count(it->first) || it->second < now) {
+      it = draining_.erase(it);
+      continue;
+    }
+    draining.push_back(it->first);
+    ++it;
+  }
+  idle_.clear();
+  const std::string document = caddyConfig(settings_, files_, domains, draining).dump();
   if (document == loaded_) return Status::ok();
   // Nothing to serve and nothing served by this agent yet: no process to start.
   if (domains.empty() && loaded_.empty() &&
@@ -111,24 +131,26 @@ Status CaddyIngress::route(const DomainBackends& domains) {
                        "): " + why);
   }
   loaded_ = document;
+  routed_ = domains;
   return Status::ok();
 }
 
 std::size_t CaddyIngress::requestsTo(const Backend& backend) const {
-  {
-    std::lock_guard lock(mu_);
-    if (loaded_.empty()) return 0;
-  }
+  std::lock_guard lock(mu_);
+  if (loaded_.empty()) return 0;
   auto reply = caddyAdminRequest(files_.admin_socket, "GET", "/reverse_proxy/upstreams", "", 2s);
   if (!reply.isOk() || reply->status != 200) return 0;
   const auto upstreams = nlohmann::json::parse(reply->body, nullptr, false);
   if (!upstreams.is_array()) return 0;
+  std::size_t requests = 0;
   for (const auto& upstream : upstreams) {
     if (!upstream.is_object() || upstream.value("address", "") != backend) continue;
     const auto& count = upstream["num_requests"];
-    return count.is_number_unsigned() ? count.get<std::size_t>() : 0;
+    requests = count.is_number_unsigned() ? count.get<std::size_t>() : 0;
   }
-  return 0;
+  // Seen idle: the next reload may let it go.
+  if (requests == 0 && draining_.count(backend)) idle_.insert(backend);
+  return requests;
 }
 
 model::NodeIngress CaddyIngress::describe() const {

@@ -9,7 +9,10 @@
 // Caddy starts only when the node first has a domain to serve, so a node (or a test) with no
 // domain never binds the ingress ports.
 
+#include <chrono>
+#include <map>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "agent/ingress/caddy_config.h"
@@ -38,7 +41,11 @@ class CaddyIngress : public Ingress {
   const std::string caddy_;
   const CaddyFiles files_;
   mutable std::mutex mu_;
-  std::string loaded_;  // the document this agent last loaded ("" : none yet)
+  std::string loaded_;     // the document this agent last loaded ("" : none yet)
+  DomainBackends routed_;  // what it routed
+  // Backends a reload took out, kept counted until seen idle or their drain time is up.
+  mutable std::map<Backend, std::chrono::steady_clock::time_point> draining_;
+  mutable std::set<Backend> idle_;  // draining backends requestsTo() found with nothing under way
 };
 
 }  // namespace berth::agent
