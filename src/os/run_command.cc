@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@ namespace {
 
 // Enough of a tool's stderr to explain its failure; a chatty tool must not fill our memory.
 constexpr std::size_t kStderrTail = 4096;
+constexpr off_t kMaxOutput = 4 << 20;
 
 // posix_spawn's attribute objects, destroyed on every path out.
 struct SpawnSetup {
@@ -38,9 +40,8 @@ std::string trimmed(std::string text) {
   return text.empty() ? "no output" : text;
 }
 
-}  // namespace
-
-Status runCommand(const std::vector<std::string>& argv) {
+// Runs `argv` with its stdout on `stdout_fd` (or /dev/null when -1) and waits for it.
+Status spawnAndWait(const std::vector<std::string>& argv, int stdout_fd) {
   if (argv.empty()) return invalidArgument("runCommand: empty argv");
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return internalError("pipe: " + os::errnoMessage(errno));
@@ -49,7 +50,11 @@ Status runCommand(const std::vector<std::string>& argv) {
 
   SpawnSetup setup;
   posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
+  if (stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&setup.actions, stdout_fd, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), 2);
   posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
   // The daemons block SIGTERM/SIGINT for sigwait and ignore SIGPIPE; exec keeps both, and a
@@ -92,6 +97,28 @@ Status runCommand(const std::vector<std::string>& argv) {
   const std::string how = WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
                                             : "signal " + std::to_string(WTERMSIG(status));
   return internalError(argv[0] + " failed (" + how + "): " + trimmed(std::move(err_text)));
+}
+
+}  // namespace
+
+Status runCommand(const std::vector<std::string>& argv) { return spawnAndWait(argv, -1); }
+
+Result<std::string> runCommandOutput(const std::vector<std::string>& argv) {
+  // A memory file rather than a pipe: with stderr already on a pipe, two pipes would need a poll
+  // loop so that neither fills while the other is read.
+  os::UniqueFd out(::memfd_create("berth-command-output", MFD_CLOEXEC));
+  if (!out) return internalError("memfd_create: " + os::errnoMessage(errno));
+  BERTH_RETURN_IF_ERROR(spawnAndWait(argv, out.get()));
+  const off_t size = ::lseek(out.get(), 0, SEEK_END);
+  if (size < 0) return internalError("lseek: " + os::errnoMessage(errno));
+  if (size > kMaxOutput) {
+    return internalError(argv[0] + " wrote more than " + std::to_string(kMaxOutput) + " bytes");
+  }
+  std::string text(static_cast<std::size_t>(size), '\0');
+  if (::pread(out.get(), text.data(), text.size(), 0) != size) {
+    return internalError("cannot read the output of " + argv[0] + ": " + os::errnoMessage(errno));
+  }
+  return text;
 }
 
 }  // namespace berth::os

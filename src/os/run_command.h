@@ -15,4 +15,8 @@ namespace berth::os {
 // caller's but 0-2 and a clean signal mask; posix_spawn makes this safe in a threaded daemon.
 Status runCommand(const std::vector<std::string>& argv);
 
+// The same, returning what the program wrote to its stdout (up to 4 MiB; more is an Internal
+// error), for tools whose answer is their output (`bridge fdb show`, `ip -j link show`).
+Result<std::string> runCommandOutput(const std::vector<std::string>& argv);
+
 }  // namespace berth::os
