@@ -36,11 +36,19 @@ void readVmSpec(JsonReader& r, VmSpec& vm) {
 json projectNetworkToJson(const ProjectNetwork& network) {
   json hosts = json::array();
   for (const auto& h : network.hosts) hosts.push_back({{"name", h.name}, {"address", h.address}});
+  json peers = json::array();
+  for (const auto& peer : network.peers) {
+    json vms = json::array();
+    for (const auto& vm : peer.vms) vms.push_back({{"name", vm.name}, {"address", vm.address}});
+    peers.push_back({{"node", peer.node}, {"address", peer.address}, {"vms", vms}});
+  }
   return {{"project", network.project},
           {"subnet", network.subnet},
           {"gateway", network.gateway},
           {"egress", network.egress},
-          {"hosts", hosts}};
+          {"hosts", hosts},
+          {"vni", network.vni},
+          {"peers", peers}};
 }
 
 void readProjectNetwork(JsonReader& r, ProjectNetwork& network) {
@@ -51,6 +59,16 @@ void readProjectNetwork(JsonReader& r, ProjectNetwork& network) {
   r.each("hosts", [&](JsonReader& item) {
     NetworkHost& host = network.hosts.emplace_back();
     item.read("name", host.name).read("address", host.address);
+  });
+  // Absent from a berthd before overlays: vni 0 and no peers, a network of this node alone.
+  r.read("vni", network.vni);
+  r.each("peers", [&](JsonReader& item) {
+    NetworkPeer& peer = network.peers.emplace_back();
+    item.read("node", peer.node).read("address", peer.address);
+    item.each("vms", [&](JsonReader& vm_item) {
+      RemoteVm& vm = peer.vms.emplace_back();
+      vm_item.read("name", vm.name).read("address", vm.address);
+    });
   });
 }
 

@@ -38,6 +38,22 @@ struct NetworkHost {
   bool operator==(const NetworkHost&) const = default;
 };
 
+// A VM of the project on another node, as the overlay reaches it: the agent derives its MAC
+// from the names, as that VM's own agent does.
+struct RemoteVm {
+  std::string name;
+  std::string address;  // "10.64.3.5"
+  bool operator==(const RemoteVm&) const = default;
+};
+
+// Another node running VMs of the project, over the underlay (docs/networking.md "Across nodes").
+struct NetworkPeer {
+  std::string node;
+  std::string address;        // the node's underlay IPv4, the VXLAN tunnel's far end
+  std::vector<RemoteVm> vms;  // sorted by name
+  bool operator==(const NetworkPeer&) const = default;
+};
+
 // A project's private network, as every node running one of its VMs provides it.
 struct ProjectNetwork {
   std::string project;
@@ -45,6 +61,11 @@ struct ProjectNetwork {
   std::string gateway;  // "10.64.3.1": the node's side of the bridge, the VMs' router and resolver
   std::string egress = "allow";    // allow | deny
   std::vector<NetworkHost> hosts;  // sorted by name; an app name may appear once per VM serving it
+  // The overlay joining the project's bridges across nodes: its VXLAN network identifier (0: none)
+  // and the other nodes with an underlay address that run its VMs (sorted by node; empty when this
+  // node has no underlay address).
+  int64_t vni = 0;
+  std::vector<NetworkPeer> peers;
   bool operator==(const ProjectNetwork&) const = default;
 };
 
@@ -156,7 +177,9 @@ struct NodeIngress {
 
 struct NodeRegistration {
   std::string name;
-  std::string address;  // where the agent can be reached, informational
+  // The node's underlay IPv4, where other nodes' VXLAN tunnels reach it; "" for a node that
+  // joins no overlay (user-mode networking, or no --underlay-address).
+  std::string address;
   NodeCapacity capacity;
   NodeIngress ingress;
   bool operator==(const NodeRegistration&) const = default;

@@ -59,7 +59,7 @@ struct Vm {
 // A host running berth-agent.
 struct Node {
   std::string name;
-  std::string address;  // where the agent can be reached, informational
+  std::string address;  // the node's underlay IPv4 (its agent's --underlay-address), or ""
   int64_t vcpus = 0;    // capacity offered to VMs
   int64_t memory_mib = 0;
   int64_t disk_gib = 0;

@@ -25,8 +25,8 @@ model::NodeAssignment shopAndBlog() {
   model::NodeAssignment assignment;
   assignment.vms = {vmAt("shop", "web", "10.64.0.2"), vmAt("blog", "app", "10.64.1.2")};
   assignment.networks = {
-      {"shop", "10.64.0.0/24", "10.64.0.1", "allow", {{"web.shop.internal", "10.64.0.2"}}},
-      {"blog", "10.64.1.0/24", "10.64.1.1", "deny", {{"app.blog.internal", "10.64.1.2"}}}};
+      {"shop", "10.64.0.0/24", "10.64.0.1", "allow", {{"web.shop.internal", "10.64.0.2"}}, 0, {}},
+      {"blog", "10.64.1.0/24", "10.64.1.1", "deny", {{"app.blog.internal", "10.64.1.2"}}, 0, {}}};
   return assignment;
 }
 

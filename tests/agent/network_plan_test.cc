@@ -18,7 +18,7 @@ using fixtures::vmAt;
 
 model::ProjectNetwork network(const std::string& project, const std::string& subnet,
                               const std::string& gateway, const std::string& egress = "allow") {
-  return model::ProjectNetwork{project, subnet, gateway, egress, {}};
+  return model::ProjectNetwork{project, subnet, gateway, egress, {}, 0, {}};
 }
 
 model::NodeAssignment twoProjects() {

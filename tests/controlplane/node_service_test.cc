@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "controlplane/service/host_ports.h"
+#include "controlplane/service/project_overlay.h"
 #include "controlplane/service/scheduler.h"
 #include "services_fixture.h"
 
@@ -20,9 +21,11 @@ class NodesTest : public ServicesTest {
 
   Principal nodeToken(const std::string& name) { return principal(name, Role::kNode, std::nullopt); }
 
-  Status registerNode(const Principal& who, const std::string& name, int64_t memory_mib) {
+  Status registerNode(const Principal& who, const std::string& name, int64_t memory_mib,
+                      const std::string& address = "") {
     store::Node n;
     n.name = name;
+    n.address = address;
     n.vcpus = 4;
     n.memory_mib = memory_mib;
     n.disk_gib = 20;
@@ -37,6 +40,27 @@ class NodesTest : public ServicesTest {
     v.disk_gib = 1;
     EXPECT_TRUE(services_->vms.create(admin_, v).isOk());
     return services_->vms.get(admin_, "a", name).value();
+  }
+
+  // Project a's VM "web" on n1; then, n2 having more free memory, a's "db" and project b's "web"
+  // (with egress `b_egress`) on n2. The nodes register with the underlay addresses given.
+  void placeAcrossTwoNodes(const Principal& n1, const Principal& n2, const std::string& n1_address,
+                           const std::string& n2_address, const std::string& b_egress) {
+    ASSERT_TRUE(registerNode(n1, "n1", 4096, n1_address).isOk());
+    vm("web", 512);
+    ASSERT_TRUE(scheduler_->runOnce().isOk());
+    ASSERT_TRUE(registerNode(n2, "n2", 8192, n2_address).isOk());
+    clock_.advance(std::chrono::milliseconds(1));
+    vm("db", 512);
+    ASSERT_TRUE(services_->projects.create(admin_, "b", ProjectPatch{{}, b_egress}).isOk());
+    store::Vm other;
+    other.project = "b";
+    other.name = "web";
+    other.disk_gib = 1;
+    ASSERT_TRUE(services_->vms.create(admin_, other).isOk());
+    ASSERT_TRUE(scheduler_->runOnce().isOk());
+    ASSERT_EQ(services_->vms.get(admin_, "a", "db")->node, "n2");
+    ASSERT_EQ(services_->vms.get(admin_, "b", "web")->node, "n2");
   }
 
   std::unique_ptr<Scheduler> scheduler_;
@@ -139,21 +163,7 @@ TEST_F(NodesTest, AssignmentCarriesVmsAndTheirAppsAndReportsUpdateState) {
 
 TEST_F(NodesTest, AssignmentCarriesEachProjectNetworkWithNamesAcrossNodes) {
   Principal n1 = nodeToken("n1"), n2 = nodeToken("n2");
-  ASSERT_TRUE(registerNode(n1, "n1", 4096).isOk());
-  vm("web", 512);
-  ASSERT_TRUE(scheduler_->runOnce().isOk());
-  ASSERT_TRUE(registerNode(n2, "n2", 8192).isOk());  // more free memory: the next VMs go there
-  clock_.advance(std::chrono::milliseconds(1));
-  vm("db", 512);
-  ASSERT_TRUE(services_->projects.create(admin_, "b", ProjectPatch{{}, "deny"}).isOk());
-  store::Vm other;
-  other.project = "b";
-  other.name = "web";
-  other.disk_gib = 1;
-  ASSERT_TRUE(services_->vms.create(admin_, other).isOk());
-  ASSERT_TRUE(scheduler_->runOnce().isOk());
-  ASSERT_EQ(services_->vms.get(admin_, "a", "db")->node, "n2");
-  ASSERT_EQ(services_->vms.get(admin_, "b", "web")->node, "n2");
+  ASSERT_NO_FATAL_FAILURE(placeAcrossTwoNodes(n1, n2, "", "", "deny"));
   AppSpecPatch site;
   site.command = std::vector<std::string>{"httpd"};
   site.replicas = 2;
@@ -169,14 +179,22 @@ TEST_F(NodesTest, AssignmentCarriesEachProjectNetworkWithNamesAcrossNodes) {
                                                    {"site.a.internal", "10.64.0.3"},
                                                    {"web.a.internal", "10.64.0.2"}};
   ASSERT_EQ(on_n1->networks.size(), 1u);
-  EXPECT_EQ(on_n1->networks[0], (model::ProjectNetwork{"a", "10.64.0.0/24", "10.64.0.1", "allow", hosts_a}));
+  // Neither node has an underlay address: the network has its VNI but no peers.
+  EXPECT_EQ(
+      on_n1->networks[0],
+      (model::ProjectNetwork{"a", "10.64.0.0/24", "10.64.0.1", "allow", hosts_a, 0x0A4000, {}}));
 
   auto on_n2 = services_->nodes.assignment(n2, "n2");
   ASSERT_TRUE(on_n2.isOk());
   ASSERT_EQ(on_n2->networks.size(), 2u);
   EXPECT_EQ(on_n2->networks[0].hosts, hosts_a);
-  EXPECT_EQ(on_n2->networks[1],
-            (model::ProjectNetwork{"b", "10.64.1.0/24", "10.64.1.1", "deny", {{"web.b.internal", "10.64.1.2"}}}));
+  EXPECT_EQ(on_n2->networks[1], (model::ProjectNetwork{"b",
+                                                       "10.64.1.0/24",
+                                                       "10.64.1.1",
+                                                       "deny",
+                                                       {{"web.b.internal", "10.64.1.2"}},
+                                                       0x0A4001,
+                                                       {}}));
   // The JSON an agent reads carries the same.
   auto back = model::nodeAssignmentFromJson(model::nodeAssignmentToJson(*on_n2));
   ASSERT_TRUE(back.isOk());
@@ -187,6 +205,49 @@ TEST_F(NodesTest, AssignmentCarriesEachProjectNetworkWithNamesAcrossNodes) {
   ASSERT_TRUE(services_->vms.remove(admin_, "a", "db", std::nullopt).isOk());
   EXPECT_EQ(services_->nodes.assignment(n1, "n1")->networks[0].hosts,
             (std::vector<model::NetworkHost>{{"web.a.internal", "10.64.0.2"}}));
+}
+
+TEST_F(NodesTest, AssignmentCarriesTheOverlayPeersOfEachProject) {
+  Principal n1 = nodeToken("n1"), n2 = nodeToken("n2"), n3 = nodeToken("n3");
+  ASSERT_NO_FATAL_FAILURE(placeAcrossTwoNodes(n1, n2, "192.0.2.1", "192.0.2.2", "allow"));
+
+  // n1 reaches a's VM on n2 through n2; project b has no VM on n1, so n2 has no peer for it.
+  auto on_n1 = services_->nodes.assignment(n1, "n1");
+  ASSERT_TRUE(on_n1.isOk()) << on_n1.status().toString();
+  ASSERT_EQ(on_n1->networks.size(), 1u);
+  EXPECT_EQ(on_n1->networks[0].vni, 0x0A4000);
+  EXPECT_EQ(on_n1->networks[0].peers,
+            (std::vector<model::NetworkPeer>{{"n2", "192.0.2.2", {{"db", "10.64.0.3"}}}}));
+  auto on_n2 = services_->nodes.assignment(n2, "n2");
+  ASSERT_TRUE(on_n2.isOk());
+  ASSERT_EQ(on_n2->networks.size(), 2u);
+  EXPECT_EQ(on_n2->networks[0].peers,
+            (std::vector<model::NetworkPeer>{{"n1", "192.0.2.1", {{"web", "10.64.0.2"}}}}));
+  EXPECT_EQ(on_n2->networks[1].vni, 0x0A4001);
+  EXPECT_TRUE(on_n2->networks[1].peers.empty());
+  auto back = model::nodeAssignmentFromJson(model::nodeAssignmentToJson(*on_n2));
+  ASSERT_TRUE(back.isOk());
+  EXPECT_EQ(back->networks, on_n2->networks);
+
+  // A node that registers without an address is no peer, and has none itself.
+  ASSERT_TRUE(registerNode(n2, "n2", 8192).isOk());
+  EXPECT_TRUE(services_->nodes.assignment(n1, "n1")->networks[0].peers.empty());
+  EXPECT_TRUE(services_->nodes.assignment(n2, "n2")->networks[0].peers.empty());
+  // Nor is one whose stored address is not an IPv4 (an agent before overlays may have sent one).
+  ASSERT_TRUE(registerNode(n2, "n2", 8192, "node-2.example:7070").isOk());
+  EXPECT_TRUE(services_->nodes.assignment(n1, "n1")->networks[0].peers.empty());
+  // A third node without VMs of the project is no peer either.
+  ASSERT_TRUE(registerNode(n2, "n2", 8192, "192.0.2.2").isOk());
+  ASSERT_TRUE(registerNode(n3, "n3", 1024, "192.0.2.3").isOk());
+  EXPECT_EQ(services_->nodes.assignment(n1, "n1")->networks[0].peers.size(), 1u);
+}
+
+TEST(OverlayVniTest, IsTheSubnetsFirstSlash24BlockAndNoneBelowASlash24) {
+  EXPECT_EQ(overlayVni("10.64.0.0/24"), 0x0A4000);
+  EXPECT_EQ(overlayVni("10.64.3.0/24"), 0x0A4003);
+  EXPECT_EQ(overlayVni("172.16.0.0/16"), 0xAC1000);
+  EXPECT_EQ(overlayVni("10.64.3.128/25"), 0);
+  EXPECT_EQ(overlayVni("not a subnet"), 0);
 }
 
 TEST_F(NodesTest, WhereTwoAppsPublishedOnePortBeforeClaimsOnlyItsHolderIsAssignedIt) {

@@ -103,8 +103,9 @@ class Client:
 class Berthd:
     """A berthd process on a loopback port over a data directory (its own temp dir unless given)."""
 
-    def __init__(self, extra_args=(), data_dir=None):
+    def __init__(self, extra_args=(), data_dir=None, listen="127.0.0.1:0"):
         self.owns_dir = data_dir is None
+        self.listen = listen
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="berth-it-")
         self.extra_args = list(extra_args)
         self.proc = None
@@ -118,7 +119,7 @@ class Berthd:
             os.remove(addr_file)  # left by a killed predecessor; wait for this process's own
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [BERTHD, "--data", self.data_dir, "--listen", "127.0.0.1:0", *self.extra_args],
+            [BERTHD, "--data", self.data_dir, "--listen", self.listen, *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
@@ -177,10 +178,11 @@ class Berthd:
 class BerthdTestCase(unittest.TestCase):
     """One berthd (without rate limits unless berthd_args says otherwise) per test class."""
     berthd_args = NO_LIMITS
+    berthd_listen = "127.0.0.1:0"
 
     @classmethod
     def setUpClass(cls):
-        cls.berthd = Berthd(cls.berthd_args)
+        cls.berthd = Berthd(cls.berthd_args, listen=cls.berthd_listen)
         # Registered before start() so a berthd that fails to start still loses its temp dir.
         cls.addClassCleanup(cls.berthd.close)
         cls.berthd.start()
@@ -195,10 +197,14 @@ class BerthdTestCase(unittest.TestCase):
         return self.berthd.client(token, source)
 
     @classmethod
-    def register_node(cls, name):
-        """A node token and the node registered with it; returns the node's client."""
+    def register_node(cls, name, address=None, memory_mib=8192):
+        """A node token and the node registered with it (with its underlay address, if given);
+        returns the node's client."""
         node = cls.berthd.client(cls.admin.post("/v1/tokens", {"name": name, "role": "node"}).json["token"])
-        r = node.post("/v1/nodes", {"name": name, "capacity": {"vcpus": 8, "memory_mib": 8192, "disk_gib": 100}})
+        body = {"name": name, "capacity": {"vcpus": 8, "memory_mib": memory_mib, "disk_gib": 100}}
+        if address is not None:
+            body["address"] = address
+        r = node.post("/v1/nodes", body)
         assert r.status == 200, r
         return node
 

@@ -10,6 +10,16 @@ import berth_harness as h
 POOL = ["--project-subnets", "10.200.0.0/16"]
 
 
+def vni(prefix):
+    """A project's VNI from its subnet's "A.B.C." prefix: the number of its /24 block."""
+    a, b, c = (int(x) for x in prefix.rstrip(".").split("."))
+    return (a << 16) | (b << 8) | c
+
+
+def network_of(assignment, project):
+    return next(n for n in assignment.json["networks"] if n["project"] == project)
+
+
 class NetworksTest(h.BerthdTestCase):
     berthd_args = h.NO_LIMITS + POOL
 
@@ -48,9 +58,11 @@ class NetworksTest(h.BerthdTestCase):
              "hosts": [{"name": "db.net.internal", "address": n + "3"},
                        {"name": "site.net.internal", "address": n + "2"},
                        {"name": "site.net.internal", "address": n + "3"},
-                       {"name": "web.net.internal", "address": n + "2"}]},
+                       {"name": "web.net.internal", "address": n + "2"}],
+             "vni": vni(n), "peers": []},
             {"project": "sealed", "subnet": m + "0/24", "gateway": m + "1", "egress": "deny",
-             "hosts": [{"name": "web.sealed.internal", "address": m + "2"}]},
+             "hosts": [{"name": "web.sealed.internal", "address": m + "2"}],
+             "vni": vni(m), "peers": []},
         ])
 
         # A deleted VM frees its address for the next one.
@@ -74,6 +86,57 @@ class NetworksTest(h.BerthdTestCase):
         owner = self.client(a.post("/v1/tokens", {"name": "o", "role": "owner", "project": "egress"}).json["token"])
         self.assertError(owner.patch("/v1/projects/egress", {"egress": "allow"}), 403, "permission_denied")
         self.assertEqual(a.get("/v1/projects/egress").json["network"]["egress"], "deny")
+
+
+class OverlayTest(h.BerthdTestCase):
+    """Two nodes with underlay addresses, a project with a VM on each: each node's assignment
+    names the other as the project's peer, with the VM it runs (docs/networking.md "Across nodes")."""
+    berthd_args = h.NO_LIMITS + POOL
+
+    def test_each_node_gets_the_other_as_the_projects_peer(self):
+        a = self.admin
+        # Placement goes to the node with the most free memory: n1 first, then n2, then n2 again.
+        n1 = self.register_node("n1", "192.0.2.1", memory_mib=100000)
+        subnet = a.post("/v1/projects", {"name": "span"}).json["network"]["subnet"]
+        p = subnet.rsplit(".", 1)[0] + "."
+        other = a.post("/v1/projects", {"name": "apart"}).json["network"]["subnet"].rsplit(".", 1)[0] + "."
+        self.assertEqual(a.post("/v1/projects/span/vms", {"name": "web", "memory_mib": 256, "disk_gib": 1}).status, 201)
+        self.wait_placed("span", "web", "n1")
+        n2 = self.register_node("n2", "192.0.2.2", memory_mib=200000)
+        self.assertEqual(a.post("/v1/projects/span/vms", {"name": "db", "memory_mib": 256, "disk_gib": 1}).status, 201)
+        self.wait_placed("span", "db", "n2")
+        self.assertEqual(a.post("/v1/projects/apart/vms", {"name": "solo", "memory_mib": 256, "disk_gib": 1}).status,
+                         201)
+        self.wait_placed("apart", "solo", "n2")
+        nodes = {n["name"]: n for n in a.get("/v1/nodes").json["items"]}
+        self.assertEqual(nodes["n1"]["address"], "192.0.2.1")
+
+        on_n1 = network_of(n1.get("/v1/nodes/n1/assignment"), "span")
+        self.assertEqual(on_n1["vni"], vni(p))
+        self.assertEqual(on_n1["peers"], [{"node": "n2", "address": "192.0.2.2",
+                                           "vms": [{"name": "db", "address": p + "3"}]}])
+        on_n2 = n2.get("/v1/nodes/n2/assignment")
+        self.assertEqual(network_of(on_n2, "span")["vni"], vni(p))
+        self.assertEqual(network_of(on_n2, "span")["peers"], [{"node": "n1", "address": "192.0.2.1",
+                                                               "vms": [{"name": "web", "address": p + "2"}]}])
+        # Another project's network has its own VNI and, all on n2, no peer.
+        self.assertEqual(network_of(on_n2, "apart")["vni"], vni(other))
+        self.assertNotEqual(vni(other), vni(p))
+        self.assertEqual(network_of(on_n2, "apart")["peers"], [])
+
+        # An agent before overlays registers without an address: n2 is then no peer, nor has any.
+        self.assertEqual(n2.post("/v1/nodes", {"name": "n2", "capacity": {"vcpus": 8, "memory_mib": 200000,
+                                                                            "disk_gib": 100}}).status, 200)
+        self.assertEqual(network_of(n1.get("/v1/nodes/n1/assignment"), "span")["peers"], [])
+        self.assertEqual(network_of(n2.get("/v1/nodes/n2/assignment"), "span")["peers"], [])
+
+    def test_a_node_address_must_be_an_ipv4_address(self):
+        node = self.berthd.client(self.admin.post("/v1/tokens", {"name": "n9", "role": "node"}).json["token"])
+        for bad in ("node-9.example", "192.0.2.9:7070", "192.0.2.09", "::1", 7):
+            r = node.post("/v1/nodes", {"name": "n9", "address": bad,
+                                        "capacity": {"vcpus": 1, "memory_mib": 512, "disk_gib": 1}})
+            self.assertEqual(r.status, 400, (bad, r))
+            self.assertEqual(r.error_code(), "invalid_argument", r)
 
 
 class PoolTest(unittest.TestCase):

@@ -89,12 +89,13 @@ NodeAssignment sampleAssignment() {
   NodeAssignment a;
   a.revision = 42;
   a.vms.push_back({"shop", "web-1", 2, 1024, 4, "qemu", "microvm", "running", 3, "10.64.3.2"});
-  a.networks.push_back(
-      {"shop",
-       "10.64.3.0/24",
-       "10.64.3.1",
-       "deny",
-       {{"web-1.shop.internal", "10.64.3.2"}, {"web.shop.internal", "10.64.3.2"}}});
+  a.networks.push_back({"shop",
+                        "10.64.3.0/24",
+                        "10.64.3.1",
+                        "deny",
+                        {{"web-1.shop.internal", "10.64.3.2"}, {"web.shop.internal", "10.64.3.2"}},
+                        0x0A4003,
+                        {{"n2", "192.0.2.2", {{"db-1", "10.64.3.3"}}}}});
   AppAssignment app{"shop",       "web",
                     "web-1",      7,
                     fullSpec(),   {{"DB_PASSWORD", "env", "hunter2"}},
@@ -116,6 +117,9 @@ TEST(NodeAssignmentJsonTest, RoundTripsWithSecretsAndImagesOnTheirApp) {
   EXPECT_EQ(j["vms"][0]["address"], "10.64.3.2");
   EXPECT_EQ(j["networks"][0]["gateway"], "10.64.3.1");
   EXPECT_EQ(j["networks"][0]["hosts"][1]["name"], "web.shop.internal");
+  EXPECT_EQ(j["networks"][0]["vni"], 0x0A4003);
+  EXPECT_EQ(j["networks"][0]["peers"][0]["address"], "192.0.2.2");
+  EXPECT_EQ(j["networks"][0]["peers"][0]["vms"][0]["name"], "db-1");
   auto back = nodeAssignmentFromJson(json::parse(j.dump()));
   ASSERT_TRUE(back.isOk()) << back.status().toString();
   EXPECT_EQ(*back, a);
@@ -156,6 +160,14 @@ TEST(NodeAssignmentJsonTest, AMalformedNetworkIsNamed) {
   j["networks"][0]["hosts"] = "everyone";
   EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
               HasSubstr("networks[0].hosts has the wrong type"));
+  j = nodeAssignmentToJson(sampleAssignment());
+  j["networks"][0]["vni"] = "blue";
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
+              HasSubstr("networks[0].vni has the wrong type"));
+  j = nodeAssignmentToJson(sampleAssignment());
+  j["networks"][0]["peers"][0]["vms"][0]["address"] = 3;
+  EXPECT_THAT(nodeAssignmentFromJson(j).status().message(),
+              HasSubstr("networks[0].peers[0].vms[0].address has the wrong type"));
 }
 
 TEST(NodeAssignmentJsonTest, AnAssignmentWithoutNetworksReadsAsNone) {
@@ -167,6 +179,14 @@ TEST(NodeAssignmentJsonTest, AnAssignmentWithoutNetworksReadsAsNone) {
   ASSERT_TRUE(back.isOk()) << back.status().toString();
   EXPECT_TRUE(back->networks.empty());
   EXPECT_EQ(back->vms[0].address, "");
+  // A berthd before overlays: a network without vni and peers is this node's alone.
+  j = nodeAssignmentToJson(sampleAssignment());
+  j["networks"][0].erase("vni");
+  j["networks"][0].erase("peers");
+  back = nodeAssignmentFromJson(j);
+  ASSERT_TRUE(back.isOk()) << back.status().toString();
+  EXPECT_EQ(back->networks[0].vni, 0);
+  EXPECT_TRUE(back->networks[0].peers.empty());
   ProjectNetwork defaults;
   EXPECT_EQ(defaults.egress, "allow");
 }

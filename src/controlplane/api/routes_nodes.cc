@@ -1,3 +1,4 @@
+#include "common/ipv4.h"
 #include "controlplane/api/json_fields.h"
 #include "controlplane/api/render.h"
 #include "controlplane/api/request_context.h"
@@ -15,6 +16,11 @@ Result<HttpResponse> handleRegisterNode(RequestContext& c) {
   store::Node node;
   auto name = f.name("name", true);
   node.address = f.string("address").value_or("");
+  // Other nodes' tunnels are pointed at it: only an address, never a name to resolve or a port.
+  if (!node.address.empty() && !parseIpv4(node.address).isOk()) {
+    f.fail(invalidArgument("address must be the node's underlay IPv4 address, not '" +
+                           node.address + "'"));
+  }
   if (const auto* capacity = f.object("capacity")) {
     FieldReader cf(*capacity, "capacity.");
     node.vcpus = cf.integer("vcpus", 1, 4096, true).value_or(0);

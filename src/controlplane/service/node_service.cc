@@ -10,6 +10,7 @@
 #include "controlplane/service/network_allocator.h"
 #include "controlplane/service/placement.h"
 #include "controlplane/service/project_apps.h"
+#include "controlplane/service/project_overlay.h"
 #include "controlplane/service/releases.h"
 
 namespace berth::controlplane {
@@ -30,7 +31,7 @@ model::NetworkHost host(const std::string& name, const std::string& project, con
 // The project's network as every node running one of its VMs serves it: a name for each of its
 // VMs, wherever placed, so names resolve across nodes. Its app names are added by the caller.
 Result<model::ProjectNetwork> projectNetwork(store::Tx& tx, const store::Project& project) {
-  model::ProjectNetwork network{project.name, project.subnet, "", project.egress, {}};
+  model::ProjectNetwork network{project.name, project.subnet, "", project.egress, {}, 0, {}};
   BERTH_ASSIGN_OR_RETURN(network.gateway, subnetGateway(project.subnet));
   BERTH_ASSIGN_OR_RETURN(auto vms, tx.listVmsByAge(project.name));
   for (const auto& vm : vms) {
@@ -168,6 +169,10 @@ Result<model::NodeAssignment> NodeService::assignment(const Principal& who, cons
       std::optional<model::ProjectNetwork> network;
       if (!stored.subnet.empty()) {
         BERTH_ASSIGN_OR_RETURN(network, projectNetwork(tx, stored));
+        network->vni = overlayVni(stored.subnet);
+        if (network->vni != 0) {
+          BERTH_ASSIGN_OR_RETURN(network->peers, overlayPeers(tx, project, node));
+        }
       }
       BERTH_ASSIGN_OR_RETURN(auto apps, allApps(tx, project));
       for (auto& app : apps) {
