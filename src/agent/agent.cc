@@ -30,7 +30,8 @@ Agent::Agent(AgentOptions options, std::unique_ptr<client::ApiClient> api, Runti
 Agent::~Agent() { stop(); }
 
 Status Agent::registerNode() {
-  model::NodeRegistration registration{options_.node_name, "", capacity_, ingress_->describe()};
+  model::NodeRegistration registration{options_.node_name, network_->underlayAddress(), capacity_,
+                                       ingress_->describe()};
   auto registered = api_->post("/v1/nodes", model::nodeRegistrationToJson(registration));
   if (!registered.isOk())
     return registered.status().withContext("cannot register node " + options_.node_name);

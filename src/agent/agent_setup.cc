@@ -52,13 +52,24 @@ Result<std::unique_ptr<VmNetwork>> chooseNetwork(const AgentFlags& flags,
     if (!cidr.isOk()) return cidr.status();
     denied.push_back(*cidr);
   }
+  Underlay underlay{"", flags.underlay_mtu};
+  if (!flags.underlay_address.empty()) {
+    auto address = parseIpv4(flags.underlay_address);
+    if (!address.isOk()) {
+      return invalidArgument("--underlay-address '" + flags.underlay_address +
+                             "' is not an IPv4 address");
+    }
+    underlay.address = formatIpv4(*address);
+  }
   if (flags.network != "user") {
     Status usable = BridgedNetwork::usable();
     if (usable.isOk()) {
-      auto bridged = BridgedNetwork::claim(net_dir, std::move(denied));
+      auto bridged = BridgedNetwork::claim(net_dir, std::move(denied), underlay);
       if (bridged.isOk()) {
         spdlog::info(
-            "agent: bridged project networks (a bridge per project, nftables table 'berth')");
+            "agent: bridged project networks (a bridge per project, nftables table 'berth'){}",
+            underlay.address.empty() ? ", on this node only (no --underlay-address)"
+                                     : ", joined to other nodes by VXLAN from " + underlay.address);
         return std::unique_ptr<VmNetwork>(std::move(*bridged));
       }
       usable = bridged.status();
@@ -69,6 +80,9 @@ Result<std::unique_ptr<VmNetwork>> chooseNetwork(const AgentFlags& flags,
         "host or "
         "the outside, and projects have no private network (docs/networking.md)",
         usable.message());
+  }
+  if (!underlay.address.empty()) {
+    spdlog::warn("agent: --underlay-address is ignored: user-mode VMs join no overlay");
   }
   return std::unique_ptr<VmNetwork>(std::make_unique<UserModeNetwork>());
 }
@@ -168,6 +182,15 @@ void addNetworkFlags(CLI::App& app, AgentFlags& flags) {
                  "link-local and "
                  "loopback always are)")
       ->envname("BERTH_DENY_EGRESS");
+  app.add_option("--underlay-address", flags.underlay_address,
+                 "This node's IPv4 address that other nodes reach, over which a project's network "
+                 "spans nodes (VXLAN, UDP 4789); none: project networks stay on this node")
+      ->envname("BERTH_UNDERLAY_ADDRESS");
+  app.add_option("--underlay-mtu", flags.underlay_mtu,
+                 "MTU of the link carrying --underlay-address; guests get 50 bytes less, so a "
+                 "frame crosses a tunnel whole")
+      ->check(CLI::Range(1280, 65535))
+      ->capture_default_str();
 }
 
 void addAppLogFlag(CLI::App& app, AgentFlags& flags, const std::string& name) {

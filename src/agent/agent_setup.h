@@ -21,6 +21,8 @@ struct AgentFlags {
   std::string init_binary;
   std::string busybox = "/bin/busybox";
   std::uint64_t app_log_bytes = kAppLogBytes;
+  std::string underlay_address;  // this node's IPv4 for other nodes' tunnels; "": no overlay
+  int underlay_mtu = 1500;
   std::string network = "auto";  // auto | bridged | user (docs/networking.md)
   std::vector<std::string>
       deny_egress;  // CIDRs no guest may reach, besides link-local and loopback

@@ -143,5 +143,73 @@ TEST_F(BridgedNetworkTest, BuildsBridgesTapsRulesAndResolversAndRemovesThemAll) 
   });
 }
 
+// What `argv` prints, or its error.
+std::string output(const std::vector<std::string>& argv) {
+  auto out = os::runCommandOutput(argv);
+  return out.isOk() ? *out : out.status().toString();
+}
+
+TEST_F(BridgedNetworkTest, JoinsAProjectToItsOtherNodesByVxlanAndTakesTheTunnelDownWhenAlone) {
+  inOwnNetworkNamespace([&] {
+    auto claimed = BridgedNetwork::claim(dir_.path() + "/net", {}, {"192.0.2.1", 1500});
+    ASSERT_TRUE(claimed.isOk()) << claimed.status().toString();
+    std::unique_ptr<BridgedNetwork> current = std::move(*claimed);
+    BridgedNetwork& network = *current;
+    EXPECT_EQ(network.underlayAddress(), "192.0.2.1");
+    struct Teardown {
+      std::unique_ptr<BridgedNetwork>& current;
+      ~Teardown() {
+        if (current) (void)current->apply(model::NodeAssignment{});
+      }
+    } teardown{current};
+    model::NodeAssignment spanning = shopAndBlog();
+    spanning.networks[0].vni = 0x0A4000;
+    spanning.networks[0].peers = {{"n2", "192.0.2.2", {{"api", "10.64.0.4"}}}};
+    ASSERT_TRUE(network.apply(spanning).isOk());
+    const std::string vx = vxlanName("shop");
+    const std::string link = output({"ip", "-d", "link", "show", "dev", vx});
+    EXPECT_NE(link.find("mtu 1450"), std::string::npos) << link;
+    EXPECT_NE(link.find("master " + bridgeName("shop")), std::string::npos) << link;
+    EXPECT_NE(link.find("vxlan id 671744 local 192.0.2.1"), std::string::npos) << link;
+    EXPECT_NE(link.find("dstport 4789"), std::string::npos) << link;
+    EXPECT_NE(link.find("nolearning"), std::string::npos) << link;
+    EXPECT_FALSE(os::runCommand({"ip", "link", "show", "dev", vxlanName("blog")}).isOk());
+    std::string fdb = output({"bridge", "fdb", "show", "dev", vx});
+    EXPECT_NE(fdb.find("00:00:00:00:00:00 dst 192.0.2.2 self permanent"), std::string::npos) << fdb;
+    EXPECT_NE(fdb.find(macAddress("shop", "api") + " dst 192.0.2.2 self permanent"),
+              std::string::npos)
+        << fdb;
+    // Guests get an MTU that fits the tunnel.
+    auto nics = network.nicsFor(vmAt("shop", "web", "10.64.0.2"), Paths::Vm{});
+    ASSERT_TRUE(nics.isOk());
+    EXPECT_EQ(nics->front().mtu, 1450);
+    const std::string rules = output({"nft", "list", "table", "inet", "berth"});
+    EXPECT_NE(rules.find("udp dport 4789 @th,96,24 0xa4000 ip saddr != 192.0.2.2 drop"),
+              std::string::npos)
+        << rules;
+
+    // VM "api" moves to a third node: the entries follow, the stale ones go.
+    spanning.networks[0].peers = {{"n3", "192.0.2.3", {{"api", "10.64.0.4"}}}};
+    ASSERT_TRUE(network.apply(spanning).isOk());
+    fdb = output({"bridge", "fdb", "show", "dev", vx});
+    EXPECT_EQ(fdb.find("192.0.2.2"), std::string::npos) << fdb;
+    EXPECT_NE(fdb.find(macAddress("shop", "api") + " dst 192.0.2.3"), std::string::npos) << fdb;
+
+    // An agent restarted over the same links changes nothing and adds no duplicate.
+    current.reset();
+    auto again = BridgedNetwork::claim(dir_.path() + "/net", {}, {"192.0.2.1", 1500});
+    ASSERT_TRUE(again.isOk()) << again.status().toString();
+    current = std::move(*again);
+    ASSERT_TRUE(current->apply(spanning).isOk());
+    EXPECT_EQ(output({"bridge", "fdb", "show", "dev", vx}), fdb);
+
+    // Alone on this node again: the tunnel goes, the bridge stays.
+    spanning.networks[0].peers.clear();
+    ASSERT_TRUE(current->apply(spanning).isOk());
+    EXPECT_FALSE(os::runCommand({"ip", "link", "show", "dev", vx}).isOk());
+    EXPECT_TRUE(linkUp(bridgeName("shop")));
+  });
+}
+
 }  // namespace
 }  // namespace berth::agent

@@ -6,9 +6,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "agent/network/nft_ruleset.h"
 #include "agent/network/project_resolver.h"
@@ -74,6 +78,53 @@ void disableIpv6(const std::string& link) {
   (void)setSysctl("net/ipv6/conf/" + link + "/disable_ipv6", "1");
 }
 
+// Whether the VXLAN device already present has the plan's VNI, local address, port and MTU.
+Result<bool> vxlanMatches(const OverlayPlan& overlay) {
+  BERTH_ASSIGN_OR_RETURN(
+      const std::string text,
+      os::runCommandOutput({"ip", "-d", "-j", "link", "show", "dev", overlay.device}));
+  const nlohmann::json links = nlohmann::json::parse(text, nullptr, false);
+  if (!links.is_array() || links.empty() || !links[0].is_object()) {
+    return internalError("ip -j link show " + overlay.device + " answered no link");
+  }
+  const nlohmann::json& link = links[0];
+  const nlohmann::json info = link.value("linkinfo", nlohmann::json::object());
+  const nlohmann::json data = info.value("info_data", nlohmann::json::object());
+  return info.value("info_kind", "") == "vxlan" && data.value("id", int64_t{-1}) == overlay.vni &&
+         data.value("local", "") == overlay.local && data.value("port", -1) == kVxlanPort &&
+         data.value("learning", true) == false && link.value("mtu", -1) == overlay.mtu;
+}
+
+// The device's static forwarding entries made what the plan says: `bridge fdb show` lists them as
+// "<mac> dst <address> self permanent" (the bridge's own entries, "master", are not ours).
+Status syncFdb(const OverlayPlan& overlay) {
+  BERTH_ASSIGN_OR_RETURN(const std::string text,
+                         os::runCommandOutput({"bridge", "fdb", "show", "dev", overlay.device}));
+  std::set<FdbEntry> present;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+    auto dst = std::find(w.begin(), w.end(), "dst");
+    if (w.empty() || dst == w.end() || dst + 1 == w.end()) continue;
+    if (std::find(w.begin(), w.end(), "master") != w.end()) continue;
+    present.insert({w[0], *(dst + 1)});
+  }
+  const std::set<FdbEntry> wanted(overlay.fdb.begin(), overlay.fdb.end());
+  for (const FdbEntry& entry : present) {
+    if (wanted.count(entry)) continue;
+    BERTH_RETURN_IF_ERROR(os::runCommand(
+        {"bridge", "fdb", "del", entry.mac, "dev", overlay.device, "dst", entry.dst, "self"}));
+  }
+  for (const FdbEntry& entry : wanted) {
+    if (present.count(entry)) continue;
+    // append, not add: the flood address has an entry per peer.
+    BERTH_RETURN_IF_ERROR(os::runCommand({"bridge", "fdb", "append", entry.mac, "dev",
+                                          overlay.device, "dst", entry.dst, "self", "permanent"}));
+  }
+  return Status::ok();
+}
+
 Status applyRuleset(const std::string& state_dir, const std::string& text) {
   const std::string path = state_dir + "/berth.nft";
   BERTH_RETURN_IF_ERROR(os::writeFileAtomic(path, text, 0600));
@@ -84,11 +135,15 @@ Status applyRuleset(const std::string& state_dir, const std::string& text) {
 }  // namespace
 
 BridgedNetwork::BridgedNetwork(std::string state_dir, std::vector<Ipv4Cidr> denied,
-                               os::UniqueFd lock)
-    : state_dir_(std::move(state_dir)), denied_(std::move(denied)), lock_(std::move(lock)) {}
+                               Underlay underlay, os::UniqueFd lock)
+    : state_dir_(std::move(state_dir)),
+      denied_(std::move(denied)),
+      underlay_(std::move(underlay)),
+      lock_(std::move(lock)) {}
 
 Result<std::unique_ptr<BridgedNetwork>> BridgedNetwork::claim(std::string state_dir,
-                                                              std::vector<Ipv4Cidr> denied) {
+                                                              std::vector<Ipv4Cidr> denied,
+                                                              Underlay underlay) {
   // Named by this thread's network namespace ("net:[4026531840]"): agents in namespaces of their
   // own (one per node in the multi-node tests) each build their own.
   char netns[64] = {};
@@ -106,30 +161,32 @@ Result<std::unique_ptr<BridgedNetwork>> BridgedNetwork::claim(std::string state_
     return failedPrecondition(
         "another berth-agent manages this host's project networks (it holds " + path + ")");
   }
-  return std::unique_ptr<BridgedNetwork>(
-      new BridgedNetwork(std::move(state_dir), std::move(denied), std::move(lock)));
+  return std::unique_ptr<BridgedNetwork>(new BridgedNetwork(std::move(state_dir), std::move(denied),
+                                                            std::move(underlay), std::move(lock)));
 }
 
 Status BridgedNetwork::usable() {
   if (!hasNetAdmin()) return failedPrecondition("the agent lacks CAP_NET_ADMIN");
   if (::access("/dev/net/tun", R_OK | W_OK) != 0)
     return failedPrecondition("/dev/net/tun is not usable");
-  for (const char* tool : {"ip", "nft", "dnsmasq"}) {
+  for (const char* tool : {"ip", "bridge", "nft", "dnsmasq"}) {
     if (!onPath(tool)) return failedPrecondition(std::string(tool) + " is not installed");
   }
   return Status::ok();
 }
 
 Status BridgedNetwork::apply(const model::NodeAssignment& assignment) {
-  BERTH_ASSIGN_OR_RETURN(NodeNetworkPlan plan, planNetworks(assignment, denied_));
+  BERTH_ASSIGN_OR_RETURN(NodeNetworkPlan plan, planNetworks(assignment, denied_, underlay_));
   std::lock_guard lock(mu_);
   if (applied_once_ && plan == applied_) return Status::ok();
   BERTH_RETURN_IF_ERROR(os::makeDirs(state_dir_, 0700));
   // Routing is what lets a project reach outside; the ruleset decides who may.
   BERTH_RETURN_IF_ERROR(setSysctl("net/ipv4/ip_forward", "1"));
-  BERTH_RETURN_IF_ERROR(applyLinks(plan));
+  // The ruleset first (it names devices, so it may precede them): a tunnel is filtered from the
+  // moment it is up.
   BERTH_RETURN_IF_ERROR(
       applyRuleset(state_dir_, plan.bridges.empty() ? removeRuleset() : renderRuleset(plan)));
+  BERTH_RETURN_IF_ERROR(applyLinks(plan));
   for (const BridgePlan& bridge : plan.bridges)
     BERTH_RETURN_IF_ERROR(ensureResolver(state_dir_, bridge));
   applied_ = std::move(plan);
@@ -140,7 +197,7 @@ Status BridgedNetwork::apply(const model::NodeAssignment& assignment) {
 Status BridgedNetwork::applyLinks(const NodeNetworkPlan& plan) {
   // Read once: what this pass creates is in the plan, so it is never among what it removes.
   const std::set<std::string> present = links();
-  std::set<std::string> bridges, taps;
+  std::set<std::string> bridges, taps, tunnels;
   for (const BridgePlan& bridge : plan.bridges) {
     bridges.insert(bridge.bridge);
     if (!present.count(bridge.bridge))
@@ -158,10 +215,15 @@ Status BridgedNetwork::applyLinks(const NodeNetworkPlan& plan) {
       disableIpv6(tap.tap);
       BERTH_RETURN_IF_ERROR(ip({"link", "set", tap.tap, "master", bridge.bridge, "up"}));
     }
+    if (bridge.overlay) {
+      tunnels.insert(bridge.overlay->device);
+      BERTH_RETURN_IF_ERROR(applyOverlay(bridge, present.count(bridge.overlay->device) > 0));
+    }
   }
   // What no VM of the plan needs any more: its VM was deleted or moved, its project left the node.
   for (const std::string& link : present) {
     if (link.rfind(kTapPrefix, 0) == 0 && !taps.count(link)) (void)ip({"link", "del", link});
+    if (link.rfind(kVxlanPrefix, 0) == 0 && !tunnels.count(link)) (void)ip({"link", "del", link});
   }
   for (const std::string& bridge : present) {
     if (bridge.rfind(kBridgePrefix, 0) != 0 || bridges.count(bridge)) continue;
@@ -169,6 +231,27 @@ Status BridgedNetwork::applyLinks(const NodeNetworkPlan& plan) {
     (void)ip({"link", "del", bridge});
   }
   return Status::ok();
+}
+
+Status BridgedNetwork::applyOverlay(const BridgePlan& bridge, bool present) {
+  const OverlayPlan& overlay = *bridge.overlay;
+  // The identity of a tunnel cannot be changed in place: one that differs is made again.
+  if (present) {
+    BERTH_ASSIGN_OR_RETURN(const bool same, vxlanMatches(overlay));
+    if (!same) {
+      BERTH_RETURN_IF_ERROR(ip({"link", "del", overlay.device}));
+      present = false;
+    }
+  }
+  if (!present) {
+    // nolearning: where each remote MAC lives is told, never learnt from what arrives.
+    BERTH_RETURN_IF_ERROR(ip({"link", "add", overlay.device, "mtu", std::to_string(overlay.mtu),
+                              "type", "vxlan", "id", std::to_string(overlay.vni), "local",
+                              overlay.local, "dstport", std::to_string(kVxlanPort), "nolearning"}));
+  }
+  disableIpv6(overlay.device);
+  BERTH_RETURN_IF_ERROR(ip({"link", "set", overlay.device, "master", bridge.bridge, "up"}));
+  return syncFdb(overlay);
 }
 
 Result<BridgedNetwork::Placement> BridgedNetwork::placementOf(const model::VmSpec& vm) const {
@@ -192,6 +275,7 @@ Result<std::vector<Nic>> BridgedNetwork::nicsFor(const model::VmSpec& vm, const 
   nic.guest_cidr = placed.tap->address + "/" + std::to_string(placed.bridge->subnet.prefix);
   nic.gateway = placed.bridge->gateway;
   nic.dns = placed.bridge->gateway;
+  nic.mtu = applied_.guest_mtu;
   return std::vector<Nic>{nic};
 }
 

@@ -22,17 +22,21 @@ namespace berth::agent {
 class BridgedNetwork final : public VmNetwork {
  public:
   // `state_dir` holds the ruleset and the resolvers' files; `denied` are the operator's ranges
-  // no guest may reach (--deny-egress). One agent per network namespace may build bridges (two
-  // would delete each other's taps and replace each other's ruleset): this takes a lock held
-  // until the object goes, and fails naming the holder's lock file when another agent has it.
+  // no guest may reach (--deny-egress); `underlay` is how this node reaches the others
+  // (--underlay-address: without one, every project network stays on this node). One agent per
+  // network namespace may build bridges (two would delete each other's taps and replace each
+  // other's ruleset): this takes a lock held until the object goes, and fails naming the holder's
+  // lock file when another agent has it.
   static Result<std::unique_ptr<BridgedNetwork>> claim(std::string state_dir,
-                                                       std::vector<Ipv4Cidr> denied);
+                                                       std::vector<Ipv4Cidr> denied,
+                                                       Underlay underlay = {});
 
   // Whether this process may build bridges (CAP_NET_ADMIN, /dev/net/tun, nft and dnsmasq), and
   // if not, why: the agent says so when it falls back to user mode.
   static Status usable();
 
   std::string mode() const override { return "bridged"; }
+  std::string underlayAddress() const override { return underlay_.address; }
   Status apply(const model::NodeAssignment& assignment) override;
   Result<std::vector<Nic>> nicsFor(const model::VmSpec& vm, const Paths::Vm& paths) const override;
   Result<std::string> exposePort(const model::VmSpec& vm, const Paths::Vm& paths,
@@ -40,6 +44,9 @@ class BridgedNetwork final : public VmNetwork {
 
  private:
   Status applyLinks(const NodeNetworkPlan& plan);
+  // The bridge's tunnel as `overlay` draws it: the device (made again if its identity changed)
+  // and its forwarding entries.
+  Status applyOverlay(const BridgePlan& bridge, bool present);
   struct Placement {
     const BridgePlan* bridge;
     const TapPlan* tap;
@@ -47,10 +54,12 @@ class BridgedNetwork final : public VmNetwork {
   // Where `vm` is in the applied plan (mu_ held).
   Result<Placement> placementOf(const model::VmSpec& vm) const;
 
-  BridgedNetwork(std::string state_dir, std::vector<Ipv4Cidr> denied, os::UniqueFd lock);
+  BridgedNetwork(std::string state_dir, std::vector<Ipv4Cidr> denied, Underlay underlay,
+                 os::UniqueFd lock);
 
   const std::string state_dir_;
   const std::vector<Ipv4Cidr> denied_;
+  const Underlay underlay_;
   const os::UniqueFd lock_;
   mutable std::mutex mu_;
   NodeNetworkPlan applied_;  // guarded by mu_

@@ -5,6 +5,18 @@ namespace {
 
 std::string quoted(const std::string& name) { return "\"" + name + "\""; }
 
+// The head of a base chain that accepts what its rules do not drop.
+std::string chain(const std::string& name, const std::string& type, const std::string& priority) {
+  return "  chain " + name + " {\n    type " + type + " hook " + name + " priority " + priority +
+         "; policy accept;\n";
+}
+
+// A base chain of one rule.
+std::string chainOf(const std::string& name, const std::string& type, const std::string& priority,
+                    const std::string& rule) {
+  return chain(name, type, priority) + "    " + rule + "\n  }\n";
+}
+
 std::string set(const std::vector<std::string>& items) {
   std::string out = "{ ";
   for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
@@ -29,11 +41,18 @@ std::string renderRuleset(const NodeNetworkPlan& plan) {
   // A guest's resolver sends its A and AAAA queries at once from one socket; connection tracking
   // can drop one of the pair (the insert race behind the "5 s DNS delay" of Kubernetes), and the
   // query then waits for the client's retry. DNS to a project's own resolver needs no tracking.
-  out += "  chain prerouting {\n    type filter hook prerouting priority raw; policy accept;\n";
-  out += "    iifname " + any_bridge + " udp dport 53 notrack\n  }\n";
-  out += "  chain output {\n    type filter hook output priority raw; policy accept;\n";
-  out += "    oifname " + any_bridge + " udp sport 53 notrack\n  }\n";
-  out += "  chain input {\n    type filter hook input priority filter; policy accept;\n";
+  out += chainOf("prerouting", "filter", "raw", "iifname " + any_bridge + " udp dport 53 notrack");
+  out += chainOf("output", "filter", "raw", "oifname " + any_bridge + " udp sport 53 notrack");
+  out += chain("input", "filter", "filter");
+  // A tunnel's packets come in as UDP: only the project's own peers may send into its VNI (the
+  // VNI is the 24 bits after the VXLAN header's flags; other VNIs are no project's of ours and
+  // the kernel drops them unless something else on the host owns them).
+  for (const BridgePlan& bridge : plan.bridges) {
+    if (!bridge.overlay) continue;
+    out += "    udp dport " + std::to_string(kVxlanPort) + " @th,96,24 " +
+           std::to_string(bridge.overlay->vni) + " ip saddr != " + set(bridge.overlay->peers) +
+           " drop\n";
+  }
   out += "    iifname " + any_bridge + " ct state established,related accept\n";
   for (const BridgePlan& bridge : plan.bridges) {
     out += "    iifname " + quoted(bridge.bridge) + " ip daddr " + bridge.gateway +
@@ -41,7 +60,7 @@ std::string renderRuleset(const NodeNetworkPlan& plan) {
   }
   out += "    iifname " + any_bridge + " drop\n  }\n";
 
-  out += "  chain forward {\n    type filter hook forward priority filter; policy accept;\n";
+  out += chain("forward", "filter", "filter");
   // Within a bridge frames are switched, not routed; but where br_netfilter is loaded (Docker
   // loads it) they pass this hook too, in and out of the same bridge.
   for (const BridgePlan& bridge : plan.bridges) {
@@ -56,7 +75,7 @@ std::string renderRuleset(const NodeNetworkPlan& plan) {
   }
   out += "    iifname " + any_bridge + " drop\n  }\n";
 
-  out += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n";
+  out += chain("postrouting", "nat", "srcnat");
   for (const BridgePlan& bridge : plan.bridges) {
     if (bridge.egress) {
       out += "    ip saddr " + bridge.subnet.toString() + " oifname != " + quoted(bridge.bridge) +
@@ -65,9 +84,20 @@ std::string renderRuleset(const NodeNetworkPlan& plan) {
   }
   out += "  }\n}\n\n";
 
-  out +=
-      "table bridge berth {\n  chain prerouting {\n    type filter hook prerouting priority "
-      "filter; policy accept;\n";
+  out += "table bridge berth {\n" + chain("prerouting", "filter", "filter");
+  // What a tunnel brings in: only the project's VMs on its other nodes (each already held to its
+  // own MAC and address by its node's tap rules), never a node's gateway, which has the same
+  // address on every node, and never a question about it.
+  for (const BridgePlan& bridge : plan.bridges) {
+    if (!bridge.overlay) continue;
+    const OverlayPlan& overlay = *bridge.overlay;
+    const std::string from = "    iifname " + quoted(overlay.device);
+    out += from + " ether saddr != " + set(overlay.remote_macs) + " drop\n";
+    out += from + " ether type arp arp saddr ip != " + set(overlay.remote_addresses) + " drop\n";
+    out += from + " ether type arp arp daddr ip " + bridge.gateway + " drop\n";
+    out += from + " ether type ip ip saddr != " + set(overlay.remote_addresses) + " drop\n";
+    out += from + " ether type != { ip, arp } drop\n";
+  }
   for (const BridgePlan& bridge : plan.bridges) {
     for (const TapPlan& tap : bridge.taps) {
       const std::string from = "    iifname " + quoted(tap.tap);
@@ -76,7 +106,21 @@ std::string renderRuleset(const NodeNetworkPlan& plan) {
       out += from + " ether type ip ip saddr != " + tap.address + " drop\n";
     }
   }
-  out += "    iifname " + any_tap + " ether type != { ip, arp } drop\n  }\n}\n";
+  out += "    iifname " + any_tap + " ether type != { ip, arp } drop\n  }\n";
+
+  // Each node's gateway is its own: the host neither hears nor speaks on a tunnel, and a guest's
+  // question or packet for its gateway stays on its node.
+  const std::string any_vxlan = quoted(std::string(kVxlanPrefix) + "*");
+  out += chainOf("input", "filter", "filter", "iifname " + any_vxlan + " drop");
+  out += chainOf("output", "filter", "filter", "oifname " + any_vxlan + " drop");
+  out += chain("forward", "filter", "filter");
+  for (const BridgePlan& bridge : plan.bridges) {
+    if (!bridge.overlay) continue;
+    const std::string to = "    oifname " + quoted(bridge.overlay->device);
+    out += to + " ether type arp arp daddr ip " + bridge.gateway + " drop\n";
+    out += to + " ether type ip ip daddr " + bridge.gateway + " drop\n";
+  }
+  out += "  }\n}\n";
   return out;
 }
 

@@ -11,7 +11,9 @@
 //   - egress "allow": anything else, masqueraded behind the node; "deny": nothing;
 //   - nothing from outside opens a connection into a project network (published ports are the
 //     agent's own proxies, which connect from the host);
-//   - a tap sends only its VM's MAC and IPv4 address, and no IPv6.
+//   - a tap sends only its VM's MAC and IPv4 address, and no IPv6;
+//   - a project's tunnel (VXLAN) takes packets only from its peers' underlay addresses, brings in
+//     only the project's remote VMs' frames, and carries nothing to, from or about a gateway.
 
 #include <string>
 

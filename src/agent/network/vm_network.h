@@ -26,6 +26,9 @@ class VmNetwork {
 
   // "bridged" or "user", for logs.
   virtual std::string mode() const = 0;
+  // The node's underlay address when its project networks span nodes (the node registers it, and
+  // berthd lists the node as a peer of its projects' other nodes); "" when they cannot.
+  virtual std::string underlayAddress() const { return ""; }
   // Brings the node's networks to what `assignment`'s VMs need, before their supervisors see
   // them. An assignment it cannot apply is an error and changes nothing already applied.
   virtual Status apply(const model::NodeAssignment& assignment) = 0;

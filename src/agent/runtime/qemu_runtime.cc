@@ -163,6 +163,8 @@ std::vector<std::string> qemuArgv(const QemuHost& host, const VmLaunch& launch, 
                                    : "user,id=" + id + ",restrict=on";
     std::string device = net_dev + ",netdev=" + id;
     if (!nic.mac.empty()) device += ",mac=" + nic.mac;
+    // The guest's driver takes it as its MTU (VIRTIO_NET_F_MTU): frames that cross a tunnel fit.
+    if (nic.mtu > 0) device += ",host_mtu=" + std::to_string(nic.mtu);
     argv.insert(argv.end(), {"-netdev", netdev, "-device", device});
   }
   argv.insert(argv.end(), {

@@ -21,6 +21,7 @@ struct Nic {
   std::string guest_cidr;  // "10.0.2.15/24"
   std::string gateway;     // "10.0.2.2"
   std::string dns;         // "10.0.2.3"
+  int mtu = 0;  // kTap: the MTU the guest's NIC reports (virtio host_mtu); 0: its default
 };
 
 struct VmLaunch {
