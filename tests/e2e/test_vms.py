@@ -132,7 +132,7 @@ def remove_project_networks():
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
     for line in links.splitlines():
         name = line.split(":")[1].strip().split("@")[0]
-        if name.startswith(("bb-", "bt-")):
+        if name.startswith(("bb-", "bt-", "bx-")):
             subprocess.run(["ip", "link", "del", name], capture_output=True)
     for family in ("inet", "bridge"):
         subprocess.run(["nft", "delete", "table", family, "berth"], capture_output=True)
@@ -141,6 +141,9 @@ def remove_project_networks():
 class VmTestBase(h.BerthdTestCase):
     """berthd --dev with the CLI logged in, and helpers for VMs; no tests of its own."""
     berthd_args = h.NO_LIMITS + ["--dev"]
+    # Whether the agent builds project networks in this (the root) network namespace, whose
+    # bridges and berth tables kill_vms then removes.
+    root_networks = True
 
     @classmethod
     def setUpClass(cls):
@@ -162,7 +165,8 @@ class VmTestBase(h.BerthdTestCase):
         for pid in qemu_pids(cls.berthd.data_dir) + qemu_pids(cls.berthd.data_dir, "berth-agent") + \
                 qemu_pids(cls.berthd.data_dir, "dnsmasq"):
             os.kill(pid, signal.SIGKILL)
-        remove_project_networks()
+        if cls.root_networks:
+            remove_project_networks()
 
     def berth(self, *args, timeout=BOOT_SECONDS + 60, input=None):
         r = subprocess.run([h.BERTH, *args], capture_output=True, text=True, env=self.env, timeout=timeout,
