@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import berth_harness as h  # noqa: E402
 from test_rollouts import HEALTH, server  # noqa: E402
-from test_vms import ClientThreads, VmTestBase, free_port, qemu_pids  # noqa: E402
+from test_vms import ClientThreads, VmTestBase, free_port, qemu_pids, take_network_mode  # noqa: E402
 
 MODE = "bridged"
 HTTP_PORT, HTTPS_PORT = free_port(), free_port()
@@ -156,11 +156,7 @@ class DomainTest(VmTestBase):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if "--network" in args and args.index("--network") + 1 < len(args):
-        i = args.index("--network")
-        MODE = args[i + 1]
-        del sys.argv[i + 1:i + 3]
+    MODE = take_network_mode(MODE)
     DomainTest.berthd_args = h.NO_LIMITS + ["--dev", "--network", MODE, "--ingress", "caddy",
                                             "--ingress-http-port", str(HTTP_PORT),
                                             "--ingress-https-port", str(HTTPS_PORT)]

@@ -199,10 +199,6 @@ class NetworkTest(vms.VmTestBase):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if "--network" in args and args.index("--network") + 1 < len(args):
-        i = args.index("--network")
-        MODE = args[i + 1]
-        del sys.argv[i + 1:i + 3]
+    MODE = vms.take_network_mode(MODE)
     NetworkTest.berthd_args = h.NO_LIMITS + ["--dev", "--network", MODE, "--deny-egress", "203.0.113.0/24"]
     h.main()

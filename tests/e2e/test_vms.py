@@ -94,6 +94,18 @@ class ClientThreads:
             t.join()
 
 
+def take_network_mode(default):
+    """The MODE of `--network MODE` among the script's arguments, taken out of what the harness
+    reads; `default` when none is given."""
+    args = sys.argv[1:]
+    if "--network" not in args or args.index("--network") + 1 >= len(args):
+        return default
+    i = args.index("--network")
+    mode = args[i + 1]
+    del sys.argv[i + 1:i + 3]
+    return mode
+
+
 def main_with_init(test_case, script):
     """Runs `test_case` against a berthd --dev whose guests boot the init given as --init PATH
     (tests/e2e/hostile_init.cc), taken out of the arguments the harness reads."""

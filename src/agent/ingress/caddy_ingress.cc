@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "agent/ingress/caddy_admin.h"
+#include "agent/rollout.h"
+#include "agent/sessions/app_log.h"
 #include "os/detached_process.h"
 #include "os/file_util.h"
 
@@ -18,20 +20,14 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kStartLimit = 15s;
-constexpr auto kLoadTimeout = 30s;  // a reload waits for the old servers' requests to hand over
+constexpr auto kLoadTimeout = 30s;  // bounds a wedged Caddy; a reload itself answers at once
 constexpr std::size_t kMaxCaBytes = 16 * 1024;
-// As long as a replaced instance may drain (rollout.h's kDrainLimit).
-constexpr auto kDrainTime = 30s;
 
-std::string tail(std::string text, std::size_t lines) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  std::size_t pos = text.size();
-  while (lines > 0 && pos > 0) {
-    pos = text.rfind('\n', pos - 1);
-    if (pos == std::string::npos) return text;
-    --lines;
-  }
-  return text.substr(pos + 1);
+// The last `lines` lines of `text` for an error message, without the final newline.
+std::string lastLines(const std::string& text, std::size_t lines) {
+  std::string out = tailText(text, lines);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
 }
 
 }  // namespace
@@ -59,8 +55,11 @@ Result<std::string> CaddyIngress::findCaddy() {
   return notFound("no caddy in PATH (Debian: apt-get install caddy)");
 }
 
-Status CaddyIngress::ensureRunningLocked() {
-  if (caddyAdminRequest(files_.admin_socket, "GET", "/config/", "", 2s).isOk()) return Status::ok();
+bool CaddyIngress::answers() const {
+  return caddyAdminRequest(files_.admin_socket, "GET", "/config/", "", 2s).isOk();
+}
+
+Status CaddyIngress::startLocked() {
   BERTH_RETURN_IF_ERROR(os::makeDirs(dir_, 0700));
   BERTH_RETURN_IF_ERROR(
       os::writeFileAtomic(dir_ + "/bootstrap.json", caddyBootstrapConfig(files_).dump(), 0600));
@@ -86,7 +85,7 @@ Status CaddyIngress::ensureRunningLocked() {
   }
   auto said = os::readFile(log);
   return unavailable("Caddy did not start within 15 s" +
-                     (said.isOk() ? ": " + tail(*said, 3) : std::string()));
+                     (said.isOk() ? ": " + lastLines(*said, 3) : std::string()));
 }
 
 Status CaddyIngress::route(const DomainBackends& domains) {
@@ -96,7 +95,7 @@ Status CaddyIngress::route(const DomainBackends& domains) {
   const auto now = std::chrono::steady_clock::now();
   for (const auto& [host, backends] : routed_) {
     for (const Backend& backend : backends) {
-      if (!wanted.count(backend)) draining_.emplace(backend, now + kDrainTime);
+      if (!wanted.count(backend)) draining_.emplace(backend, now + kDrainLimit);
     }
   }
   std::vector<Backend> draining;
@@ -111,12 +110,11 @@ Status CaddyIngress::route(const DomainBackends& domains) {
   idle_.clear();
   const std::string document = caddyConfig(settings_, files_, domains, draining).dump();
   if (document == loaded_) return Status::ok();
-  // Nothing to serve and nothing served by this agent yet: no process to start.
-  if (domains.empty() && loaded_.empty() &&
-      !caddyAdminRequest(files_.admin_socket, "GET", "/config/", "", 2s).isOk()) {
-    return Status::ok();
+  if (!answers()) {
+    // Nothing to serve and nothing served by this agent yet: no process to start.
+    if (domains.empty() && loaded_.empty()) return Status::ok();
+    BERTH_RETURN_IF_ERROR(startLocked());
   }
-  BERTH_RETURN_IF_ERROR(ensureRunningLocked());
   BERTH_ASSIGN_OR_RETURN(
       AdminReply reply,
       caddyAdminRequest(files_.admin_socket, "POST", "/load", document,
@@ -126,7 +124,7 @@ Status CaddyIngress::route(const DomainBackends& domains) {
     const auto said = nlohmann::json::parse(reply.body, nullptr, false);
     const std::string why = said.is_object() && said.contains("error") && said["error"].is_string()
                                 ? said["error"].get<std::string>()
-                                : tail(reply.body, 1);
+                                : lastLines(reply.body, 1);
     return unavailable("Caddy refused the ingress routes (HTTP " + std::to_string(reply.status) +
                        "): " + why);
   }

@@ -34,7 +34,10 @@ class CaddyIngress : public Ingress {
   static Result<std::string> findCaddy();
 
  private:
-  Status ensureRunningLocked();
+  // Whether a Caddy answers on the admin socket (this agent's, or one a previous agent started).
+  bool answers() const;
+  // Starts Caddy and waits until its admin API answers.
+  Status startLocked();
 
   const IngressSettings settings_;
   const std::string dir_;
